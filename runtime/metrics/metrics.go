@@ -1,0 +1,154 @@
+// Package metrics defines mrqa's metric vocabulary: the per-request Record, the
+// per-point Point whose fields are the names SLO conditions may use, the
+// sweep-level Sweep names for expect, percentiles, and aggregation. The names
+// and their windows are those of DESIGN.md §2.
+package metrics
+
+import (
+	"math"
+	"time"
+)
+
+// Inf is how an infinite duration is stored: a failed turn never delivered a
+// first token, so it counts as +∞ in ttft percentiles.
+const Inf = time.Duration(math.MaxInt64)
+
+// Error kinds recorded per request.
+const (
+	ErrConnect           = "connect"
+	ErrTimeoutConnect    = "timeout_connect"
+	ErrTimeoutFirstToken = "timeout_first_token"
+	ErrTimeoutIdle       = "timeout_idle"
+	ErrStreamCut         = "stream_cut"
+	ErrMalformed         = "malformed"
+	ErrServer            = "server_error"
+	ErrCanceled          = "canceled"
+	// HTTP errors are "http_<status>", e.g. "http_500".
+)
+
+// Record is one request as the client saw it. Times are seconds: Start from the
+// point's clock start, the others from the request's own start. A zero TTFT,
+// TTFC or End means that moment never came.
+type Record struct {
+	ID       string `json:"id"` // sent as X-Request-Id
+	Worker   int    `json:"worker"`
+	Slot     int    `json:"slot"`    // the session's position in its worker, 0-based
+	Session  string `json:"session"` // c<worker+1>s<slot+1>
+	Document string `json:"document"`
+	Turn     int    `json:"turn"` // 0 is the opening turn
+
+	Start   float64 `json:"start"`
+	Connect float64 `json:"connect,omitempty"` // time spent opening a connection (0 when reused)
+	Write   float64 `json:"write,omitempty"`   // request fully written
+	TTFT    float64 `json:"ttft,omitempty"`    // first generated text on any channel
+	TTFC    float64 `json:"ttfc,omitempty"`    // first content text
+	End     float64 `json:"end,omitempty"`     // last generated token
+
+	PromptTokens     int  `json:"prompt_tokens"`
+	CompletionTokens int  `json:"completion_tokens"`
+	CachedTokens     int  `json:"cached_tokens"`
+	ClientCounted    bool `json:"client_counted,omitempty"` // tokens counted by the client: the server sent no usage
+
+	Chunks      int     `json:"chunks,omitempty"`        // events carrying generated text
+	MaxChunkGap float64 `json:"max_chunk_gap,omitempty"` // longest gap between two such events
+
+	Error   string `json:"error,omitempty"`   // error kind; empty on success
+	Message string `json:"message,omitempty"` // error detail, truncated
+}
+
+// OK reports whether the request succeeded.
+func (r *Record) OK() bool { return r.Error == "" }
+
+// Stats is one distribution's summary.
+type Stats struct {
+	Min, Mean, P50, P90, P95, P99, Max time.Duration
+}
+
+// Point holds every metric of one grid point. The expr tags are the names SLO
+// conditions use. Durations are time.Duration so conditions must state units.
+type Point struct {
+	Concurrent int `expr:"concurrent" json:"concurrent"`
+	Sequential int `expr:"sequential" json:"sequential"`
+	Sessions   int `expr:"sessions" json:"sessions"`
+
+	TTFTMin  time.Duration `expr:"ttft_min" json:"ttft_min"`
+	TTFTMean time.Duration `expr:"ttft_mean" json:"ttft_mean"`
+	TTFTP50  time.Duration `expr:"ttft_p50" json:"ttft_p50"`
+	TTFTP90  time.Duration `expr:"ttft_p90" json:"ttft_p90"`
+	TTFTP95  time.Duration `expr:"ttft_p95" json:"ttft_p95"`
+	TTFTP99  time.Duration `expr:"ttft_p99" json:"ttft_p99"`
+	TTFTMax  time.Duration `expr:"ttft_max" json:"ttft_max"`
+
+	TTFTOKMin  time.Duration `expr:"ttft_ok_min" json:"ttft_ok_min"`
+	TTFTOKMean time.Duration `expr:"ttft_ok_mean" json:"ttft_ok_mean"`
+	TTFTOKP50  time.Duration `expr:"ttft_ok_p50" json:"ttft_ok_p50"`
+	TTFTOKP90  time.Duration `expr:"ttft_ok_p90" json:"ttft_ok_p90"`
+	TTFTOKP95  time.Duration `expr:"ttft_ok_p95" json:"ttft_ok_p95"`
+	TTFTOKP99  time.Duration `expr:"ttft_ok_p99" json:"ttft_ok_p99"`
+	TTFTOKMax  time.Duration `expr:"ttft_ok_max" json:"ttft_ok_max"`
+
+	TTFCMin  time.Duration `expr:"ttfc_min" json:"ttfc_min"`
+	TTFCMean time.Duration `expr:"ttfc_mean" json:"ttfc_mean"`
+	TTFCP50  time.Duration `expr:"ttfc_p50" json:"ttfc_p50"`
+	TTFCP90  time.Duration `expr:"ttfc_p90" json:"ttfc_p90"`
+	TTFCP95  time.Duration `expr:"ttfc_p95" json:"ttfc_p95"`
+	TTFCP99  time.Duration `expr:"ttfc_p99" json:"ttfc_p99"`
+	TTFCMax  time.Duration `expr:"ttfc_max" json:"ttfc_max"`
+
+	LatencyMin  time.Duration `expr:"latency_min" json:"latency_min"`
+	LatencyMean time.Duration `expr:"latency_mean" json:"latency_mean"`
+	LatencyP50  time.Duration `expr:"latency_p50" json:"latency_p50"`
+	LatencyP90  time.Duration `expr:"latency_p90" json:"latency_p90"`
+	LatencyP95  time.Duration `expr:"latency_p95" json:"latency_p95"`
+	LatencyP99  time.Duration `expr:"latency_p99" json:"latency_p99"`
+	LatencyMax  time.Duration `expr:"latency_max" json:"latency_max"`
+
+	ITLMin  time.Duration `expr:"itl_min" json:"itl_min"`
+	ITLMean time.Duration `expr:"itl_mean" json:"itl_mean"`
+	ITLP50  time.Duration `expr:"itl_p50" json:"itl_p50"`
+	ITLP90  time.Duration `expr:"itl_p90" json:"itl_p90"`
+	ITLP95  time.Duration `expr:"itl_p95" json:"itl_p95"`
+	ITLP99  time.Duration `expr:"itl_p99" json:"itl_p99"`
+	ITLMax  time.Duration `expr:"itl_max" json:"itl_max"`
+
+	OpeningTTFTMin  time.Duration `expr:"opening_ttft_min" json:"opening_ttft_min"`
+	OpeningTTFTMean time.Duration `expr:"opening_ttft_mean" json:"opening_ttft_mean"`
+	OpeningTTFTP50  time.Duration `expr:"opening_ttft_p50" json:"opening_ttft_p50"`
+	OpeningTTFTP90  time.Duration `expr:"opening_ttft_p90" json:"opening_ttft_p90"`
+	OpeningTTFTP95  time.Duration `expr:"opening_ttft_p95" json:"opening_ttft_p95"`
+	OpeningTTFTP99  time.Duration `expr:"opening_ttft_p99" json:"opening_ttft_p99"`
+	OpeningTTFTMax  time.Duration `expr:"opening_ttft_max" json:"opening_ttft_max"`
+
+	Samples        int `expr:"samples" json:"samples"`                 // steady turns counted
+	OpeningSamples int `expr:"opening_samples" json:"opening_samples"` // opening turns counted
+
+	Requests  int     `expr:"requests" json:"requests"`
+	Errors    int     `expr:"errors" json:"errors"`
+	ErrorRate float64 `expr:"error_rate" json:"error_rate"`
+
+	InputTokensPerS  float64 `expr:"input_tokens_per_s" json:"input_tokens_per_s"`
+	OutputTokensPerS float64 `expr:"output_tokens_per_s" json:"output_tokens_per_s"`
+	RequestsPerS     float64 `expr:"requests_per_s" json:"requests_per_s"`
+
+	CachedTokensRatio float64 `expr:"cached_tokens_ratio" json:"cached_tokens_ratio"`
+
+	// From the target's scraped /metrics.
+	KVCacheUsageMax    float64       `expr:"kv_cache_usage_max" json:"kv_cache_usage_max"`
+	PrefixCacheHitRate float64       `expr:"prefix_cache_hit_rate" json:"prefix_cache_hit_rate"`
+	Preemptions        float64       `expr:"preemptions" json:"preemptions"`
+	QueueTimeP95       time.Duration `expr:"queue_time_p95" json:"queue_time_p95"`
+
+	// NoData names the metrics above that had nothing to measure at this
+	// point (no samples, no scrape). A condition reading one of them has the
+	// outcome no_data.
+	NoData map[string]bool `expr:"-" json:"no_data,omitempty"`
+}
+
+// Sweep holds the sweep-level names that expect conditions may use.
+type Sweep struct {
+	MaxSessions    int `expr:"max_sessions" json:"max_sessions"` // 0 when no point passed
+	BestConcurrent int `expr:"best_concurrent" json:"best_concurrent"`
+	BestSequential int `expr:"best_sequential" json:"best_sequential"`
+	PointsPassed   int `expr:"points_passed" json:"points_passed"`
+	PointsRun      int `expr:"points_run" json:"points_run"`
+}

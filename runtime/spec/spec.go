@@ -1,0 +1,208 @@
+// Package spec holds the plain Go description of a scenario file that the dsl
+// package produces and the runtime consumes. It carries no HCL or cty types, so
+// runtime can be driven by anything that can fill these structs (tests, other
+// front ends) and never depends on the scenario language.
+package spec
+
+import (
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+)
+
+// File is one decoded scenario file.
+type File struct {
+	// Path is the file as given on the command line.
+	Path string
+	// SHA256 is the hex digest of the file's bytes as read.
+	SHA256 string
+	// Redacted is the file's text with every sensitive value replaced by
+	// "(sensitive)", safe to embed in reports.
+	Redacted string
+	// Variables are the file's input variables with their final values.
+	Variables []Variable
+	// Secrets lists every sensitive value (sensitive variables, api keys, header
+	// values, env() results, URL credentials); outputs redact them.
+	Secrets []string
+	// Scenarios in file order.
+	Scenarios []*Scenario
+}
+
+// Variable is an input variable's resolved value, rendered as text.
+type Variable struct {
+	Name      string
+	Value     string // "(sensitive)" when Sensitive
+	Sensitive bool
+	Source    string // default | env | file | flag
+}
+
+// Target is an OpenAI-compatible server, or the embedded simulator.
+type Target struct {
+	Name      string
+	BaseURL   string // root including /v1; empty for a simulator until it starts
+	Model     string // empty: preflight takes the only model /v1/models lists
+	API       string // "chat" | "completions"
+	APIKey    string
+	Headers   map[string]string
+	ExtraBody map[string]any // JSON-compatible values merged into every request body
+	Timeouts  Timeouts
+	Metrics   *Metrics // nil: no scraping (the simulator is always scraped)
+	Between   BetweenPoints
+	Simulator *Simulator // non-nil: the embedded simulator serves this target
+	// DownAfter is the number of consecutive connection failures after which
+	// the target counts as down and the sweep stops (default 10).
+	DownAfter int
+}
+
+// Timeouts bound each phase of a request; zero means no limit.
+type Timeouts struct {
+	Connect    time.Duration
+	FirstToken time.Duration
+	Idle       time.Duration // longest gap between two events of a stream
+}
+
+// Metrics names a Prometheus endpoint scraped in the background.
+type Metrics struct {
+	URL      string
+	Interval time.Duration
+	Include  []string // extra metric families kept raw
+}
+
+// BetweenPoints is what the client does after one grid point and before the next.
+type BetweenPoints struct {
+	ResetPrefixCache bool
+	Cooldown         time.Duration
+}
+
+// Simulator configures the embedded simulator.
+type Simulator struct {
+	Profile string
+	Clock   string // "real" | "virtual"
+	// Params override the profile's fields; keys and value types are checked
+	// against the schema runtime/sim publishes. Values are float64, string,
+	// bool or time.Duration.
+	Params map[string]any
+}
+
+// Corpus describes where documents come from and how they are cut.
+type Corpus struct {
+	Name         string
+	Source       Source
+	Tokenizer    string // cl100k_base | o200k_base | hf:PATH | server
+	Tokens       int    // cut every document to exactly this many tokens; 0 keeps them whole
+	Buckets      bool   // cut to the largest power of two from 2^13 to 2^20 below the length
+	MinDocuments int
+	// BaseDir is the scenario file's directory; relative paths resolve from it.
+	BaseDir string
+}
+
+// Source kinds.
+const (
+	SourceGutenberg = "gutenberg"
+	SourceDir       = "dir"
+	SourceSynthetic = "synthetic"
+)
+
+// Source is one of the corpus's document sources.
+type Source struct {
+	Kind string
+	// gutenberg
+	IDs              []int
+	Mirror           string
+	CacheDir         string
+	StripBoilerplate bool
+	// dir
+	Path    string
+	Pattern string
+	// synthetic
+	Documents int
+	Seed      int64
+}
+
+// Script is what each session says.
+type Script struct {
+	Name                string
+	System              Template // empty: no system message
+	Opening             Template
+	Questions           []Template
+	MaxTokens           int
+	Temperature         float64
+	CompletionsTemplate string // for api = "completions"; empty: the client's default
+}
+
+// PartKind says what a template part stands for.
+type PartKind int
+
+// Template part kinds.
+const (
+	PartLiteral    PartKind = iota // Text as written
+	PartDocument                   // the session's document text
+	PartDocumentID                 // the document's id
+	PartUser                       // the session's label, e.g. c2s1
+	PartRound                      // the follow-up round, 1 for the first follow-up
+)
+
+// Part is one piece of a Template.
+type Part struct {
+	Kind PartKind
+	Text string // for PartLiteral
+}
+
+// Template is message text compiled into parts so runtime can render it per
+// session without HCL and without copying the document.
+type Template []Part
+
+// Scenario is one sweep: a workload against a target over a grid.
+type Scenario struct {
+	Name   string
+	Target *Target
+	Corpus *Corpus
+	Script *Script
+	Rounds int // follow-up turns after the opening turn
+	Seed   int64
+	Assign string // "distinct" | "random"
+	Grid   Grid
+	Search *Search // nil: run the full grid
+	Score  string  // "sessions" | "harmonic"
+	SLOs   []SLO
+	Expect *metrics.Condition // sweep-level; nil when absent
+	Report Report
+}
+
+// Grid lists the values of C and S to sweep.
+type Grid struct {
+	Concurrent []int
+	Sequential []int
+}
+
+// Search configures the frontier search of DESIGN.md §4.
+type Search struct {
+	Kind          string // "frontier"
+	Extend        bool
+	ExtendStep    int // 0: double
+	MaxConcurrent int
+	MaxSequential int
+	MaxPoints     int
+}
+
+// SLO is a named pass/fail condition over a point's metrics.
+type SLO struct {
+	Name      string
+	Condition *metrics.Condition
+}
+
+// Report configures the scenario's outputs.
+type Report struct {
+	Dir     string // empty: out/<scenario>
+	Title   string
+	LMBench bool
+}
+
+// Defaults applied by dsl when an attribute is absent; runtime relies on them.
+const (
+	DefaultAPI       = "chat"
+	DefaultAssign    = "distinct"
+	DefaultScore     = "sessions"
+	DefaultDownAfter = 10
+	DefaultMaxTokens = 512
+)
