@@ -1,0 +1,200 @@
+// Package results defines and writes what a sweep leaves on disk:
+// out/<scenario>/results.json (the run's summary, schema version 1, documented
+// in docs/results.md) and out/<scenario>/points/c<C>_s<S>.jsonl (one record
+// per request). Every file is written atomically.
+package results
+
+import (
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+)
+
+// SchemaVersion is the version of the results.json layout.
+const SchemaVersion = 1
+
+// Results is the content of results.json.
+type Results struct {
+	SchemaVersion int       `json:"schema_version"`
+	Tool          string    `json:"tool"`
+	ToolVersion   string    `json:"tool_version"`
+	Scenario      string    `json:"scenario"`
+	Title         string    `json:"title,omitempty"`
+	File          File      `json:"file"`
+	Variables     []Var     `json:"variables,omitempty"`
+	Target        Target    `json:"target"`
+	Corpus        Corpus    `json:"corpus"`
+	Script        Script    `json:"script"`
+	Rounds        int       `json:"rounds"`
+	Seed          int64     `json:"seed"`
+	Assign        string    `json:"assign"`
+	Score         string    `json:"score"`
+	Grid          Grid      `json:"grid"`
+	SLOs          []SLO     `json:"slos"`
+	Expect        string    `json:"expect,omitempty"`
+	Search        *Search   `json:"search,omitempty"`
+	Between       Between   `json:"between_points"`
+	Started       time.Time `json:"started"`
+	Finished      time.Time `json:"finished,omitzero"`
+	// Complete is true once every planned point has run.
+	Complete bool `json:"complete"`
+	// Stopped says why the sweep ended early ("interrupted", "target down: …").
+	Stopped string  `json:"stopped,omitempty"`
+	Points  []Point `json:"points"`
+	// Best is the best passing point by the scenario's score; nil when none passed.
+	Best          *Best           `json:"best,omitempty"`
+	Sweep         metrics.Sweep   `json:"sweep"`
+	ExpectOutcome metrics.Outcome `json:"expect_outcome,omitempty"`
+}
+
+// File identifies the scenario file as it was run.
+type File struct {
+	Path     string `json:"path"`
+	SHA256   string `json:"sha256"`
+	Redacted string `json:"text,omitempty"` // sensitive values replaced by (sensitive)
+}
+
+// Var is an input variable's value; sensitive ones read "(sensitive)".
+type Var struct {
+	Name      string `json:"name"`
+	Value     string `json:"value"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+	Source    string `json:"source,omitempty"`
+}
+
+// Target describes the server without secrets.
+type Target struct {
+	Name      string `json:"name"`
+	BaseURL   string `json:"base_url"` // credentials removed
+	Model     string `json:"model"`
+	API       string `json:"api"`
+	Simulator string `json:"simulator,omitempty"` // profile name
+	Clock     string `json:"clock,omitempty"`
+	// UsageSupported is false when the server rejected stream_options and
+	// token counts came from the client's tokenizer.
+	UsageSupported bool `json:"usage_supported"`
+}
+
+// Corpus describes the documents used.
+type Corpus struct {
+	Name      string     `json:"name"`
+	Source    string     `json:"source"`
+	Tokenizer string     `json:"tokenizer"`
+	Tokens    int        `json:"tokens,omitempty"`
+	Documents []Document `json:"documents"`
+}
+
+// Document is one document of the corpus.
+type Document struct {
+	ID     string `json:"id"`
+	Title  string `json:"title,omitempty"`
+	Tokens int    `json:"tokens"`
+	SHA256 string `json:"sha256"`
+}
+
+// Script summarises what each session says.
+type Script struct {
+	Name        string  `json:"name"`
+	Questions   int     `json:"questions"`
+	MaxTokens   int     `json:"max_tokens"`
+	Temperature float64 `json:"temperature"`
+}
+
+// Grid is the declared grid.
+type Grid struct {
+	Concurrent []int `json:"concurrent"`
+	Sequential []int `json:"sequential"`
+}
+
+// SLO is a named condition as written.
+type SLO struct {
+	Name      string `json:"name"`
+	Condition string `json:"condition"`
+}
+
+// Between records what happened between points.
+type Between struct {
+	ResetPrefixCache bool    `json:"reset_prefix_cache"`
+	Cooldown         float64 `json:"cooldown_s"`
+}
+
+// Point is one grid point's outcome.
+type Point struct {
+	Concurrent int       `json:"concurrent"`
+	Sequential int       `json:"sequential"`
+	Started    time.Time `json:"started"`
+	Duration   float64   `json:"duration_s"`
+	// Reset is true when the prefix cache was reset before this point.
+	Reset    bool              `json:"prefix_cache_reset"`
+	Metrics  metrics.Point     `json:"metrics"`
+	SLOs     []SLOOutcome      `json:"slos"`
+	Passed   bool              `json:"passed"`
+	Errors   map[string]int    `json:"errors_by_kind,omitempty"`
+	Turns    []TurnStats       `json:"turns"`
+	CDF      []metrics.Seconds `json:"ttft_cdf"` // steady TTFT quantiles at 0%,1%,…,100%
+	Server   *ServerSummary    `json:"server,omitempty"`
+	Records  string            `json:"records"` // path of the jsonl, relative to results.json
+	Sessions []SessionDocument `json:"sessions"`
+}
+
+// SLOOutcome is one SLO's result at a point.
+type SLOOutcome struct {
+	Name    string          `json:"name"`
+	Outcome metrics.Outcome `json:"outcome"`
+}
+
+// TurnStats summarises one turn index across a point's sessions.
+type TurnStats struct {
+	Turn    int             `json:"turn"`
+	Samples int             `json:"samples"`
+	Errors  int             `json:"errors"`
+	TTFTP50 metrics.Seconds `json:"ttft_p50"`
+	TTFTP95 metrics.Seconds `json:"ttft_p95"`
+	// Cached is cached/prompt tokens for this turn's successful requests.
+	Cached float64 `json:"cached_tokens_ratio"`
+}
+
+// SessionDocument records which document a session used.
+type SessionDocument struct {
+	Session  string `json:"session"`
+	Document string `json:"document"`
+	// SharedWith lists other sessions of the point with the same document.
+	SharedWith []string `json:"shared_with,omitempty"`
+}
+
+// ServerSummary is what the target's /metrics said during the point.
+type ServerSummary struct {
+	KVCacheUsageMax    *float64           `json:"kv_cache_usage_max,omitempty"`
+	KVCacheUsageMean   *float64           `json:"kv_cache_usage_mean,omitempty"`
+	PrefixCacheHitRate *float64           `json:"prefix_cache_hit_rate,omitempty"`
+	Preemptions        *float64           `json:"preemptions,omitempty"`
+	QueueTimeP95       *float64           `json:"queue_time_p95,omitempty"`
+	QueueTimeMean      *float64           `json:"queue_time_mean,omitempty"`
+	ScrapeErrors       int                `json:"scrape_errors,omitempty"`
+	Extra              map[string]float64 `json:"extra,omitempty"`
+}
+
+// Best names the best passing point.
+type Best struct {
+	Concurrent int     `json:"concurrent"`
+	Sequential int     `json:"sequential"`
+	Sessions   int     `json:"sessions"`
+	Score      float64 `json:"score"`
+}
+
+// Search records a frontier search's decisions.
+type Search struct {
+	Kind         string         `json:"kind"`
+	InGridBest   *Best          `json:"in_grid_best,omitempty"`
+	ExtendedBest *Best          `json:"extended_best,omitempty"`
+	Implied      []ImpliedPoint `json:"implied,omitempty"`
+	NonMonotone  [][2]int       `json:"non_monotone,omitempty"`
+	Order        [][2]int       `json:"order"`
+}
+
+// ImpliedPoint is a point whose outcome was implied, not measured.
+type ImpliedPoint struct {
+	Concurrent int  `json:"concurrent"`
+	Sequential int  `json:"sequential"`
+	Passed     bool `json:"passed"`
+}
