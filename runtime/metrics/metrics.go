@@ -43,6 +43,9 @@ type Record struct {
 	TTFT    float64 `json:"ttft,omitempty"`    // first generated text on any channel
 	TTFC    float64 `json:"ttfc,omitempty"`    // first content text
 	End     float64 `json:"end,omitempty"`     // last generated token
+	// Duration is the whole exchange, success or not: its end marks the
+	// point's span for throughput.
+	Duration float64 `json:"duration"`
 
 	PromptTokens     int  `json:"prompt_tokens"`
 	CompletionTokens int  `json:"completion_tokens"`
