@@ -1,13 +1,18 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
+	"reflect"
 	"sort"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -38,7 +43,10 @@ type Condition struct {
 	Text  string   // as written
 	Reads []string // metric names the expression reads, sorted
 	scope Scope
-	prog  *vm.Program
+	// rewritten is Text with duration literals turned into duration("…")
+	// calls; kept so the load analysis can re-parse an unoptimised tree.
+	rewritten string
+	prog      *vm.Program
 }
 
 // CompileError locates a problem in a condition's text.
@@ -49,49 +57,272 @@ type CompileError struct {
 
 func (e *CompileError) Error() string { return e.Msg }
 
-// durationLit matches Go-style duration literals such as 2s, 500ms, 1m30s, 250us.
-var durationLit = regexp.MustCompile(`\b[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h)(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))*\b`)
+// Names returns the metric names a condition of scope may read, in the
+// order of the struct that defines them.
+func Names(scope Scope) []string {
+	var out []string
+	for _, f := range fields(scope) {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+type field struct {
+	name string
+	typ  reflect.Type
+}
+
+func fields(scope Scope) []field {
+	t := reflect.TypeFor[Point]()
+	if scope == ScopeSweep {
+		t = reflect.TypeFor[Sweep]()
+	}
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("expr")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		out = append(out, field{tag, t.Field(i).Type})
+	}
+	return out
+}
+
+var condDurationType = reflect.TypeFor[time.Duration]()
 
 // Compile parses and type-checks text against the names of scope. Duration
-// literals outside string literals are rewritten to duration("…") first.
+// literals outside string literals are rewritten to duration("…") first;
+// errors carry the byte offset into the original text.
 func Compile(text string, scope Scope) (*Condition, error) {
-	rewritten, mapOffset := rewriteDurations(text)
+	if strings.TrimSpace(text) == "" {
+		return nil, &CompileError{Msg: "empty condition"}
+	}
+	rewritten, toOrig := rewriteDurations(text)
+	at := func(loc file.Location) int { return toOrig(runeToByte(rewritten, loc.From)) }
+
+	tree, err := parser.Parse(rewritten)
+	if err != nil {
+		return nil, compileError(err, at)
+	}
+	if ce := checkNames(tree.Node, scope, at); ce != nil {
+		return nil, ce
+	}
 	var env any = Point{}
 	if scope == ScopeSweep {
 		env = Sweep{}
 	}
-	reads := map[string]bool{}
-	prog, err := expr.Compile(rewritten, expr.Env(env), expr.AsBool(), expr.Patch(&readRecorder{reads: reads}))
+	prog, err := expr.Compile(rewritten, expr.Env(env), expr.AsBool())
 	if err != nil {
-		off := 0
-		msg := err.Error()
-		if fe, ok := err.(interface{ Bytes() []byte }); ok {
-			_ = fe
-		}
-		if pe, ok := asFileError(err); ok {
-			off = mapOffset(pe.offset)
-			msg = pe.msg
-		}
-		return nil, &CompileError{Offset: off, Msg: msg}
+		return nil, compileError(err, at)
 	}
-	c := &Condition{Text: text, scope: scope, prog: prog}
-	for name := range reads {
-		c.Reads = append(c.Reads, name)
-	}
-	sort.Strings(c.Reads)
+	c := &Condition{Text: text, scope: scope, rewritten: rewritten, prog: prog}
+	c.Reads = reads(tree.Node, scope)
 	return c, nil
+}
+
+// compileError turns an expr error into a CompileError at the original text.
+func compileError(err error, at func(file.Location) int) *CompileError {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return &CompileError{Offset: at(fe.Location), Msg: fe.Message}
+	}
+	// expr reports a non-boolean result without a location.
+	msg := err.Error()
+	if strings.HasPrefix(msg, "expected bool") {
+		kind := "a number"
+		if strings.HasSuffix(msg, "time.Duration") {
+			kind = "a duration"
+		} else if strings.HasSuffix(msg, "string") {
+			kind = "a string"
+		}
+		msg = fmt.Sprintf("a condition must be true or false, not %s: compare with a bound, as in \"ttft_p95 <= 2s\" or \"error_rate <= 0.01\"", kind)
+	}
+	return &CompileError{Msg: msg}
+}
+
+// checkNames finds unknown names and unitless numbers compared with
+// durations, which expr would report in less helpful words.
+func checkNames(root ast.Node, scope Scope, at func(file.Location) int) *CompileError {
+	known := map[string]reflect.Type{}
+	for _, f := range fields(scope) {
+		known[f.name] = f.typ
+	}
+	other := map[string]bool{}
+	for _, f := range fields(1 - scope) {
+		other[f.name] = true
+	}
+	var first *CompileError
+	set := func(ce *CompileError) {
+		if first == nil || ce.Offset < first.Offset {
+			first = ce
+		}
+	}
+	walk(root, func(n ast.Node, parent ast.Node) {
+		switch n := n.(type) {
+		case *ast.IdentifierNode:
+			if c, ok := parent.(*ast.CallNode); ok && c.Callee == n {
+				return // a function name; expr checks those
+			}
+			if _, ok := known[n.Value]; ok {
+				return
+			}
+			msg := fmt.Sprintf("unknown metric %q", n.Value)
+			switch {
+			case other[n.Value] && scope == ScopeSweep:
+				msg = fmt.Sprintf("%s is a grid-point metric; expect sees only the sweep-level names (%s)", n.Value, strings.Join(Names(ScopeSweep), ", "))
+			case other[n.Value]:
+				msg = fmt.Sprintf("%s is a sweep-level name, only for expect; an slo sees the metrics of one grid point", n.Value)
+			default:
+				if s := Suggest(n.Value, Names(scope)); s != "" {
+					msg += fmt.Sprintf("; did you mean %s?", s)
+				}
+			}
+			set(&CompileError{Offset: at(n.Location()), Msg: msg})
+		case *ast.BinaryNode:
+			switch n.Operator {
+			case "<", "<=", ">", ">=", "==", "!=":
+			default:
+				return // arithmetic: expr's own message is clear enough
+			}
+			for _, pair := range [][2]ast.Node{{n.Left, n.Right}, {n.Right, n.Left}} {
+				id, ok := pair[0].(*ast.IdentifierNode)
+				if !ok || known[id.Value] != condDurationType {
+					continue
+				}
+				if num, ok := plainNumber(pair[1]); ok {
+					set(&CompileError{
+						Offset: at(pair[1].Location()),
+						Msg:    fmt.Sprintf("%s is a duration: a number needs a unit, e.g. %ss or %sms", id.Value, num, num),
+					})
+				}
+			}
+		}
+	})
+	return first
+}
+
+// plainNumber reports whether n is a numeric literal, possibly negated.
+func plainNumber(n ast.Node) (string, bool) {
+	switch n := n.(type) {
+	case *ast.IntegerNode:
+		return fmt.Sprint(n.Value), true
+	case *ast.FloatNode:
+		return fmt.Sprint(n.Value), true
+	case *ast.UnaryNode:
+		if n.Operator == "-" {
+			s, ok := plainNumber(n.Node)
+			return "-" + s, ok
+		}
+	}
+	return "", false
+}
+
+// reads lists the metric names the tree reads, sorted.
+func reads(root ast.Node, scope Scope) []string {
+	known := map[string]bool{}
+	for _, name := range Names(scope) {
+		known[name] = true
+	}
+	seen := map[string]bool{}
+	walk(root, func(n ast.Node, parent ast.Node) {
+		if id, ok := n.(*ast.IdentifierNode); ok && known[id.Value] {
+			if c, ok := parent.(*ast.CallNode); ok && c.Callee == n {
+				return
+			}
+			seen[id.Value] = true
+		}
+	})
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// walk visits every node with its parent, children before parents.
+func walk(root ast.Node, fn func(n, parent ast.Node)) {
+	v := &parentVisitor{fn: fn, parents: map[ast.Node]ast.Node{}}
+	// A first pass records parents; the second calls fn with them.
+	ast.Walk(&root, &recorder{v.parents})
+	ast.Walk(&root, v)
+}
+
+type recorder struct{ parents map[ast.Node]ast.Node }
+
+func (r *recorder) Visit(node *ast.Node) {
+	for _, c := range children(*node) {
+		if c != nil {
+			r.parents[c] = *node
+		}
+	}
+}
+
+type parentVisitor struct {
+	fn      func(n, parent ast.Node)
+	parents map[ast.Node]ast.Node
+}
+
+func (p *parentVisitor) Visit(node *ast.Node) { p.fn(*node, p.parents[*node]) }
+
+// children lists the direct children of the nodes that matter for names.
+func children(n ast.Node) []ast.Node {
+	switch n := n.(type) {
+	case *ast.UnaryNode:
+		return []ast.Node{n.Node}
+	case *ast.BinaryNode:
+		return []ast.Node{n.Left, n.Right}
+	case *ast.ChainNode:
+		return []ast.Node{n.Node}
+	case *ast.MemberNode:
+		return []ast.Node{n.Node, n.Property}
+	case *ast.SliceNode:
+		return []ast.Node{n.Node, n.From, n.To}
+	case *ast.CallNode:
+		return append([]ast.Node{n.Callee}, n.Arguments...)
+	case *ast.BuiltinNode:
+		return n.Arguments
+	case *ast.PredicateNode:
+		return []ast.Node{n.Node}
+	case *ast.ConditionalNode:
+		return []ast.Node{n.Cond, n.Exp1, n.Exp2}
+	case *ast.VariableDeclaratorNode:
+		return []ast.Node{n.Value, n.Expr}
+	case *ast.SequenceNode:
+		return n.Nodes
+	case *ast.ArrayNode:
+		return n.Nodes
+	case *ast.MapNode:
+		return n.Pairs
+	case *ast.PairNode:
+		return []ast.Node{n.Key, n.Value}
+	}
+	return nil
 }
 
 // Eval evaluates the condition. For a point, any read metric without data
 // makes the outcome NoData, whatever the expression.
 func (c *Condition) Eval(env any) Outcome {
-	if p, ok := env.(*Point); ok {
+	switch e := env.(type) {
+	case *Point:
+		if e == nil {
+			return NoData
+		}
 		for _, name := range c.Reads {
-			if p.NoData[name] {
+			if e.NoData[name] {
 				return NoData
 			}
 		}
-		env = *p
+	case Point:
+		for _, name := range c.Reads {
+			if e.NoData[name] {
+				return NoData
+			}
+		}
+	case *Sweep:
+		if e == nil {
+			return NoData
+		}
 	}
 	out, err := expr.Run(c.prog, env)
 	if err != nil {
@@ -103,52 +334,178 @@ func (c *Condition) Eval(env any) Outcome {
 	return Fail
 }
 
-type readRecorder struct{ reads map[string]bool }
+// loadPrefixes name the metrics that can only get worse as C or S grows.
+var loadPrefixes = []string{"ttft_", "ttfc_", "latency_", "itl_", "queue_time_", "opening_ttft_"}
 
-func (r *readRecorder) Visit(node *ast.Node) {
-	if id, ok := (*node).(*ast.IdentifierNode); ok {
-		r.reads[id.Value] = true
+// WorsensWithLoad reports whether metric can only grow as C or S grows, so
+// an upper bound on it suits the frontier search.
+func WorsensWithLoad(metric string) bool {
+	switch metric {
+	case "error_rate", "errors", "preemptions":
+		return true
 	}
-}
-
-type fileError struct {
-	offset int
-	msg    string
-}
-
-// asFileError extracts the position of an expr compile error.
-func asFileError(err error) (fileError, bool) {
-	type located interface{ error }
-	var fe interface {
-		error
-	}
-	fe = err
-	// expr's *file.Error carries Line/Column (1-based line, 0-based column) and Message.
-	if e, ok := fe.(interface{ Unwrap() error }); ok && e.Unwrap() != nil {
-		_ = e
-	}
-	s := err.Error()
-	first := strings.SplitN(s, "\n", 2)[0]
-	var col int
-	msg := first
-	if i := strings.LastIndex(first, "(1:"); i >= 0 {
-		if _, scanErr := fmt.Sscanf(first[i:], "(1:%d)", &col); scanErr == nil {
-			msg = strings.TrimSpace(first[:i])
-			return fileError{offset: col - 1, msg: msg}, true
+	for _, p := range loadPrefixes {
+		if strings.HasPrefix(metric, p) {
+			return true
 		}
 	}
-	return fileError{msg: msg}, true
+	return false
 }
 
-// rewriteDurations replaces duration literals outside string literals with
-// duration("…") calls and returns a function mapping an offset in the
-// rewritten text back to the original.
+// UpperBoundOnLoadMetrics reports, as an error naming the offending part,
+// whether the condition is anything other than a conjunction of upper bounds
+// (<, <=) on metrics that worsen with load. The frontier search relies on
+// that shape: a point that fails implies every larger point fails.
+func (c *Condition) UpperBoundOnLoadMetrics() error {
+	tree, err := parser.Parse(c.rewritten)
+	if err != nil {
+		return fmt.Errorf("condition %q: %w", c.Text, err)
+	}
+	return upperBounds(tree.Node)
+}
+
+func upperBounds(n ast.Node) error {
+	b, ok := n.(*ast.BinaryNode)
+	if !ok {
+		return fmt.Errorf("%s is not a comparison", describe(n))
+	}
+	switch b.Operator {
+	case "&&", "and":
+		if err := upperBounds(b.Left); err != nil {
+			return err
+		}
+		return upperBounds(b.Right)
+	case "<", "<=", ">", ">=":
+	default:
+		return fmt.Errorf("operator %q is neither && nor an upper bound (<, <=)", b.Operator)
+	}
+	metric, bound := b.Left, b.Right
+	upper := b.Operator == "<" || b.Operator == "<="
+	if _, ok := metric.(*ast.IdentifierNode); !ok {
+		// "2s >= ttft_p95" reads the same as "ttft_p95 <= 2s".
+		metric, bound, upper = b.Right, b.Left, !upper
+	}
+	id, ok := metric.(*ast.IdentifierNode)
+	if !ok {
+		return fmt.Errorf("comparison %q does not bound a metric", b.Operator)
+	}
+	if !constant(bound) {
+		return fmt.Errorf("the bound on %s is not a constant", id.Value)
+	}
+	if !WorsensWithLoad(id.Value) {
+		return fmt.Errorf("%s does not worsen with load (only ttft, ttfc, latency, itl, error_rate, errors, queue_time and preemptions do)", id.Value)
+	}
+	if !upper {
+		return fmt.Errorf("%s has a lower bound; only upper bounds (<, <=) keep the frontier monotone", id.Value)
+	}
+	return nil
+}
+
+func constant(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode:
+		return true
+	case *ast.UnaryNode:
+		return n.Operator == "-" && constant(n.Node)
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok || id.Value != "duration" || len(n.Arguments) != 1 {
+			return false
+		}
+		_, ok = n.Arguments[0].(*ast.StringNode)
+		return ok
+	case *ast.BuiltinNode:
+		if n.Name != "duration" || len(n.Arguments) != 1 {
+			return false
+		}
+		_, ok := n.Arguments[0].(*ast.StringNode)
+		return ok
+	}
+	return false
+}
+
+func describe(n ast.Node) string {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		return n.Value
+	case *ast.UnaryNode:
+		return fmt.Sprintf("the %q expression", n.Operator)
+	case *ast.BinaryNode:
+		return fmt.Sprintf("the %q expression", n.Operator)
+	}
+	return "the expression"
+}
+
+// Suggest returns the candidate closest to name when it is close enough to
+// be a likely typo, or "".
+func Suggest(name string, candidates []string) string {
+	best, bestD := "", 3
+	if len(name) < 4 {
+		bestD = 2
+	}
+	for _, c := range candidates {
+		if d := levenshtein(name, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best != "" || len(name) < 3 {
+		return best
+	}
+	// A truncated name ("base" for "base_url") is a likely slip too, when
+	// only one candidate starts with it.
+	for _, c := range candidates {
+		if strings.HasPrefix(c, name) {
+			if best != "" {
+				return ""
+			}
+			best = c
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// runeToByte converts expr's rune offset into a byte offset of s.
+func runeToByte(s string, runes int) int {
+	i := 0
+	for n := 0; n < runes && i < len(s); n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return i
+}
+
+// durationUnits in the order they must be tried (longest first).
+var durationUnits = []string{"ns", "us", "µs", "ms", "h", "m", "s"}
+
+// rewriteDurations replaces duration literals (2s, 500ms, 1m30s, 250us)
+// outside string literals with duration("…") calls and returns a function
+// mapping a byte offset in the rewritten text back to the original.
 func rewriteDurations(text string) (string, func(int) int) {
 	type edit struct{ origStart, origEnd, newStart, newEnd int }
 	var b strings.Builder
 	var edits []edit
-	i := 0
-	for i < len(text) {
+	for i := 0; i < len(text); {
 		ch := text[i]
 		if ch == '"' || ch == '\'' || ch == '`' {
 			j := i + 1
@@ -158,20 +515,17 @@ func rewriteDurations(text string) (string, func(int) int) {
 				}
 				j++
 			}
-			if j < len(text) {
-				j++
-			}
+			j = min(j+1, len(text))
 			b.WriteString(text[i:j])
 			i = j
 			continue
 		}
-		if ch >= '0' && ch <= '9' && (i == 0 || !isIdent(text[i-1])) {
-			if loc := durationLit.FindStringIndex(text[i:]); loc != nil && loc[0] == 0 {
-				lit := text[i : i+loc[1]]
+		if isDigit(ch) && (i == 0 || !isIdent(text[i-1]) && text[i-1] != '.') {
+			if n := durationLen(text[i:]); n > 0 {
 				start := b.Len()
-				b.WriteString(`duration("` + lit + `")`)
-				edits = append(edits, edit{i, i + loc[1], start, b.Len()})
-				i += loc[1]
+				b.WriteString(`duration("` + text[i:i+n] + `")`)
+				edits = append(edits, edit{i, i + n, start, b.Len()})
+				i += n
 				continue
 			}
 		}
@@ -187,20 +541,64 @@ func rewriteDurations(text string) (string, func(int) int) {
 			if off < e.newEnd {
 				return e.origStart
 			}
-			shift = (e.newEnd - e.newStart) - (e.origEnd - e.origStart)
-			_ = shift
+			shift += (e.newEnd - e.newStart) - (e.origEnd - e.origStart)
 		}
-		// Accumulate shifts of every edit before off.
-		total := 0
-		for _, e := range edits {
-			if e.newEnd <= off {
-				total += (e.newEnd - e.newStart) - (e.origEnd - e.origStart)
-			}
-		}
-		return off - total
+		return max(0, min(off-shift, len(text)))
 	}
 }
 
+// durationLen returns the length of the duration literal at the start of s,
+// or 0 when s does not start with one.
+func durationLen(s string) int {
+	i, units := 0, 0
+	for {
+		j := i
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if j == i {
+			break
+		}
+		if j < len(s) && s[j] == '.' {
+			k := j + 1
+			for k < len(s) && isDigit(s[k]) {
+				k++
+			}
+			if k == j+1 {
+				break
+			}
+			j = k
+		}
+		unit := ""
+		for _, u := range durationUnits {
+			if strings.HasPrefix(s[j:], u) {
+				unit = u
+				break
+			}
+		}
+		if unit == "" {
+			break
+		}
+		end := j + len(unit)
+		if end < len(s) && isIdent(s[end]) && !isDigit(s[end]) {
+			break // 2min, 3sessions: not a duration
+		}
+		i, units = end, units+1
+		if end >= len(s) || !isDigit(s[end]) {
+			break
+		}
+	}
+	if units == 0 {
+		return 0
+	}
+	if _, err := time.ParseDuration(s[:i]); err != nil {
+		return 0
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 func isIdent(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c >= 0x80
 }

@@ -1,0 +1,152 @@
+package dsl
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Exit codes of the commands implemented here (DESIGN.md §7).
+const (
+	ExitOK      = 0
+	ExitChanged = 1 // fmt -check: a file would change
+	ExitInvalid = 2 // usage error or invalid scenario
+)
+
+// Validate is `mrqa validate FILE`: it loads the file, prints every
+// diagnostic to stderr and, when there is no error, the plan to stdout.
+func Validate(path string, opts Options, stdout, stderr io.Writer) int {
+	loaded := Load(path, opts)
+	if err := loaded.WriteDiagnostics(stderr); err != nil {
+		fmt.Fprintln(stderr, err)
+	}
+	if loaded.HasErrors() {
+		n := 0
+		for _, d := range loaded.Diags {
+			if d.Severity == hcl.DiagError {
+				n++
+			}
+		}
+		fmt.Fprintf(stderr, "%s: %d error%s\n", path, n, plural(n))
+		return ExitInvalid
+	}
+	WritePlan(stdout, loaded.File)
+	return ExitOK
+}
+
+// Fmt is `mrqa fmt [-check] [-w] PATH...`. Directories stand for the .hcl
+// files directly in them. Without flags the formatted text goes to stdout;
+// -w rewrites files that change and lists them; -check lists files that
+// would change and exits 1 (with -w it also rewrites them). Syntax errors
+// are printed and exit 2.
+func Fmt(paths []string, check, write bool, stdout, stderr io.Writer) int {
+	if len(paths) == 0 {
+		fmt.Fprintln(stderr, "mrqa fmt: name at least one file or directory")
+		return ExitInvalid
+	}
+	files, code := expandPaths(paths, stderr)
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "mrqa fmt: %v\n", err)
+			code = ExitInvalid
+			continue
+		}
+		out, diags := Format(src, path)
+		if diags.HasErrors() {
+			_ = WriteDiagnostics(stderr, map[string]*hcl.File{path: {Bytes: src}}, diags, false)
+			code = ExitInvalid
+			continue
+		}
+		changed := !bytes.Equal(src, out)
+		switch {
+		case check || write:
+			if !changed {
+				continue
+			}
+			fmt.Fprintln(stdout, path)
+			if write {
+				if err := writeFileKeepMode(path, out); err != nil {
+					fmt.Fprintf(stderr, "mrqa fmt: %v\n", err)
+					code = ExitInvalid
+					continue
+				}
+			}
+			if check && code == ExitOK {
+				code = ExitChanged
+			}
+		default:
+			if _, err := stdout.Write(out); err != nil {
+				fmt.Fprintf(stderr, "mrqa fmt: %v\n", err)
+				return ExitInvalid
+			}
+		}
+	}
+	return code
+}
+
+// expandPaths replaces directories by the .hcl files directly in them.
+func expandPaths(paths []string, stderr io.Writer) ([]string, int) {
+	var out []string
+	code := ExitOK
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "mrqa fmt: %v\n", err)
+			code = ExitInvalid
+			continue
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "mrqa fmt: %v\n", err)
+			code = ExitInvalid
+			continue
+		}
+		var names []string
+		for _, e := range entries {
+			if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
+				names = append(names, filepath.Join(p, e.Name()))
+			}
+		}
+		sort.Strings(names)
+		out = append(out, names...)
+	}
+	return out, code
+}
+
+// writeFileKeepMode replaces path's contents atomically, keeping its mode.
+func writeFileKeepMode(path string, data []byte) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), st.Mode().Perm()); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package dsl
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// diagWidth is the column diagnostic details are wrapped at.
+const diagWidth = 78
+
+// maxSnippetLines bounds the source lines shown for one diagnostic.
+const maxSnippetLines = 3
+
+// WriteDiagnostics prints diags in the style of HCL's text writer, with the
+// position as file:line:column, the source lines and a caret underline
+// under the exact characters. Values of variables are never printed, so
+// secrets cannot leak through a diagnostic. files supplies the sources.
+func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, color bool) error {
+	var b bytes.Buffer
+	for _, d := range diags {
+		writeDiagnostic(&b, files, d, color)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("writing diagnostics: %w", err)
+	}
+	return nil
+}
+
+const (
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[1;31m"
+	ansiYellow = "\x1b[1;33m"
+	ansiReset  = "\x1b[0m"
+)
+
+func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnostic, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	switch d.Severity {
+	case hcl.DiagWarning:
+		fmt.Fprintf(b, "%s: %s\n", paint(ansiYellow, "Warning"), paint(ansiBold, d.Summary))
+	default:
+		fmt.Fprintf(b, "%s: %s\n", paint(ansiRed, "Error"), paint(ansiBold, d.Summary))
+	}
+	if s := d.Subject; s != nil {
+		where := fmt.Sprintf("%s:%d:%d", s.Filename, s.Start.Line, s.Start.Column)
+		file := files[s.Filename]
+		ctx := ""
+		if file != nil && file.Nav != nil {
+			if cs, ok := file.Nav.(interface{ ContextString(int) string }); ok {
+				ctx = cs.ContextString(s.Start.Byte)
+			}
+		}
+		b.WriteString("\n  on " + where)
+		if ctx != "" {
+			b.WriteString(", in " + ctx)
+		}
+		b.WriteString(":\n")
+		if file != nil {
+			writeSnippet(b, file.Bytes, *s, color)
+		}
+	}
+	if d.Detail != "" {
+		b.WriteByte('\n')
+		for _, para := range strings.Split(d.Detail, "\n") {
+			b.WriteString(wrap(para, diagWidth))
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteByte('\n')
+}
+
+// writeSnippet prints the subject's lines with their numbers and a caret
+// line under the subject's characters on its first line.
+func writeSnippet(b *bytes.Buffer, src []byte, s hcl.Range, color bool) {
+	if s.Start.Byte < 0 || s.Start.Byte > len(src) || s.Start.Line < 1 {
+		return
+	}
+	lines := bytes.Split(src, []byte("\n"))
+	first := s.Start.Line
+	last := max(first, s.End.Line)
+	if s.End.Byte > s.Start.Byte && s.End.Column == 1 && s.End.Line > first {
+		last-- // a range ending at a line's start does not cover it
+	}
+	last = min(last, first+maxSnippetLines-1, len(lines))
+	width := len(fmt.Sprint(last))
+	for n := first; n <= last && n <= len(lines); n++ {
+		text := strings.TrimRight(string(lines[n-1]), "\r")
+		fmt.Fprintf(b, "  %*d: %s\n", width, n, text)
+		if n != first {
+			continue
+		}
+		lineStart := s.Start.Byte - prefixLen(src, s.Start.Byte)
+		startOff := s.Start.Byte - lineStart
+		endOff := len(text)
+		if s.End.Line == first && s.End.Byte-lineStart <= len(text) {
+			endOff = s.End.Byte - lineStart
+		}
+		if startOff > len(text) {
+			startOff = len(text)
+		}
+		var pad strings.Builder
+		for _, r := range text[:startOff] {
+			if r == '\t' {
+				pad.WriteByte('\t')
+			} else {
+				pad.WriteByte(' ')
+			}
+		}
+		carets := max(1, utf8.RuneCountInString(text[startOff:max(startOff, endOff)]))
+		marks := strings.Repeat("^", carets)
+		if color {
+			marks = ansiRed + marks + ansiReset
+		}
+		fmt.Fprintf(b, "  %*s  %s%s\n", width, "", pad.String(), marks)
+	}
+}
+
+// prefixLen is how many bytes of src's line precede offset.
+func prefixLen(src []byte, offset int) int {
+	i := bytes.LastIndexByte(src[:offset], '\n')
+	return offset - (i + 1)
+}
+
+// wrap breaks s into lines of at most width columns at spaces.
+func wrap(s string, width int) string {
+	words := strings.Fields(s)
+	if len(words) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	col := 0
+	for i, w := range words {
+		n := utf8.RuneCountInString(w)
+		switch {
+		case i == 0:
+		case col+1+n > width:
+			b.WriteByte('\n')
+			col = 0
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += n
+	}
+	return b.String()
+}

@@ -1,0 +1,568 @@
+package dsl
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+)
+
+// templateNames are the names only message templates may use, as ${name}.
+var templateNames = map[string]bool{"document": true, "document_id": true, "user": true, "round": true}
+
+// blockKinds are the block types a scenario refers to by kind.NAME.
+var blockKinds = map[string]bool{"target": true, "corpus": true, "script": true}
+
+func (l *loader) evalContext() *hcl.EvalContext {
+	return &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"var":   l.varObject(),
+			"local": cty.EmptyObjectVal,
+		},
+		Functions: l.functions(),
+	}
+}
+
+// suggest proposes the closest of candidates to a misspelt name.
+func suggest(name string, candidates []string) string {
+	return metrics.Suggest(name, candidates)
+}
+
+// checkRefs reports references that expressions cannot use: undeclared
+// variables and locals, template names outside templates, and block
+// references outside a scenario's target/corpus/script attributes.
+func (l *loader) checkRefs(expr hcl.Expression) bool {
+	ok := true
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		rng := tr.SourceRange()
+		switch {
+		case root == "var" || root == "local":
+			attr, isAttr := traversalAttr(tr)
+			if !isAttr {
+				l.errorf(rng, "Invalid reference", "A reference to %s needs an attribute name, like %s.NAME.", root, root)
+				ok = false
+				continue
+			}
+			known, kind := l.varOrder, "input variable"
+			if root == "local" {
+				known, kind = l.localNames(), "local value"
+			}
+			if !contains(known, attr) {
+				detail := fmt.Sprintf("No %s named %q is declared.", kind, attr)
+				if s := suggest(attr, known); s != "" {
+					detail += fmt.Sprintf(" Did you mean %s.%s?", root, s)
+				}
+				l.errorf(rng, "Reference to undeclared "+kind, "%s", detail)
+				ok = false
+			}
+		case templateNames[root]:
+			l.errorf(rng, "Invalid use of "+root,
+				"%s is not a value: it can only appear directly as ${%s} inside the opening, questions or system template, where the runtime fills it in per session (not in a function call, a conditional, an attribute access or another attribute).", root, root)
+			ok = false
+		case blockKinds[root] || root == "scenario":
+			l.errorf(rng, "Invalid reference",
+				"%s refers to a block; block references can only be the whole value of a scenario's target, corpus or script attribute.", traversalText(tr))
+			ok = false
+		default:
+			names := []string{"var", "local"}
+			detail := fmt.Sprintf("There is no variable named %q.", root)
+			if s := suggest(root, names); s != "" {
+				detail += fmt.Sprintf(" Did you mean %s?", s)
+			} else {
+				detail += " Expressions can read var.NAME and local.NAME."
+			}
+			l.errorf(rng, "Unknown variable", "%s", detail)
+			ok = false
+		}
+	}
+	return ok
+}
+
+func traversalAttr(tr hcl.Traversal) (string, bool) {
+	if len(tr) < 2 {
+		return "", false
+	}
+	switch s := tr[1].(type) {
+	case hcl.TraverseAttr:
+		return s.Name, true
+	case hcl.TraverseIndex:
+		if s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull() {
+			return s.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+func traversalText(tr hcl.Traversal) string {
+	var b strings.Builder
+	for i, s := range tr {
+		switch s := s.(type) {
+		case hcl.TraverseRoot:
+			b.WriteString(s.Name)
+		case hcl.TraverseAttr:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.Name)
+		default:
+			b.WriteString("[…]")
+		}
+	}
+	return b.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// eval evaluates expr. The result is unmarked; if it carried the sensitive
+// mark, its range is queued for redaction and its text becomes a secret.
+// ok is false when the expression had errors or is not wholly known.
+func (l *loader) eval(expr hcl.Expression) (cty.Value, bool) {
+	if !l.checkRefs(expr) {
+		return cty.DynamicVal, false
+	}
+	val, diags := expr.Value(l.ctx)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return cty.DynamicVal, false
+	}
+	if val.ContainsMarked() {
+		var marked bool
+		val, marked = unmarkSensitive(val)
+		if marked {
+			l.sensitive(expr.Range(), val)
+		}
+	}
+	if !val.IsWhollyKnown() {
+		return val, false
+	}
+	return val, true
+}
+
+// unmarkSensitive strips every mark and reports whether one was sensitive.
+func unmarkSensitive(val cty.Value) (cty.Value, bool) {
+	out, pvm := val.UnmarkDeepWithPaths()
+	for _, pm := range pvm {
+		if pm.Marks.Has(sensitiveMark) {
+			return out, true
+		}
+	}
+	return out, false
+}
+
+// sensitive records that the text at rng, and the value it produced, are
+// secrets.
+func (l *loader) sensitive(rng hcl.Range, val cty.Value) {
+	if rng.Filename == l.path {
+		l.sensitives = append(l.sensitives, rng)
+	}
+	l.addSecrets(val)
+}
+
+// addSecrets records every string inside val as a secret.
+func (l *loader) addSecrets(val cty.Value) {
+	val, _ = val.UnmarkDeep()
+	_ = cty.Walk(val, func(_ cty.Path, v cty.Value) (bool, error) {
+		if v.IsKnown() && !v.IsNull() && v.Type() == cty.String && v.AsString() != "" {
+			l.secrets[v.AsString()] = true
+		}
+		return true, nil
+	})
+}
+
+// typed evaluates attribute a and converts it to ty. present is false when
+// a is absent or null (the attribute takes its default), and ok false after
+// an error.
+func (l *loader) typed(a *hcl.Attribute, ty cty.Type) (val cty.Value, present, ok bool) {
+	if a == nil {
+		return cty.NilVal, false, true
+	}
+	val, ok = l.eval(a.Expr)
+	if !ok {
+		return cty.NilVal, false, false
+	}
+	if val.IsNull() {
+		return cty.NilVal, false, true
+	}
+	out, err := convert.Convert(val, ty)
+	if err != nil {
+		l.errorf(a.Expr.Range(), "Incorrect attribute value type",
+			"Inappropriate value for attribute %q: %s.", a.Name, typeError(err, ty))
+		return cty.NilVal, false, false
+	}
+	if !out.IsWhollyKnown() {
+		return cty.NilVal, false, false
+	}
+	return out, true, true
+}
+
+// typeError words a conversion error, naming the wanted type.
+func typeError(err error, ty cty.Type) string {
+	msg := err.Error()
+	switch {
+	case ty == cty.Number:
+		return "a number is required"
+	case ty == cty.Bool:
+		return "a bool (true or false) is required"
+	case ty == cty.String:
+		return "a string is required"
+	}
+	return msg
+}
+
+func (l *loader) stringAttr(a *hcl.Attribute, def string) string {
+	val, present, _ := l.typed(a, cty.String)
+	if !present {
+		return def
+	}
+	return val.AsString()
+}
+
+func (l *loader) boolAttr(a *hcl.Attribute, def bool) bool {
+	val, present, _ := l.typed(a, cty.Bool)
+	if !present {
+		return def
+	}
+	return val.True()
+}
+
+func (l *loader) floatAttr(a *hcl.Attribute, def float64) float64 {
+	val, present, _ := l.typed(a, cty.Number)
+	if !present {
+		return def
+	}
+	f, _ := val.AsBigFloat().Float64()
+	return f
+}
+
+// maxInt bounds whole numbers: beyond it, products of grid values overflow.
+const maxInt = 1 << 40
+
+// intAttr reads a whole number no smaller than lo.
+func (l *loader) intAttr(a *hcl.Attribute, def, lo int) int {
+	val, present, _ := l.typed(a, cty.Number)
+	if !present {
+		return def
+	}
+	n, ok := l.wholeNumber(val, a.Expr.Range(), a.Name, lo)
+	if !ok {
+		return def
+	}
+	return n
+}
+
+// wholeNumber checks that val is a whole number in [lo, maxInt].
+func (l *loader) wholeNumber(val cty.Value, rng hcl.Range, what string, lo int) (int, bool) {
+	bf := val.AsBigFloat()
+	if !bf.IsInt() {
+		l.errorf(rng, "Invalid value", "%s must be a whole number, not %s.", what, bf.Text('g', 10))
+		return 0, false
+	}
+	n, acc := bf.Int64()
+	if acc != big.Exact || n > maxInt || n < -maxInt {
+		l.errorf(rng, "Invalid value", "%s = %s is out of range.", what, bf.Text('g', 10))
+		return 0, false
+	}
+	if int(n) < lo {
+		l.errorf(rng, "Invalid value", "%s must be at least %d, not %d.", what, lo, n)
+		return 0, false
+	}
+	return int(n), true
+}
+
+// durationAttr reads a duration written as a string ("10s", "5m").
+func (l *loader) durationAttr(a *hcl.Attribute, def time.Duration) time.Duration {
+	val, present, _ := l.typed(a, cty.String)
+	if !present {
+		return def
+	}
+	d, ok := l.parseDuration(val.AsString(), a.Expr.Range(), a.Name)
+	if !ok {
+		return def
+	}
+	return d
+}
+
+func (l *loader) parseDuration(s string, rng hcl.Range, what string) (time.Duration, bool) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		l.errorf(rng, "Invalid duration",
+			"%s = %s is not a duration: write a number with a unit, such as \"500ms\", \"10s\", \"5m\" or \"1h30m\".", what, l.shown(s))
+		return 0, false
+	}
+	if d < 0 {
+		l.errorf(rng, "Invalid duration", "%s must not be negative.", what)
+		return 0, false
+	}
+	return d, true
+}
+
+// shown quotes a value for a diagnostic, unless it is a secret.
+func (l *loader) shown(s string) string {
+	if l.secrets[s] {
+		return redactedText
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// oneOf reads a string that must be one of choices.
+func (l *loader) oneOf(a *hcl.Attribute, def string, choices ...string) string {
+	s := l.stringAttr(a, def)
+	if a == nil || contains(choices, s) {
+		return s
+	}
+	detail := fmt.Sprintf("%s must be one of %s, not %s.", a.Name, quoteList(choices), l.shown(s))
+	if g := suggest(s, choices); g != "" {
+		detail += fmt.Sprintf(" Did you mean %q?", g)
+	}
+	l.errorf(a.Expr.Range(), "Invalid value", "%s", detail)
+	return def
+}
+
+func quoteList(choices []string) string {
+	q := make([]string, len(choices))
+	for i, c := range choices {
+		q[i] = fmt.Sprintf("%q", c)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+func (l *loader) stringList(a *hcl.Attribute) []string {
+	val, present, _ := l.typed(a, cty.List(cty.String))
+	if !present {
+		return nil
+	}
+	out := []string{}
+	for _, v := range val.AsValueSlice() {
+		if v.IsNull() {
+			l.errorf(a.Expr.Range(), "Invalid value", "%s must not contain null.", a.Name)
+			return nil
+		}
+		out = append(out, v.AsString())
+	}
+	return out
+}
+
+// intList reads a list of whole numbers no smaller than lo.
+func (l *loader) intList(a *hcl.Attribute, lo int) ([]int, bool) {
+	val, present, ok := l.typed(a, cty.List(cty.Number))
+	if !present {
+		return nil, ok
+	}
+	out := []int{}
+	for i, v := range val.AsValueSlice() {
+		if v.IsNull() {
+			l.errorf(a.Expr.Range(), "Invalid value", "%s must not contain null.", a.Name)
+			return nil, false
+		}
+		n, ok := l.wholeNumber(v, a.Expr.Range(), fmt.Sprintf("%s[%d]", a.Name, i), lo)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
+func (l *loader) stringMap(a *hcl.Attribute) map[string]string {
+	val, present, _ := l.typed(a, cty.Map(cty.String))
+	if !present {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range val.AsValueMap() {
+		if v.IsNull() {
+			l.errorf(a.Expr.Range(), "Invalid value", "%s[%q] must not be null.", a.Name, k)
+			continue
+		}
+		out[k] = v.AsString()
+	}
+	return out
+}
+
+// jsonObject reads an object of JSON-compatible values (extra_body).
+func (l *loader) jsonObject(a *hcl.Attribute) map[string]any {
+	val, present, _ := l.typed(a, cty.DynamicPseudoType)
+	if !present {
+		return nil
+	}
+	if !val.Type().IsObjectType() && !val.Type().IsMapType() {
+		l.errorf(a.Expr.Range(), "Incorrect attribute value type", "%s must be an object, like { ignore_eos = true }.", a.Name)
+		return nil
+	}
+	out, _ := toJSON(val).(map[string]any)
+	return out
+}
+
+// toJSON converts a known cty value to encoding/json's shapes.
+func toJSON(v cty.Value) any {
+	if v.IsNull() {
+		return nil
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return v.AsString()
+	case ty == cty.Bool:
+		return v.True()
+	case ty == cty.Number:
+		bf := v.AsBigFloat()
+		if bf.IsInt() {
+			if n, acc := bf.Int64(); acc == big.Exact {
+				return n
+			}
+		}
+		f, _ := bf.Float64()
+		return f
+	case ty.IsObjectType() || ty.IsMapType():
+		out := map[string]any{}
+		for k, e := range v.AsValueMap() {
+			out[k] = toJSON(e)
+		}
+		return out
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		out := []any{}
+		for _, e := range v.AsValueSlice() {
+			out = append(out, toJSON(e))
+		}
+		return out
+	}
+	return nil
+}
+
+// localNames lists the declared locals, sorted.
+func (l *loader) localNames() []string {
+	names := make([]string, 0, len(l.localDefs))
+	for n := range l.localDefs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// decodeLocals evaluates every locals block in dependency order, reporting
+// cycles.
+func (l *loader) decodeLocals(blocks []*hcl.Block) {
+	var order []string
+	for _, b := range blocks {
+		attrs, diags := b.Body.JustAttributes()
+		l.diags = append(l.diags, diags...)
+		names := make([]string, 0, len(attrs))
+		for n := range attrs {
+			names = append(names, n)
+		}
+		sort.Slice(names, func(i, j int) bool { return attrs[names[i]].Range.Start.Byte < attrs[names[j]].Range.Start.Byte })
+		for _, n := range names {
+			if prev, ok := l.localDefs[n]; ok {
+				l.errorf(attrs[n].NameRange, "Duplicate local value",
+					"local.%s was already defined at %s.", n, prev.NameRange)
+				continue
+			}
+			l.localDefs[n] = attrs[n]
+			order = append(order, n)
+		}
+	}
+	// state is 0 for locals not visited yet.
+	const (
+		visiting = iota + 1
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	var visit func(name string)
+	visit = func(name string) {
+		switch state[name] {
+		case done:
+			return
+		case visiting:
+			i := len(stack) - 1
+			for i > 0 && stack[i] != name {
+				i--
+			}
+			cycle := append(append([]string{}, stack[i:]...), name)
+			for j := range cycle {
+				cycle[j] = "local." + cycle[j]
+			}
+			a := l.localDefs[stack[len(stack)-1]]
+			l.errorf(a.Expr.Range(), "Cycle in local values",
+				"These local values refer to each other in a loop: %s.", strings.Join(cycle, " → "))
+			for _, n := range stack[i:] {
+				l.values[n] = cty.DynamicVal
+			}
+			return
+		}
+		state[name] = visiting
+		stack = append(stack, name)
+		a := l.localDefs[name]
+		for _, tr := range a.Expr.Variables() {
+			if tr.RootName() != "local" {
+				continue
+			}
+			if dep, ok := traversalAttr(tr); ok && l.localDefs[dep] != nil {
+				visit(dep)
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[name] = done
+		if _, failed := l.values[name]; failed {
+			return
+		}
+		l.ctx.Variables["local"] = l.localObject()
+		if !l.checkRefs(a.Expr) {
+			l.values[name] = cty.DynamicVal
+			return
+		}
+		// Locals keep their marks so sensitivity follows them to their uses.
+		val, diags := a.Expr.Value(l.ctx)
+		l.diags = append(l.diags, diags...)
+		if diags.HasErrors() {
+			val = cty.DynamicVal
+		}
+		l.values[name] = val
+	}
+	for _, n := range order {
+		visit(n)
+	}
+	l.ctx.Variables["local"] = l.localObject()
+}
+
+func (l *loader) localObject() cty.Value {
+	vals := map[string]cty.Value{}
+	for n := range l.localDefs {
+		if v, ok := l.values[n]; ok {
+			vals[n] = v
+		} else {
+			vals[n] = cty.DynamicVal
+		}
+	}
+	return cty.ObjectVal(vals)
+}
+
+// isTemplateTraversal reports whether e is exactly one of the template
+// names, as in "${document}".
+func isTemplateTraversal(e hclsyntax.Expression) (string, bool) {
+	st, ok := e.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(st.Traversal) != 1 {
+		return "", false
+	}
+	name := st.Traversal.RootName()
+	return name, templateNames[name]
+}

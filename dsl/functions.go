@@ -1,0 +1,180 @@
+package dsl
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"unicode/utf8"
+
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// markKind is the type of the cty marks dsl puts on values.
+type markKind string
+
+// sensitiveMark marks cty values that must never be printed or written.
+const sensitiveMark markKind = "sensitive"
+
+// maxFileSize bounds file(): scenario inputs are prompts and lists, not corpora.
+const maxFileSize = 16 << 20
+
+// functions returns the functions scenario expressions may call: a curated
+// part of go-cty's stdlib plus env, file and base64.
+func (l *loader) functions() map[string]function.Function {
+	return map[string]function.Function{
+		// strings
+		"upper":        stdlib.UpperFunc,
+		"lower":        stdlib.LowerFunc,
+		"title":        stdlib.TitleFunc,
+		"format":       stdlib.FormatFunc,
+		"formatlist":   stdlib.FormatListFunc,
+		"join":         stdlib.JoinFunc,
+		"split":        stdlib.SplitFunc,
+		"replace":      stdlib.ReplaceFunc,
+		"regex":        stdlib.RegexFunc,
+		"regexall":     stdlib.RegexAllFunc,
+		"regexreplace": stdlib.RegexReplaceFunc,
+		"trim":         stdlib.TrimFunc,
+		"trimspace":    stdlib.TrimSpaceFunc,
+		"trimprefix":   stdlib.TrimPrefixFunc,
+		"trimsuffix":   stdlib.TrimSuffixFunc,
+		"chomp":        stdlib.ChompFunc,
+		"indent":       stdlib.IndentFunc,
+		"substr":       stdlib.SubstrFunc,
+		"strlen":       stdlib.StrlenFunc,
+		// collections
+		"length":     stdlib.LengthFunc,
+		"concat":     stdlib.ConcatFunc,
+		"contains":   stdlib.ContainsFunc,
+		"keys":       stdlib.KeysFunc,
+		"values":     stdlib.ValuesFunc,
+		"merge":      stdlib.MergeFunc,
+		"lookup":     stdlib.LookupFunc,
+		"element":    stdlib.ElementFunc,
+		"index":      stdlib.IndexFunc,
+		"slice":      stdlib.SliceFunc,
+		"reverse":    stdlib.ReverseListFunc,
+		"sort":       stdlib.SortFunc,
+		"distinct":   stdlib.DistinctFunc,
+		"flatten":    stdlib.FlattenFunc,
+		"compact":    stdlib.CompactFunc,
+		"coalesce":   stdlib.CoalesceFunc,
+		"zipmap":     stdlib.ZipmapFunc,
+		"chunklist":  stdlib.ChunklistFunc,
+		"range":      stdlib.RangeFunc,
+		"setunion":   stdlib.SetUnionFunc,
+		"setproduct": stdlib.SetProductFunc,
+		// numbers
+		"min":      stdlib.MinFunc,
+		"max":      stdlib.MaxFunc,
+		"abs":      stdlib.AbsoluteFunc,
+		"ceil":     stdlib.CeilFunc,
+		"floor":    stdlib.FloorFunc,
+		"pow":      stdlib.PowFunc,
+		"log":      stdlib.LogFunc,
+		"signum":   stdlib.SignumFunc,
+		"parseint": stdlib.ParseIntFunc,
+		// encoding
+		"jsonencode":   stdlib.JSONEncodeFunc,
+		"jsondecode":   stdlib.JSONDecodeFunc,
+		"csvdecode":    stdlib.CSVDecodeFunc,
+		"base64encode": base64EncodeFunc,
+		"base64decode": base64DecodeFunc,
+		// conversion
+		"tostring": stdlib.MakeToFunc(cty.String),
+		"tonumber": stdlib.MakeToFunc(cty.Number),
+		"tobool":   stdlib.MakeToFunc(cty.Bool),
+		"tolist":   stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":    stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"toset":    stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		// outside world
+		"env":  l.envFunc(),
+		"file": l.fileFunc(),
+	}
+}
+
+// envFunc is env(name, default): the environment variable, or default when
+// it is unset. The result is sensitive: environments hold credentials.
+func (l *loader) envFunc() function.Function {
+	return function.New(&function.Spec{
+		Description: "The value of an environment variable, or default when it is unset.",
+		Params: []function.Parameter{
+			{Name: "name", Type: cty.String},
+		},
+		VarParam: &function.Parameter{Name: "default", Type: cty.String},
+		Type:     function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			if len(args) > 2 {
+				return cty.NilVal, function.NewArgErrorf(2, "env takes a name and an optional default")
+			}
+			if v, ok := l.env[args[0].AsString()]; ok {
+				return cty.StringVal(v).Mark(sensitiveMark), nil
+			}
+			if len(args) == 2 {
+				return args[1].Mark(sensitiveMark), nil
+			}
+			return cty.NilVal, function.NewArgErrorf(0, "environment variable %q is not set and no default was given; write env(%q, \"default\")", args[0].AsString(), args[0].AsString())
+		},
+	})
+}
+
+// fileFunc is file(path): a UTF-8 file's text, relative to the scenario file.
+func (l *loader) fileFunc() function.Function {
+	return function.New(&function.Spec{
+		Description: "The contents of a UTF-8 text file; a relative path starts at the scenario file's directory.",
+		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p := args[0].AsString()
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(l.dir, p)
+			}
+			st, err := os.Stat(p)
+			if err != nil {
+				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", p, err)
+			}
+			if !st.Mode().IsRegular() {
+				return cty.NilVal, function.NewArgErrorf(0, "%s is not a regular file", p)
+			}
+			if st.Size() > maxFileSize {
+				return cty.NilVal, function.NewArgErrorf(0, "%s is %d bytes; file() reads at most %d", p, st.Size(), maxFileSize)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", p, err)
+			}
+			if !utf8.Valid(b) {
+				return cty.NilVal, function.NewArgErrorf(0, "%s is not UTF-8 text", p)
+			}
+			return cty.StringVal(string(b)), nil
+		},
+	})
+}
+
+var base64EncodeFunc = function.New(&function.Spec{
+	Description: "Encodes a string's UTF-8 bytes as standard base64.",
+	Params:      []function.Parameter{{Name: "str", Type: cty.String}},
+	Type:        function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return cty.StringVal(base64.StdEncoding.EncodeToString([]byte(args[0].AsString()))), nil
+	},
+})
+
+var base64DecodeFunc = function.New(&function.Spec{
+	Description: "Decodes standard base64 into a UTF-8 string.",
+	Params:      []function.Parameter{{Name: "str", Type: cty.String}},
+	Type:        function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		b, err := base64.StdEncoding.DecodeString(args[0].AsString())
+		if err != nil {
+			return cty.NilVal, function.NewArgErrorf(0, "invalid base64: %s", err)
+		}
+		if !utf8.Valid(b) {
+			return cty.NilVal, function.NewArgError(0, fmt.Errorf("the decoded bytes are not UTF-8 text"))
+		}
+		return cty.StringVal(string(b)), nil
+	},
+})

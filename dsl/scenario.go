@@ -1,0 +1,403 @@
+package dsl
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+var scenarioSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "target", Required: true},
+		{Name: "corpus", Required: true},
+		{Name: "script", Required: true},
+		{Name: "rounds"},
+		{Name: "seed"},
+		{Name: "assign"},
+		{Name: "score"},
+		{Name: "expect"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "grid"},
+		{Type: "search", LabelNames: []string{"kind"}},
+		{Type: "slo", LabelNames: []string{"name"}},
+		{Type: "report"},
+	},
+}
+
+// decodeScenarioBlock decodes scenario "NAME" { ... }.
+func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
+	name := b.Labels[0]
+	if !l.checkName(b) {
+		return nil
+	}
+	if prev, ok := l.scenarios[name]; ok {
+		l.duplicate(b, prev)
+		return nil
+	}
+	l.scenarios[name] = b.DefRange
+	sc := &spec.Scenario{Name: name, Rounds: defaultRounds, Assign: spec.DefaultAssign, Score: spec.DefaultScore}
+
+	content, diags := b.Body.Content(scenarioSchema)
+	l.diags = append(l.diags, diags...)
+	if content == nil {
+		return nil
+	}
+	attrs := content.Attributes
+	if n, ok := l.ref(attrs["target"], "target"); ok {
+		sc.Target = l.targets[n].val
+	}
+	if n, ok := l.ref(attrs["corpus"], "corpus"); ok {
+		sc.Corpus = l.corpora[n].val
+	}
+	if n, ok := l.ref(attrs["script"], "script"); ok {
+		sc.Script = l.scripts[n].val
+	}
+	sc.Rounds = l.intAttr(attrs["rounds"], defaultRounds, 0)
+	sc.Seed = int64(l.intAttr(attrs["seed"], 0, -maxInt))
+	sc.Assign = l.oneOf(attrs["assign"], spec.DefaultAssign, "distinct", "random")
+	sc.Score = l.oneOf(attrs["score"], spec.DefaultScore, "sessions", "harmonic")
+
+	blocks := l.singleBlocks(content, "grid", "search", "report")
+	if g := blocks["grid"]; g != nil {
+		sc.Grid = l.decodeGridBlock(g)
+	} else {
+		l.errorf(content.MissingItemRange, "Missing grid block",
+			"scenario %q needs a grid { concurrent = [...], sequential = [...] } block.", name)
+	}
+	if s := blocks["search"]; s != nil {
+		sc.Search = l.decodeSearchBlock(s)
+	}
+	if r := blocks["report"]; r != nil {
+		sc.Report = l.decodeReportBlock(r)
+	}
+
+	sloAttrs := map[string]*hcl.Attribute{}
+	seen := map[string]hcl.Range{}
+	for _, sb := range content.Blocks {
+		if sb.Type != "slo" {
+			continue
+		}
+		sloName := sb.Labels[0]
+		if prev, ok := seen[sloName]; ok {
+			l.duplicate(sb, prev)
+			continue
+		}
+		seen[sloName] = sb.DefRange
+		slo, a := l.decodeSLOBlock(sb)
+		if slo.Condition != nil {
+			sc.SLOs = append(sc.SLOs, slo)
+			sloAttrs[sloName] = a
+		}
+	}
+	if len(seen) == 0 {
+		l.errorf(content.MissingItemRange, "Missing slo block",
+			`scenario %q needs at least one slo "NAME" { condition = "ttft_p95 <= 2s" } block.`, name)
+	}
+	if a := attrs["expect"]; a != nil {
+		sc.Expect = l.condition(a, metrics.ScopeSweep)
+	}
+
+	// Checks across blocks.
+	if sc.Search != nil && sc.Search.Kind == "frontier" {
+		for _, slo := range sc.SLOs {
+			if err := slo.Condition.UpperBoundOnLoadMetrics(); err != nil {
+				l.errorf(sloAttrs[slo.Name].Expr.Range(), "Condition unsuitable for the frontier search",
+					"search \"frontier\" skips points on the assumption that every SLO only gets worse as C or S grows, so each condition must be an upper bound (<, <=) on ttft, ttfc, latency, itl, error_rate, errors, queue_time or preemptions, joined by &&. In slo %q: %s. Remove the search block to run the full grid.",
+					slo.Name, err)
+			}
+		}
+	}
+	if sc.Script != nil && !l.broken[sc.Script] {
+		q := len(sc.Script.Questions)
+		if sc.Rounds > q {
+			rng, how := content.MissingItemRange, fmt.Sprintf("rounds is %d by default", defaultRounds)
+			if a := attrs["script"]; a != nil {
+				rng = a.Expr.Range()
+			}
+			if a := attrs["rounds"]; a != nil {
+				rng, how = a.Expr.Range(), fmt.Sprintf("rounds = %d", sc.Rounds)
+			}
+			l.errorf(rng, "Not enough questions",
+				"%s, but script.%s has %d question(s): each follow-up round asks the next question. Add questions or lower rounds.",
+				how, sc.Script.Name, q)
+		}
+	}
+	if sc.Rounds == 0 && attrs["rounds"] != nil {
+		l.warnf(attrs["rounds"].Expr.Range(), "No steady-state turns",
+			"With rounds = 0 every session makes only its opening request; every metric except opening_* and the request counts has no data.")
+	}
+	if sc.Target != nil && sc.Script != nil && sc.Script.CompletionsTemplate != "" && sc.Target.API != "completions" {
+		l.warnf(attrs["script"].Expr.Range(), "Unused completions_template",
+			"script.%s sets completions_template, but target.%s uses the %s API, which sends messages as they are.",
+			sc.Script.Name, sc.Target.Name, sc.Target.API)
+	}
+	if sc.Corpus != nil && !l.broken[sc.Corpus] && sc.Assign == "distinct" && len(sc.Grid.Concurrent) > 0 && len(sc.Grid.Sequential) > 0 {
+		need := maxOf(sc.Grid.Concurrent) * maxOf(sc.Grid.Sequential)
+		if have := knownDocuments(sc.Corpus); have >= 0 && need > have {
+			rng := content.MissingItemRange
+			if g := blocks["grid"]; g != nil {
+				rng = g.DefRange
+			}
+			l.errorf(rng, "Corpus too small",
+				"With assign = \"distinct\" every session of a point gets its own document: the largest point (%d×%d) needs %d, but corpus.%s has %d. Add documents, shrink the grid, or set assign = \"random\" (drawn with replacement, as the source benchmark does).",
+				maxOf(sc.Grid.Concurrent), maxOf(sc.Grid.Sequential), need, sc.Corpus.Name, have)
+		}
+	}
+	return sc
+}
+
+func maxOf(xs []int) int {
+	m := 0
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+// ref resolves a reference such as target.vllm to a declared block name.
+func (l *loader) ref(a *hcl.Attribute, kind string) (string, bool) {
+	if a == nil {
+		return "", false // Content already reported the missing attribute
+	}
+	example := fmt.Sprintf("%s.NAME", kind)
+	tr, diags := hcl.AbsTraversalForExpr(a.Expr)
+	if diags.HasErrors() {
+		detail := fmt.Sprintf("%s must be a reference to a %s block, like %s = %s.", kind, kind, kind, example)
+		if v, d := a.Expr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() && hclsyntax.ValidIdentifier(v.AsString()) {
+			detail = fmt.Sprintf("%s must be a reference, not a string: write %s = %s.%s.", kind, kind, kind, v.AsString())
+		}
+		l.errorf(a.Expr.Range(), "Invalid reference", "%s", detail)
+		return "", false
+	}
+	root := tr.RootName()
+	if root != kind {
+		if blockKinds[root] {
+			l.errorf(a.Expr.Range(), "Wrong kind of reference",
+				"%s must refer to a %s block, but %s is a %s.", kind, kind, traversalText(tr), root)
+		} else {
+			l.errorf(a.Expr.Range(), "Invalid reference", "%s must be a reference to a %s block, like %s = %s.", kind, kind, kind, example)
+		}
+		return "", false
+	}
+	name, ok := traversalAttr(tr)
+	if !ok || len(tr) != 2 {
+		l.errorf(a.Expr.Range(), "Invalid reference", "%s must name one %s block, like %s = %s.", kind, kind, kind, example)
+		return "", false
+	}
+	var known []string
+	found := false
+	switch kind {
+	case "target":
+		_, found = l.targets[name]
+		known = keys(l.targets)
+	case "corpus":
+		_, found = l.corpora[name]
+		known = keys(l.corpora)
+	case "script":
+		_, found = l.scripts[name]
+		known = keys(l.scripts)
+	}
+	if !found {
+		detail := fmt.Sprintf("No %s named %q is declared in this file.", kind, name)
+		if s := suggest(name, known); s != "" {
+			detail += fmt.Sprintf(" Did you mean %s.%s?", kind, s)
+		}
+		l.errorf(a.Expr.Range(), "Reference to undeclared "+kind, "%s", detail)
+		return "", false
+	}
+	return name, true
+}
+
+func keys[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+var gridSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "concurrent", Required: true}, {Name: "sequential", Required: true},
+}}
+
+// decodeGridBlock decodes grid { concurrent, sequential }.
+func (l *loader) decodeGridBlock(b *hcl.Block) spec.Grid {
+	content, diags := b.Body.Content(gridSchema)
+	l.diags = append(l.diags, diags...)
+	var g spec.Grid
+	if content == nil {
+		return g
+	}
+	axis := func(name string) []int {
+		a := content.Attributes[name]
+		if a == nil {
+			return nil
+		}
+		xs, ok := l.intList(a, 1)
+		if !ok {
+			return nil
+		}
+		if len(xs) == 0 {
+			l.errorf(a.Expr.Range(), "Empty grid", "%s must list at least one value.", name)
+			return nil
+		}
+		seen := map[int]bool{}
+		for _, x := range xs {
+			if seen[x] {
+				l.errorf(a.Expr.Range(), "Duplicate grid value", "%s lists %d more than once.", name, x)
+				return nil
+			}
+			seen[x] = true
+		}
+		return xs
+	}
+	g.Concurrent = axis("concurrent")
+	g.Sequential = axis("sequential")
+	return g
+}
+
+var searchSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "extend"}, {Name: "extend_step"}, {Name: "max_concurrent"}, {Name: "max_sequential"}, {Name: "max_points"},
+}}
+
+// decodeSearchBlock decodes search "frontier" { ... }.
+func (l *loader) decodeSearchBlock(b *hcl.Block) *spec.Search {
+	kind := b.Labels[0]
+	if kind != "frontier" {
+		detail := fmt.Sprintf("The only search is \"frontier\", not %q; omit the block to run the full grid.", kind)
+		l.errorf(b.LabelRanges[0], "Unknown search", "%s", detail)
+		return nil
+	}
+	content, diags := b.Body.Content(searchSchema)
+	l.diags = append(l.diags, diags...)
+	s := &spec.Search{Kind: kind}
+	if content == nil {
+		return s
+	}
+	a := content.Attributes
+	s.Extend = l.boolAttr(a["extend"], false)
+	s.ExtendStep = l.intAttr(a["extend_step"], 0, 0)
+	s.MaxConcurrent = l.intAttr(a["max_concurrent"], 0, 0)
+	s.MaxSequential = l.intAttr(a["max_sequential"], 0, 0)
+	s.MaxPoints = l.intAttr(a["max_points"], 0, 0)
+	return s
+}
+
+var sloSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "condition", Required: true}}}
+
+// decodeSLOBlock decodes slo "NAME" { condition }.
+func (l *loader) decodeSLOBlock(b *hcl.Block) (spec.SLO, *hcl.Attribute) {
+	slo := spec.SLO{Name: b.Labels[0]}
+	content, diags := b.Body.Content(sloSchema)
+	l.diags = append(l.diags, diags...)
+	if content == nil {
+		return slo, nil
+	}
+	a := content.Attributes["condition"]
+	if a != nil {
+		slo.Condition = l.condition(a, metrics.ScopePoint)
+	}
+	return slo, a
+}
+
+var reportSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "dir"}, {Name: "title"}, {Name: "lmbench"},
+}}
+
+// decodeReportBlock decodes report { dir, title, lmbench }.
+func (l *loader) decodeReportBlock(b *hcl.Block) spec.Report {
+	content, diags := b.Body.Content(reportSchema)
+	l.diags = append(l.diags, diags...)
+	if content == nil {
+		return spec.Report{}
+	}
+	return spec.Report{
+		Dir:     l.stringAttr(content.Attributes["dir"], ""),
+		Title:   l.stringAttr(content.Attributes["title"], ""),
+		LMBench: l.boolAttr(content.Attributes["lmbench"], false),
+	}
+}
+
+// condition compiles an slo condition or expect, pointing errors at the
+// exact character of the string literal when the text is written literally.
+func (l *loader) condition(a *hcl.Attribute, scope metrics.Scope) *metrics.Condition {
+	val, present, ok := l.typed(a, cty.String)
+	if !present {
+		if ok {
+			l.errorf(a.Expr.Range(), "Missing condition", "%s must not be null.", a.Name)
+		}
+		return nil
+	}
+	text := val.AsString()
+	c, err := metrics.Compile(text, scope)
+	if err == nil {
+		return c
+	}
+	var ce *metrics.CompileError
+	if !errors.As(err, &ce) {
+		l.errorf(a.Expr.Range(), "Invalid condition", "%s.", err)
+		return nil
+	}
+	what := "SLO condition"
+	if scope == metrics.ScopeSweep {
+		what = "expect"
+	}
+	l.errorf(l.offsetRange(a.Expr, text, ce.Offset), "Invalid "+what, "%s", sentence(ce.Msg))
+	return nil
+}
+
+// sentence ends s with a full stop unless it already ends a sentence.
+func sentence(s string) string {
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
+}
+
+// offsetRange maps a byte offset in a string's value to its source range:
+// exact when the string is a plain one-line literal without escapes, the
+// whole expression otherwise.
+func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Range {
+	rng := expr.Range()
+	te, ok := expr.(*hclsyntax.TemplateExpr)
+	if !ok || len(te.Parts) != 1 || rng.Filename != l.path {
+		return rng
+	}
+	if _, lit := te.Parts[0].(*hclsyntax.LiteralValueExpr); !lit {
+		return rng
+	}
+	start, end := rng.Start.Byte+1, rng.End.Byte-1
+	if start < 0 || end > len(l.src) || start > end || string(l.src[start:end]) != text || strings.ContainsAny(text, "\n\r") {
+		return rng
+	}
+	off = max(0, min(off, len(text)))
+	stop := off
+	for stop < len(text) && isWordByte(text[stop]) {
+		stop++
+	}
+	if stop == off && stop < len(text) {
+		_, n := utf8.DecodeRuneInString(text[stop:])
+		stop += n
+	}
+	pos := func(o int) hcl.Pos {
+		return hcl.Pos{
+			Line:   rng.Start.Line,
+			Column: rng.Start.Column + 1 + utf8.RuneCountInString(text[:o]),
+			Byte:   start + o,
+		}
+	}
+	return hcl.Range{Filename: rng.Filename, Start: pos(off), End: pos(stop)}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}

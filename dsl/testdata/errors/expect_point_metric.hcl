@@ -1,0 +1,23 @@
+# expect reading a grid-point metric
+# want: Invalid expect @ 17
+target "t" {
+  base_url = "http://127.0.0.1:8000/v1"
+}
+corpus "c" {
+  source "synthetic" { documents = 16 }
+}
+script "s" {
+  opening   = "Summarize.\n\n${document}"
+  questions = ["a", "b", "c"]
+}
+scenario "x" {
+  target = target.t
+  corpus = corpus.c
+  script = script.s
+  expect = "ttft_p95 < 1s"
+  grid {
+    concurrent = [1, 2]
+    sequential = [1, 2]
+  }
+  slo "ttft" { condition = "ttft_p95 <= 2s" }
+}

@@ -1,0 +1,23 @@
+# the frontier search with a disjunction
+# want: Condition unsuitable for the frontier search @ 22
+target "t" {
+  base_url = "http://127.0.0.1:8000/v1"
+}
+corpus "c" {
+  source "synthetic" { documents = 16 }
+}
+script "s" {
+  opening   = "Summarize.\n\n${document}"
+  questions = ["a", "b", "c"]
+}
+scenario "x" {
+  target = target.t
+  corpus = corpus.c
+  script = script.s
+  search "frontier" {}
+  grid {
+    concurrent = [1, 2]
+    sequential = [1, 2]
+  }
+  slo "ttft" { condition = "ttft_p95 <= 2s || error_rate < 0.5" }
+}

@@ -1,0 +1,25 @@
+# a variable with no default and no value
+# want: No value for required variable @ 3
+variable "url" {
+  type = string
+}
+target "t" {
+  base_url = var.url
+}
+corpus "c" {
+  source "synthetic" { documents = 16 }
+}
+script "s" {
+  opening   = "Summarize.\n\n${document}"
+  questions = ["a", "b", "c"]
+}
+scenario "x" {
+  target = target.t
+  corpus = corpus.c
+  script = script.s
+  grid {
+    concurrent = [1, 2]
+    sequential = [1, 2]
+  }
+  slo "ttft" { condition = "ttft_p95 <= 2s" }
+}

@@ -1,0 +1,5 @@
+# an attribute with no value
+# want: Invalid expression @ 4
+target "t" {
+  base_url =
+}

@@ -1,0 +1,4 @@
+# a misspelt block type
+# want: Unsupported block type @ 3
+targt "t" {
+}

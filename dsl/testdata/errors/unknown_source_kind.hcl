@@ -1,0 +1,22 @@
+# a misspelt corpus source
+# want: Unknown source kind @ 7
+target "t" {
+  base_url = "http://127.0.0.1:8000/v1"
+}
+corpus "c" {
+  source "gutenburg" { ids = [1342] }
+}
+script "s" {
+  opening   = "Summarize.\n\n${document}"
+  questions = ["a", "b", "c"]
+}
+scenario "x" {
+  target = target.t
+  corpus = corpus.c
+  script = script.s
+  grid {
+    concurrent = [1, 2]
+    sequential = [1, 2]
+  }
+  slo "ttft" { condition = "ttft_p95 <= 2s" }
+}

@@ -1,0 +1,26 @@
+# a default that does not fit the type
+# want: Invalid value for variable @ 5
+variable "n" {
+  type    = number
+  default = "many"
+}
+target "t" {
+  base_url = "http://127.0.0.1:8000/v1"
+}
+corpus "c" {
+  source "synthetic" { documents = 16 }
+}
+script "s" {
+  opening   = "Summarize.\n\n${document}"
+  questions = ["a", "b", "c"]
+}
+scenario "x" {
+  target = target.t
+  corpus = corpus.c
+  script = script.s
+  grid {
+    concurrent = [1, 2]
+    sequential = [1, 2]
+  }
+  slo "ttft" { condition = "ttft_p95 <= 2s" }
+}

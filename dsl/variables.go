@@ -1,0 +1,300 @@
+package dsl
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+// EnvPrefix starts the environment variables that set input variables.
+const EnvPrefix = "MRQA_VAR_"
+
+// Where a variable's value came from, as spec.Variable.Source records it.
+const (
+	sourceDefault = "default"
+	sourceEnv     = "env"
+	sourceFile    = "file"
+	sourceFlag    = "flag"
+)
+
+// variable is a declared input variable.
+type variable struct {
+	name        string
+	typ         cty.Type
+	description string
+	sensitive   bool
+	def         hcl.Range
+	value       cty.Value // unmarked; cty.NilVal until assigned
+	source      string
+	failed      bool // a value was given but was invalid (already reported)
+}
+
+var variableSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "default"},
+		{Name: "description"},
+		{Name: "sensitive"},
+	},
+}
+
+// decodeVariableBlock decodes variable "NAME" { type, default, description, sensitive }.
+func (l *loader) decodeVariableBlock(b *hcl.Block) {
+	name := b.Labels[0]
+	if !l.checkName(b) {
+		return
+	}
+	if prev, ok := l.vars[name]; ok {
+		l.duplicate(b, prev.def)
+		return
+	}
+	v := &variable{name: name, typ: cty.DynamicPseudoType, def: b.DefRange}
+	l.vars[name] = v
+	l.varOrder = append(l.varOrder, name)
+
+	content, diags := b.Body.Content(variableSchema)
+	l.diags = append(l.diags, diags...)
+	if content == nil {
+		return
+	}
+	if a, ok := content.Attributes["type"]; ok {
+		ty, diags := typeexpr.TypeConstraint(a.Expr)
+		l.diags = append(l.diags, diags...)
+		if !diags.HasErrors() {
+			v.typ = ty
+		}
+	}
+	if a, ok := content.Attributes["description"]; ok {
+		val, diags := a.Expr.Value(nil)
+		l.diags = append(l.diags, diags...)
+		if !diags.HasErrors() {
+			if val.Type() != cty.String || val.IsNull() {
+				l.errorf(a.Expr.Range(), "Invalid description", "A variable's description must be a string literal.")
+			} else {
+				v.description = val.AsString()
+			}
+		}
+	}
+	if a, ok := content.Attributes["sensitive"]; ok {
+		val, diags := a.Expr.Value(nil)
+		l.diags = append(l.diags, diags...)
+		if !diags.HasErrors() {
+			if val.Type() != cty.Bool || val.IsNull() {
+				l.errorf(a.Expr.Range(), "Invalid sensitive flag", "sensitive must be true or false, written literally.")
+			} else {
+				v.sensitive = val.True()
+			}
+		}
+	}
+	if a, ok := content.Attributes["default"]; ok {
+		// Defaults are constants: functions yes, references no.
+		val, diags := a.Expr.Value(&hcl.EvalContext{Functions: l.functions()})
+		l.diags = append(l.diags, diags...)
+		v.failed = v.failed || diags.HasErrors()
+		if v.sensitive {
+			l.sensitives = append(l.sensitives, a.Expr.Range())
+		}
+		if !diags.HasErrors() {
+			if val, ok := l.convertVar(v, val, a.Expr.Range()); ok && !val.IsNull() {
+				v.value, v.source = val, sourceDefault
+			}
+		}
+	}
+}
+
+// convertVar converts val to v's type, reporting a mismatch at rng.
+func (l *loader) convertVar(v *variable, val cty.Value, rng hcl.Range) (cty.Value, bool) {
+	val, marked := unmarkSensitive(val)
+	if marked {
+		// A value computed with env() is a secret, so the variable is too.
+		v.sensitive = true
+		l.sensitive(rng, val)
+	}
+	out, err := convert.Convert(val, v.typ)
+	if err != nil {
+		v.failed = true
+		l.errorf(rng, "Invalid value for variable",
+			"The value for var.%s is not compatible with its type %s: %s.", v.name, typeexpr.TypeString(v.typ), err)
+		return cty.NilVal, false
+	}
+	return out, true
+}
+
+// assignVariables applies, lowest precedence first, the environment, the
+// -var-file files and the -var flags, then checks every variable has a value.
+func (l *loader) assignVariables() {
+	envNames := make([]string, 0)
+	for k := range l.env {
+		if strings.HasPrefix(k, EnvPrefix) {
+			envNames = append(envNames, k)
+		}
+	}
+	sort.Strings(envNames)
+	for _, k := range envNames {
+		name := strings.TrimPrefix(k, EnvPrefix)
+		v, ok := l.vars[name]
+		if !ok {
+			continue // the environment is shared; other files may use it
+		}
+		if val, ok := l.rawValue(v, l.env[k], "<environment variable "+k+">"); ok {
+			v.value, v.source = val, sourceEnv
+		}
+	}
+	for _, path := range l.opts.VarFiles {
+		l.applyVarFile(path)
+	}
+	flagNames := make([]string, 0, len(l.opts.Vars))
+	for k := range l.opts.Vars {
+		flagNames = append(flagNames, k)
+	}
+	sort.Strings(flagNames)
+	for _, name := range flagNames {
+		v, ok := l.vars[name]
+		if !ok {
+			detail := fmt.Sprintf("-var %s=... sets a variable that this file does not declare.", name)
+			if s := suggest(name, l.varOrder); s != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", s)
+			}
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Value for undeclared variable",
+				Detail:   detail,
+			})
+			continue
+		}
+		if val, ok := l.rawValue(v, l.opts.Vars[name], "<value for var."+name+">"); ok {
+			v.value, v.source = val, sourceFlag
+		}
+	}
+	for _, name := range l.varOrder {
+		v := l.vars[name]
+		if v.value != cty.NilVal {
+			if v.sensitive {
+				l.addSecrets(v.value)
+			}
+			continue
+		}
+		if v.failed {
+			continue
+		}
+		l.errorf(v.def, "No value for required variable",
+			"var.%s has no default and was not set. Set it with -var %s=VALUE, in a -var-file, or with the environment variable %s%s.",
+			name, name, EnvPrefix, name)
+	}
+}
+
+// rawValue parses text given on the command line or in the environment:
+// primitive types take the text as it is; others parse it as an HCL
+// expression, as Terraform does.
+func (l *loader) rawValue(v *variable, raw, filename string) (cty.Value, bool) {
+	rng := hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.Pos{Line: 1, Column: len(raw) + 1, Byte: len(raw)}}
+	if v.typ.IsPrimitiveType() || v.typ == cty.DynamicPseudoType {
+		return l.convertVar(v, cty.StringVal(raw), rng)
+	}
+	l.extra[filename] = &hcl.File{Bytes: []byte(raw)}
+	expr, diags := hclsyntax.ParseExpression([]byte(raw), filename, hcl.InitialPos)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		v.failed = true
+		return cty.NilVal, false
+	}
+	val, diags := expr.Value(&hcl.EvalContext{Functions: l.functions()})
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		v.failed = true
+		return cty.NilVal, false
+	}
+	return l.convertVar(v, val, expr.Range())
+}
+
+// applyVarFile reads NAME = VALUE lines from a -var-file.
+func (l *loader) applyVarFile(path string) {
+	var file *hcl.File
+	var diags hcl.Diagnostics
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		file, diags = l.parser.ParseJSONFile(path)
+	} else {
+		file, diags = l.parser.ParseHCLFile(path)
+	}
+	l.diags = append(l.diags, diags...)
+	if file == nil || diags.HasErrors() {
+		return
+	}
+	attrs, diags := file.Body.JustAttributes()
+	l.diags = append(l.diags, diags...)
+	names := make([]string, 0, len(attrs))
+	for name := range attrs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		a := attrs[name]
+		v, ok := l.vars[name]
+		if !ok {
+			detail := fmt.Sprintf("%s sets %q, which this scenario file does not declare; the value is ignored.", path, name)
+			if s := suggest(name, l.varOrder); s != "" {
+				detail += fmt.Sprintf(" Did you mean %q?", s)
+			}
+			l.warnf(a.NameRange, "Value for undeclared variable", "%s", detail)
+			continue
+		}
+		val, diags := a.Expr.Value(&hcl.EvalContext{Functions: l.functions()})
+		l.diags = append(l.diags, diags...)
+		if diags.HasErrors() {
+			v.failed = true
+			continue
+		}
+		if val, ok := l.convertVar(v, val, a.Expr.Range()); ok && !val.IsNull() {
+			v.value, v.source = val, sourceFile
+		}
+	}
+}
+
+// varObject is the value of var in expressions; sensitive variables carry
+// the sensitive mark so whatever they flow into is tracked.
+func (l *loader) varObject() cty.Value {
+	vals := map[string]cty.Value{}
+	for name, v := range l.vars {
+		val := v.value
+		if val == cty.NilVal {
+			val = cty.DynamicVal
+		}
+		if v.sensitive {
+			val = val.Mark(sensitiveMark)
+		}
+		vals[name] = val
+	}
+	return cty.ObjectVal(vals)
+}
+
+// specVariables renders the variables' final values for results.json.
+func (l *loader) specVariables() []spec.Variable {
+	var out []spec.Variable
+	for _, name := range l.varOrder {
+		v := l.vars[name]
+		sv := spec.Variable{Name: name, Sensitive: v.sensitive, Source: v.source}
+		switch {
+		case v.sensitive:
+			sv.Value = redactedText
+		case v.value == cty.NilVal:
+		case v.value.Type() == cty.String && !v.value.IsNull():
+			sv.Value = v.value.AsString()
+		case v.value.IsWhollyKnown():
+			if b, err := ctyjson.Marshal(v.value, v.value.Type()); err == nil {
+				sv.Value = string(b)
+			}
+		}
+		out = append(out, sv)
+	}
+	return out
+}
