@@ -1,0 +1,223 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/mrqa-dev/mrqa/runtime/results"
+)
+
+type compareView struct {
+	Rows      []string // scenario names, as shown
+	Sentences []sentence
+	Summary   table
+	Heatmaps  []*chartView
+	Baseline  string
+	Deltas    table
+}
+
+type sentence struct{ Text, Class string }
+
+func buildCompare(rs []*results.Results) (*compareView, []chartView, error) {
+	names := displayNames(rs)
+	v := &compareView{Rows: names, Baseline: names[0]}
+	v.Sentences = compareSentences(rs, names)
+	v.Summary = compareSummary(rs, names)
+	scale := heatScaleOf(rs...)
+	all := make([]chartView, 0, len(rs))
+	for i, r := range rs {
+		js, err := heatmapOption(r, scale)
+		if err != nil {
+			return nil, nil, fmt.Errorf("heatmap of %s: %w", names[i], err)
+		}
+		all = append(all, chartView{
+			ID:     "mrqa-heatmap-" + strconv.Itoa(i+1),
+			Title:  names[i] + ": " + bestText(r.Best),
+			Height: heatHeight(r),
+			Option: js,
+		})
+	}
+	for i := range all {
+		v.Heatmaps = append(v.Heatmaps, &all[i])
+	}
+	v.Deltas = deltaTable(rs, names)
+	return v, all, nil
+}
+
+// displayNames are the scenario names, made unique with the target's name
+// (then a number) where two results share one.
+func displayNames(rs []*results.Results) []string {
+	names := make([]string, len(rs))
+	count := map[string]int{}
+	for i, r := range rs {
+		names[i] = r.Scenario
+		count[r.Scenario]++
+	}
+	seen := map[string]int{}
+	for i, r := range rs {
+		if count[r.Scenario] > 1 {
+			names[i] = r.Scenario + " (" + r.Target.Name + ")"
+		}
+		seen[names[i]]++
+		if seen[names[i]] > 1 {
+			names[i] += " #" + strconv.Itoa(seen[names[i]])
+		}
+	}
+	return names
+}
+
+// ratio writes a/b as the source writes "1.3× more sessions".
+func ratio(a, b int) string {
+	return strconv.FormatFloat(float64(a)/float64(b), 'f', 2, 64) + "×"
+}
+
+func compareSentences(rs []*results.Results, names []string) []sentence {
+	base, bn := rs[0], names[0]
+	if len(rs) == 1 {
+		if base.Best == nil {
+			return []sentence{{bn + ": no point passed the SLOs.", "fail"}}
+		}
+		return []sentence{{bn + ": best " + bestText(base.Best) + ".", "pass"}}
+	}
+	var out []sentence
+	for i := 1; i < len(rs); i++ {
+		r, n := rs[i], names[i]
+		switch {
+		case r.Best != nil && base.Best != nil:
+			a, b := r.Best.Concurrent*r.Best.Sequential, base.Best.Concurrent*base.Best.Sequential
+			out = append(out, sentence{fmt.Sprintf("%s allows %s the sessions of %s (%s vs %s).",
+				n, ratio(a, b), bn, bestText(r.Best), bestText(base.Best)), "pass"})
+		case r.Best != nil:
+			out = append(out, sentence{fmt.Sprintf("%s reaches %s; %s passed at no point.", n, bestText(r.Best), bn), "pass"})
+		case base.Best != nil:
+			out = append(out, sentence{fmt.Sprintf("%s passed at no point; %s reaches %s.", n, bn, bestText(base.Best)), "fail"})
+		default:
+			out = append(out, sentence{fmt.Sprintf("Neither %s nor %s passed at any point.", n, bn), "fail"})
+		}
+	}
+	return out
+}
+
+func compareSummary(rs []*results.Results, names []string) table {
+	t := table{Head: []string{"scenario", "target", "model", "best C×S", "C", "S", "passed / run", "vs " + names[0], "SLOs", "prefix cache"}}
+	base := rs[0].Best
+	for i, r := range rs {
+		passed := 0
+		for _, p := range r.Points {
+			if p.Passed {
+				passed++
+			}
+		}
+		cache, _ := cacheLine(r)
+		cells := []cell{
+			{Text: names[i], Class: "name"},
+			{Text: r.Target.Name, Class: "name"},
+			{Text: r.Target.Model, Class: "name"},
+		}
+		if b := r.Best; b != nil {
+			n := b.Concurrent * b.Sequential
+			cells = append(cells,
+				cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)},
+				cell{Text: strconv.Itoa(b.Concurrent), Sort: strconv.Itoa(b.Concurrent)},
+				cell{Text: strconv.Itoa(b.Sequential), Sort: strconv.Itoa(b.Sequential)})
+		} else {
+			cells = append(cells, cell{Text: "none", Sort: "0"}, cell{Text: "—", Sort: "0"}, cell{Text: "—", Sort: "0"})
+		}
+		cells = append(cells, cell{Text: fmt.Sprintf("%d / %d", passed, len(r.Points)), Sort: strconv.Itoa(passed)})
+		if r.Best != nil && base != nil {
+			a, b := r.Best.Concurrent*r.Best.Sequential, base.Concurrent*base.Sequential
+			cells = append(cells, cell{Text: ratio(a, b), Sort: sortKey(float64(a) / float64(b))})
+		} else {
+			cells = append(cells, cell{Text: "—", Sort: "-1"})
+		}
+		cells = append(cells, cell{Text: sloText(r), Class: "name"}, cell{Text: cache, Class: "name"})
+		class := "fail"
+		if r.Best != nil {
+			class = "pass"
+		}
+		t.Rows = append(t.Rows, row{Class: class, Cells: cells})
+	}
+	return t
+}
+
+// deltaTable lists ttft_p95 at every point any scenario measured, with each
+// scenario's difference from the first.
+func deltaTable(rs []*results.Results, names []string) table {
+	type key struct{ c, s int }
+	var keys []key
+	at := make([]map[key]*results.Point, len(rs))
+	for i, r := range rs {
+		at[i] = map[key]*results.Point{}
+		for j := range r.Points {
+			p := &r.Points[j]
+			k := key{p.Concurrent, p.Sequential}
+			at[i][k] = p
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.c, b.c), cmp.Compare(a.s, b.s)) })
+	keys = slices.Compact(keys)
+	t := table{Head: []string{"C", "S", "sessions"}}
+	for _, n := range names {
+		t.Head = append(t.Head, n)
+	}
+	for _, n := range names[1:] {
+		t.Head = append(t.Head, "Δ "+n)
+	}
+	for _, k := range keys {
+		cells := []cell{
+			{Text: strconv.Itoa(k.c), Sort: strconv.Itoa(k.c)},
+			{Text: strconv.Itoa(k.s), Sort: strconv.Itoa(k.s)},
+			{Text: strconv.Itoa(k.c * k.s), Sort: strconv.Itoa(k.c * k.s)},
+		}
+		for i := range rs {
+			p := at[i][k]
+			if p == nil {
+				cells = append(cells, cell{Text: "—", Sort: "-1"})
+				continue
+			}
+			c := cell{Text: fmtDur(p.Metrics.TTFTP95) + " " + passMark(p.Passed), Sort: sortKey(secKey(p.Metrics.TTFTP95))}
+			if isBest(rs[i], k.c, k.s) {
+				c.Text = "★ " + c.Text
+			}
+			cells = append(cells, c)
+		}
+		base := at[0][k]
+		for i := 1; i < len(rs); i++ {
+			cells = append(cells, deltaCell(base, at[i][k]))
+		}
+		t.Rows = append(t.Rows, row{Cells: cells})
+	}
+	return t
+}
+
+func deltaCell(base, p *results.Point) cell {
+	if base == nil || p == nil {
+		return cell{Text: "—", Sort: "0"}
+	}
+	a, b := secKey(p.Metrics.TTFTP95), secKey(base.Metrics.TTFTP95)
+	switch {
+	case math.IsInf(a, 1) && math.IsInf(b, 1):
+		return cell{Text: "both ∞", Sort: "0"}
+	case math.IsInf(a, 1):
+		return cell{Text: "+∞", Sort: "1e308", Class: "worse"}
+	case math.IsInf(b, 1):
+		return cell{Text: "−∞", Sort: "-1e308", Class: "better"}
+	}
+	d := a - b
+	text := fmtSec(math.Abs(d))
+	class := ""
+	switch {
+	case d > 0:
+		text, class = "+"+text, "worse"
+	case d < 0:
+		text, class = "−"+text, "better"
+	}
+	if b > 0 {
+		text += " (×" + strconv.FormatFloat(a/b, 'f', 2, 64) + ")"
+	}
+	return cell{Text: text, Sort: sortKey(d), Class: class}
+}

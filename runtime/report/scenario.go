@@ -1,0 +1,511 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+)
+
+// scenarioView is everything the scenario page shows besides chart options.
+type scenarioView struct {
+	Name, Title string
+	Answer      string
+	AnswerClass string // pass | fail
+	BestC       int    // 0 when no point passed
+	BestS       int
+	Extended    string
+	Expect      string
+	ExpectClass string
+	Cache       string
+	CacheClass  string // ok | warn
+	Notes       []string
+	Facts       []fact
+	SLOs        []results.SLO
+	Table       table
+	Heatmap     *chartView
+	Turns       *chartView
+	CDF         *chartView
+	Throughput  *chartView
+	Errors      *chartView // nil when no request failed
+	ErrorTable  *table
+	Server      *serverView // nil when no point has server metrics
+	File        results.File
+	Variables   []results.Var
+	Implied     int
+}
+
+type serverView struct {
+	Table table
+	Cache *chartView
+	Queue *chartView
+}
+
+type fact struct{ Label, Value string }
+
+type table struct {
+	Head []string
+	Rows []row
+}
+
+type row struct {
+	Class string
+	Cells []cell
+}
+
+type cell struct {
+	Text, Sort, Class, Title string
+}
+
+func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
+	ps := sortedPoints(r)
+	v := &scenarioView{Name: r.Scenario, Title: r.Title, SLOs: r.SLOs, File: r.File}
+	v.Answer, v.AnswerClass = answer(r)
+	if r.Best != nil {
+		v.BestC, v.BestS = r.Best.Concurrent, r.Best.Sequential
+	}
+	if s := r.Search; s != nil && s.ExtendedBest != nil {
+		v.Extended = "Within the declared grid: " + bestText(s.InGridBest) + "; extended past it: " + bestText(s.ExtendedBest) + "."
+	}
+	if r.Expect != "" {
+		v.Expect = fmt.Sprintf("expect %s: %s %s", r.Expect, expectWord(r.ExpectOutcome), passMark(r.ExpectOutcome == metrics.Pass))
+		v.ExpectClass = "fail"
+		if r.ExpectOutcome == metrics.Pass {
+			v.ExpectClass = "pass"
+		}
+	}
+	v.Cache, v.CacheClass = cacheLine(r)
+	v.Notes = notes(r)
+	v.Facts = facts(r)
+	for _, vr := range r.Variables {
+		if vr.Sensitive {
+			vr.Value = Redacted // whatever results say, never show a sensitive value
+		}
+		v.Variables = append(v.Variables, vr)
+	}
+	v.Table = pointTable(r, ps)
+	if r.Search != nil {
+		v.Implied = len(r.Search.Implied)
+	}
+
+	var all []chartView
+	scale := heatScaleOf(r)
+	charts := []struct {
+		id     string
+		title  string
+		note   string
+		height int
+		build  func() (template.JS, error)
+		skip   bool
+	}{
+		{"mrqa-heatmap", "ttft_p95 across C × S",
+			heatNote(r),
+			heatHeight(r), func() (template.JS, error) { return heatmapOption(r, scale) }, len(ps) == 0 && v.Implied == 0},
+		{"mrqa-turns", "TTFT p95 by turn",
+			"Turn 0 is the opening turn, which sends the whole document; later turns resend the conversation and can hit the prefix cache.",
+			360, func() (template.JS, error) { return turnsOption(r, ps) }, !hasTurns(ps)},
+		{"mrqa-cdf", "Steady-state TTFT distribution",
+			"One curve per point (click the legend to show or hide points). A curve that ends below 100% did not get a first token for the rest: those turns failed.",
+			380, func() (template.JS, error) { return cdfOption(r, ps) }, !hasCDF(ps)},
+		{"mrqa-throughput", "Throughput", "Input and output tokens per second over each point's span.",
+			320, func() (template.JS, error) { return throughputOption(ps) }, len(ps) == 0},
+	}
+	kinds := errorKinds(ps)
+	for _, c := range charts {
+		if c.skip {
+			continue
+		}
+		js, err := c.build()
+		if err != nil {
+			return nil, nil, fmt.Errorf("chart %s: %w", c.id, err)
+		}
+		all = append(all, chartView{ID: c.id, Title: c.title, Note: c.note, Height: c.height, Option: js})
+	}
+	if len(kinds) > 0 {
+		js, err := errorsOption(ps, kinds)
+		if err != nil {
+			return nil, nil, fmt.Errorf("chart errors: %w", err)
+		}
+		all = append(all, chartView{ID: "mrqa-errors", Title: "Failed requests by kind", Height: 320, Option: js,
+			Note: "Every failed request counts: failed steady turns count as +∞ in ttft percentiles and in error_rate."})
+		t := errorTable(ps, kinds)
+		v.ErrorTable = &t
+	}
+	if hasServer(ps) {
+		sv := &serverView{Table: serverTable(ps)}
+		for _, c := range []struct {
+			id, title string
+			build     func() (template.JS, error)
+		}{
+			{"mrqa-server-cache", "KV cache and prefix cache", func() (template.JS, error) { return serverCacheOption(ps) }},
+			{"mrqa-server-queue", "Preemptions and queue time", func() (template.JS, error) { return serverQueueOption(ps) }},
+		} {
+			js, err := c.build()
+			if err != nil {
+				return nil, nil, fmt.Errorf("chart %s: %w", c.id, err)
+			}
+			all = append(all, chartView{ID: c.id, Title: c.title, Height: 320, Option: js})
+		}
+		v.Server = sv
+	}
+	// Point the view at the final slice elements (appends may have moved them).
+	for i := range all {
+		c := &all[i]
+		switch c.ID {
+		case "mrqa-heatmap":
+			v.Heatmap = c
+		case "mrqa-turns":
+			v.Turns = c
+		case "mrqa-cdf":
+			v.CDF = c
+		case "mrqa-throughput":
+			v.Throughput = c
+		case "mrqa-errors":
+			v.Errors = c
+		case "mrqa-server-cache":
+			v.Server.Cache = c
+		case "mrqa-server-queue":
+			v.Server.Queue = c
+		}
+	}
+	return v, all, nil
+}
+
+func heatHeight(r *results.Results) int {
+	_, ss := axes(r)
+	return min(720, max(260, 120+44*len(ss)))
+}
+
+// answer is the page's one-line answer.
+func answer(r *results.Results) (string, string) {
+	if r.Best == nil {
+		if len(r.Points) == 0 {
+			return "No point has run yet.", "fail"
+		}
+		return fmt.Sprintf("No point passed the SLOs (%s): the limit is below the smallest point run.", sloText(r)), "fail"
+	}
+	b := r.Best
+	score := ""
+	if r.Score == "harmonic" {
+		score = fmt.Sprintf(", harmonic score 2CS/(C+S) = %s", strconv.FormatFloat(b.Score, 'f', 2, 64))
+	}
+	return fmt.Sprintf("Best: %d sessions (C=%d, S=%d%s) with %s", b.Concurrent*b.Sequential, b.Concurrent, b.Sequential, score, sloText(r)), "pass"
+}
+
+// cacheLine says whether points started from a clean prefix cache.
+func cacheLine(r *results.Results) (string, string) {
+	n, reset := len(r.Points), 0
+	for _, p := range r.Points {
+		if p.Reset {
+			reset++
+		}
+	}
+	cool := ""
+	if r.Between.Cooldown > 0 {
+		cool = ", cooldown " + fmtSec(r.Between.Cooldown) + " between points"
+	}
+	switch {
+	case n > 0 && reset == n:
+		return "Prefix cache reset before every point" + cool + ".", "ok"
+	case reset == 0:
+		return "Prefix cache not reset between points: each point started with what the previous one left in the cache" + cool + ".", "warn"
+	}
+	return fmt.Sprintf("Prefix cache reset before %d of %d points%s.", reset, n, cool), "warn"
+}
+
+func notes(r *results.Results) []string {
+	var out []string
+	if r.Stopped != "" {
+		out = append(out, fmt.Sprintf("The sweep stopped early (%s); these results cover %d points.", r.Stopped, len(r.Points)))
+	} else if !r.Complete {
+		out = append(out, fmt.Sprintf("The sweep is incomplete: %d points have run so far.", len(r.Points)))
+	}
+	if r.Search != nil && len(r.Search.NonMonotone) > 0 {
+		var pts []string
+		for _, p := range r.Search.NonMonotone {
+			pts = append(pts, fmt.Sprintf("C=%d, S=%d", p[0], p[1]))
+		}
+		out = append(out, "These points contradicted the search's assumption that more load never helps; their neighbours were measured: "+strings.Join(pts, "; ")+".")
+	}
+	if !r.Target.UsageSupported && len(r.Points) > 0 {
+		out = append(out, "The server sent no token usage: token counts come from the client's tokenizer and cached_tokens_ratio is unknown.")
+	}
+	return out
+}
+
+func facts(r *results.Results) []fact {
+	t := r.Target
+	target := t.Name
+	var extra []string
+	if t.API != "" {
+		extra = append(extra, t.API+" API")
+	}
+	if t.Simulator != "" {
+		extra = append(extra, "simulator profile "+t.Simulator)
+	}
+	if t.Clock != "" {
+		extra = append(extra, t.Clock+" clock")
+	}
+	if len(extra) > 0 {
+		target += " (" + strings.Join(extra, ", ") + ")"
+	}
+	tokens := r.Corpus.Tokens
+	if tokens == 0 {
+		for _, d := range r.Corpus.Documents {
+			tokens += d.Tokens
+		}
+	}
+	corpus := fmt.Sprintf("%s: %d documents × %s tokens in all", r.Corpus.Name, len(r.Corpus.Documents), groupDigits(tokens))
+	if r.Corpus.Tokenizer != "" {
+		corpus += " (" + r.Corpus.Tokenizer + ")"
+	}
+	if r.Corpus.Source != "" {
+		corpus += ", from " + r.Corpus.Source
+	}
+	work := fmt.Sprintf("%d follow-up rounds after the opening turn", r.Rounds)
+	if s := r.Script; s.Name != "" {
+		work += fmt.Sprintf("; script %s: %d questions, max_tokens %d, temperature %s", s.Name, s.Questions, s.MaxTokens, strconv.FormatFloat(s.Temperature, 'g', -1, 64))
+	}
+	if r.Assign != "" {
+		work += "; documents assigned " + r.Assign
+	}
+	work += fmt.Sprintf("; seed %d", r.Seed)
+	grid := fmt.Sprintf("C ∈ %s, S ∈ %s", intList(r.Grid.Concurrent), intList(r.Grid.Sequential))
+	if s := r.Search; s != nil {
+		grid += fmt.Sprintf("; %s search: %d points measured, %d implied", s.Kind, len(r.Points), len(s.Implied))
+	} else {
+		grid += fmt.Sprintf("; full grid: %d points measured", len(r.Points))
+	}
+	score := r.Score
+	if score == "" {
+		score = "sessions"
+	}
+	run := "started " + fmtTime(r.Started)
+	if !r.Finished.IsZero() {
+		run += ", finished " + fmtTime(r.Finished) + " (" + r.Finished.Sub(r.Started).Round(time.Second).String() + ")"
+	}
+	out := []fact{
+		{"Target", target},
+		{"Base URL", safeURL(t.BaseURL)},
+		{"Model", t.Model},
+		{"Corpus", corpus},
+		{"Workload", work},
+		{"Grid", grid},
+		{"Score", score},
+		{"Run", run},
+		{"Tool", strings.TrimSpace(r.Tool + " " + r.ToolVersion)},
+	}
+	if r.File.Path != "" {
+		out = append(out, fact{"Scenario file", r.File.Path + " (sha256 " + short(r.File.SHA256) + ")"})
+	}
+	return out
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "(unknown)"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
+
+func intList(xs []int) string {
+	if len(xs) == 0 {
+		return "{}"
+	}
+	return "{" + strings.Join(intStrings(xs), ", ") + "}"
+}
+
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteString(",")
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+var pointHead = []string{"C", "S", "sessions", "samples", "ttft_p50", "ttft_p95", "ttft_p99", "ttfc_p95", "itl_p95", "error_rate", "cached_tokens_ratio", "SLO"}
+
+// pointTable is the seed-style table, with implied points as marked rows.
+func pointTable(r *results.Results, ps []*results.Point) table {
+	t := table{Head: pointHead}
+	num := func(n int) cell { return cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)} }
+	dur := func(d time.Duration) cell { return cell{Text: fmtDur(d), Sort: sortKey(secKey(d))} }
+	for _, p := range ps {
+		m := &p.Metrics
+		slo := passMark(p.Passed)
+		var failed []string
+		for _, o := range p.SLOs {
+			if o.Outcome != metrics.Pass {
+				failed = append(failed, o.Name+": "+string(o.Outcome))
+			}
+		}
+		if len(failed) > 0 {
+			slo += " " + strings.Join(failed, ", ")
+		}
+		class := "fail"
+		if p.Passed {
+			class = "pass"
+		}
+		if isBest(r, p.Concurrent, p.Sequential) {
+			slo = "★ " + slo
+			class = "pass best"
+		}
+		cached := cell{Text: fmtPct(m.CachedTokensRatio), Sort: sortKey(m.CachedTokensRatio)}
+		if !r.Target.UsageSupported {
+			cached = cell{Text: "—", Sort: "-1", Title: "the server sent no usage"}
+		}
+		t.Rows = append(t.Rows, row{Class: class, Cells: []cell{
+			num(p.Concurrent), num(p.Sequential), num(p.Concurrent * p.Sequential), num(m.Samples),
+			dur(m.TTFTP50), dur(m.TTFTP95), dur(m.TTFTP99), dur(m.TTFCP95), dur(m.ITLP95),
+			{Text: fmtPct(m.ErrorRate), Sort: sortKey(m.ErrorRate), Title: fmt.Sprintf("%d of %d requests", m.Errors, m.Requests)},
+			cached,
+			{Text: slo, Sort: passSort(p.Passed), Class: "slo"},
+		}})
+	}
+	if r.Search != nil {
+		for _, ip := range r.Search.Implied {
+			dash := cell{Text: "—", Sort: "-1"}
+			t.Rows = append(t.Rows, row{Class: "implied", Cells: []cell{
+				num(ip.Concurrent), num(ip.Sequential), num(ip.Concurrent * ip.Sequential), dash,
+				dash, dash, dash, dash, dash, dash, dash,
+				{Text: "implied " + passMark(ip.Passed) + " (not measured)", Sort: passSort(ip.Passed), Class: "slo"},
+			}})
+		}
+	}
+	return t
+}
+
+func passSort(ok bool) string {
+	if ok {
+		return "1"
+	}
+	return "0"
+}
+
+func errorTable(ps []*results.Point, kinds []string) table {
+	t := table{Head: append([]string{"C×S", "requests", "errors"}, kinds...)}
+	for _, p := range ps {
+		if p.Metrics.Errors == 0 {
+			continue
+		}
+		cells := []cell{
+			{Text: pointLabel(p.Concurrent, p.Sequential), Sort: strconv.Itoa(p.Concurrent*10000 + p.Sequential)},
+			{Text: strconv.Itoa(p.Metrics.Requests), Sort: strconv.Itoa(p.Metrics.Requests)},
+			{Text: strconv.Itoa(p.Metrics.Errors), Sort: strconv.Itoa(p.Metrics.Errors)},
+		}
+		for _, k := range kinds {
+			n := p.Errors[k]
+			cells = append(cells, cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)})
+		}
+		t.Rows = append(t.Rows, row{Cells: cells})
+	}
+	return t
+}
+
+func hasServer(ps []*results.Point) bool {
+	for _, p := range ps {
+		if p.Server != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func serverTable(ps []*results.Point) table {
+	extras := map[string]bool{}
+	for _, p := range ps {
+		if p.Server != nil {
+			for k := range p.Server.Extra {
+				extras[k] = true
+			}
+		}
+	}
+	ek := sortedKeys(extras)
+	t := table{Head: append([]string{"C×S", "KV usage max", "KV usage mean", "prefix hit rate", "preemptions", "queue p95", "queue mean", "scrape errors"}, ek...)}
+	pct := func(f *float64) cell {
+		if f == nil {
+			return cell{Text: "—", Sort: "-1"}
+		}
+		return cell{Text: fmtPct(*f), Sort: sortKey(*f)}
+	}
+	numc := func(f *float64) cell {
+		if f == nil {
+			return cell{Text: "—", Sort: "-1"}
+		}
+		return cell{Text: fmtNum(*f), Sort: sortKey(*f)}
+	}
+	secs := func(f *float64) cell {
+		if f == nil {
+			return cell{Text: "—", Sort: "-1"}
+		}
+		return cell{Text: fmtSec(*f), Sort: sortKey(*f)}
+	}
+	for _, p := range ps {
+		cells := []cell{{Text: pointLabel(p.Concurrent, p.Sequential), Sort: strconv.Itoa(p.Concurrent*10000 + p.Sequential)}}
+		s := p.Server
+		if s == nil {
+			for range 7 + len(ek) {
+				cells = append(cells, cell{Text: "—", Sort: "-1"})
+			}
+			cells[1].Title = "not scraped"
+			t.Rows = append(t.Rows, row{Class: "implied", Cells: cells})
+			continue
+		}
+		cells = append(cells, pct(s.KVCacheUsageMax), pct(s.KVCacheUsageMean), pct(s.PrefixCacheHitRate),
+			numc(s.Preemptions), secs(s.QueueTimeP95), secs(s.QueueTimeMean),
+			cell{Text: strconv.Itoa(s.ScrapeErrors), Sort: strconv.Itoa(s.ScrapeErrors)})
+		for _, k := range ek {
+			if v, ok := s.Extra[k]; ok {
+				cells = append(cells, numc(&v))
+			} else {
+				cells = append(cells, cell{Text: "—", Sort: "-1"})
+			}
+		}
+		t.Rows = append(t.Rows, row{Cells: cells})
+	}
+	return t
+}
+
+func heatNote(r *results.Results) string {
+	s := "Colour: steady-state ttft_p95 on a log scale (∞: failed turns pushed it to infinity). ✓ passed every SLO (green outline), ✗ failed one, ★ the best point (black outline)."
+	if r.Search != nil && len(r.Search.Implied) > 0 {
+		s += " Grey hatched cells were implied by the search, not measured."
+	}
+	return s
+}
+
+func hasTurns(ps []*results.Point) bool {
+	for _, p := range ps {
+		if len(p.Turns) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func hasCDF(ps []*results.Point) bool {
+	for _, p := range ps {
+		for _, v := range p.CDF {
+			if f := float64(v); f > 0 && !math.IsInf(f, 1) {
+				return true
+			}
+		}
+	}
+	return false
+}

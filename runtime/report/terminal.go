@@ -1,0 +1,121 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+)
+
+// Terminal writes the end-of-run summary: the seed-style table of every
+// point (implied ones marked), the "Max (C x S) where …" line and one ✓/✗
+// line per SLO (and for expect). Write errors are ignored, as for any
+// terminal output.
+func Terminal(w io.Writer, r *results.Results) {
+	if r == nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "C\tS\tsessions\tsamples\tttft_p50(s)\tttft_p95(s)\tttft_p99(s)\terrors\tSLO\t")
+	for _, p := range sortedPoints(r) {
+		m := &p.Metrics
+		slo := passMark(p.Passed)
+		if isBest(r, p.Concurrent, p.Sequential) {
+			slo = "★ " + slo
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
+			p.Concurrent, p.Sequential, p.Concurrent*p.Sequential, m.Samples,
+			termSec(m.TTFTP50), termSec(m.TTFTP95), termSec(m.TTFTP99),
+			termErrors(m.Errors, m.ErrorRate), slo)
+	}
+	if r.Search != nil {
+		for _, ip := range r.Search.Implied {
+			fmt.Fprintf(tw, "%d\t%d\t%d\t-\t-\t-\t-\t-\timplied %s\t\n",
+				ip.Concurrent, ip.Sequential, ip.Concurrent*ip.Sequential, passMark(ip.Passed))
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if r.Stopped != "" {
+		fmt.Fprintf(w, "Sweep stopped early (%s): %d points ran.\n", r.Stopped, len(r.Points))
+	}
+	slo := sloText(r)
+	if r.Best == nil {
+		fmt.Fprintf(w, "Max (C x S) where %s: 0  => no point passed the SLOs\n", slo)
+	} else {
+		fmt.Fprintf(w, "Max (C x S) where %s: %d  => C=%d, S=%d\n",
+			slo, r.Best.Concurrent*r.Best.Sequential, r.Best.Concurrent, r.Best.Sequential)
+	}
+	if s := r.Search; s != nil && s.ExtendedBest != nil {
+		fmt.Fprintf(w, "  within the declared grid: %s; extended past it: %s\n",
+			bestText(s.InGridBest), bestText(s.ExtendedBest))
+	}
+	best := bestPoint(r)
+	for _, s := range r.SLOs {
+		held := 0
+		for _, p := range r.Points {
+			if sloOutcome(&p, s.Name) == metrics.Pass {
+				held++
+			}
+		}
+		mark := passMark(held > 0)
+		where := ""
+		if best != nil {
+			mark = passMark(sloOutcome(best, s.Name) == metrics.Pass)
+			where = fmt.Sprintf(", at C=%d, S=%d: %s", best.Concurrent, best.Sequential, sloOutcome(best, s.Name))
+		}
+		fmt.Fprintf(w, "%s %s: %s  (held at %d of %d points%s)\n", mark, s.Name, s.Condition, held, len(r.Points), where)
+	}
+	if r.Expect != "" {
+		fmt.Fprintf(w, "%s expect: %s  (%s)\n", passMark(r.ExpectOutcome == metrics.Pass), r.Expect, expectWord(r.ExpectOutcome))
+	}
+}
+
+// sloOutcome finds a named SLO's outcome at a point; a missing one is no_data.
+func sloOutcome(p *results.Point, name string) metrics.Outcome {
+	for _, o := range p.SLOs {
+		if o.Name == name {
+			return o.Outcome
+		}
+	}
+	return metrics.NoData
+}
+
+func expectWord(o metrics.Outcome) string {
+	switch o {
+	case metrics.Pass:
+		return "held"
+	case "":
+		return "not evaluated"
+	case metrics.NoData:
+		return "no data"
+	}
+	return "did not hold"
+}
+
+func bestText(b *results.Best) string {
+	if b == nil {
+		return "no passing point"
+	}
+	return fmt.Sprintf("%d sessions (C=%d, S=%d)", b.Concurrent*b.Sequential, b.Concurrent, b.Sequential)
+}
+
+// termSec writes seconds with millisecond precision, as the seed prints them.
+func termSec(d time.Duration) string {
+	if d == metrics.Inf {
+		return "inf"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
+}
+
+func termErrors(n int, rate float64) string {
+	if n == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s)", n, fmtPct(math.Max(rate, 0)))
+}
