@@ -1,0 +1,392 @@
+package openai
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Counter counts tokens; the corpus tokenizer fills this role when a server
+// sends no usage.
+type Counter interface{ Count(s string) int }
+
+// Config describes one target.
+type Config struct {
+	BaseURL string // root including /v1, e.g. http://127.0.0.1:8000/v1
+	Model   string // "": Preflight takes the only model /v1/models lists
+	API     string // "chat" (default) | "completions"
+
+	APIKey    string            // sent as "Authorization: Bearer …"
+	Headers   map[string]string // added to every request
+	ExtraBody map[string]any    // merged into every body; its keys override the client's
+
+	// Zero means no limit. ConnectTimeout bounds opening a connection (TCP and
+	// TLS); FirstTokenTimeout the time from start to the first generated text;
+	// IdleTimeout the longest silence on a stream after its first token.
+	ConnectTimeout, FirstTokenTimeout, IdleTimeout time.Duration
+
+	// CompletionsTemplate renders the messages into the prompt of
+	// /v1/completions; "" means DefaultCompletionsTemplate. See the package
+	// comment for the syntax.
+	CompletionsTemplate string
+
+	// Counter, when set, counts tokens for requests whose stream carried no
+	// usage; such results are marked ClientCounted.
+	Counter Counter
+
+	// dial replaces the network dialer (tests).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Client talks to one OpenAI-compatible target. It is safe for concurrent use;
+// each worker uses its own Conn.
+type Client struct {
+	cfg     Config
+	base    string // BaseURL without userinfo or trailing slash
+	root    string // base without a trailing /v1
+	header  http.Header
+	prompt  *promptTemplate
+	plan    atomic.Pointer[bodyPlan]
+	ctl     *http.Client // preflight, reset, model list
+	countMu sync.Mutex
+	counts  map[*Text]int // token counts of long texts, for client-side counting
+}
+
+// New checks cfg and prepares a client. It sends nothing.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
+	if err != nil {
+		return nil, fmt.Errorf("base_url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("base_url %q: want http(s)://host[:port]/v1", u.Redacted())
+	}
+	header := http.Header{
+		"Content-Type": {"application/json"},
+		"Accept":       {"text/event-stream"},
+		"User-Agent":   {"mrqa"},
+	}
+	if u.User != nil {
+		// Credentials in the URL become basic auth, unless an api key is set.
+		if cfg.APIKey == "" {
+			pw, _ := u.User.Password()
+			header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+		}
+		u.User = nil
+	}
+	if cfg.APIKey != "" {
+		header.Set("Authorization", "Bearer "+cfg.APIKey)
+	}
+	for k, v := range cfg.Headers {
+		header.Set(k, v)
+	}
+	c := &Client{cfg: cfg, header: header, counts: map[*Text]int{}}
+	c.base = strings.TrimRight(u.String(), "/")
+	c.root = strings.TrimSuffix(c.base, "/v1")
+	switch cfg.API {
+	case "", "chat":
+	case "completions":
+		src := cfg.CompletionsTemplate
+		if src == "" {
+			src = DefaultCompletionsTemplate
+		}
+		if c.prompt, err = parseTemplate(src); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("api %q: want \"chat\" or \"completions\"", cfg.API)
+	}
+	plan, err := newBodyPlan(&c.cfg, cfg.Model, true, c.prompt)
+	if err != nil {
+		return nil, err
+	}
+	c.plan.Store(plan)
+	c.ctl = &http.Client{Transport: c.newTransport(4), Timeout: 2 * time.Minute}
+	return c, nil
+}
+
+// Model returns the model requests name ("" until known).
+func (c *Client) Model() string { return c.plan.Load().model }
+
+// StreamOptions reports whether requests ask for stream_options.include_usage
+// (true until Preflight finds the server rejects it).
+func (c *Client) StreamOptions() bool { return c.plan.Load().streamOptions }
+
+// connectTimeoutError marks a dial that ran out of ConnectTimeout.
+type connectTimeoutError struct {
+	limit time.Duration
+	err   error
+}
+
+func (e *connectTimeoutError) Error() string {
+	return fmt.Sprintf("no connection within %s: %v", e.limit, e.err)
+}
+func (e *connectTimeoutError) Unwrap() error { return e.err }
+
+// newTransport makes an HTTP/1.1 transport keeping up to idle connections.
+func (c *Client) newTransport(idle int) *http.Transport {
+	dial := c.cfg.dial
+	if dial == nil {
+		d := &net.Dialer{KeepAlive: 30 * time.Second}
+		dial = d.DialContext
+	}
+	limit := c.cfg.ConnectTimeout
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if limit <= 0 {
+				return dial(ctx, network, addr)
+			}
+			dctx, cancel := context.WithTimeout(ctx, limit)
+			defer cancel()
+			conn, err := dial(dctx, network, addr)
+			if err != nil && ctx.Err() == nil && errors.Is(dctx.Err(), context.DeadlineExceeded) {
+				return nil, &connectTimeoutError{limit: limit, err: err}
+			}
+			return conn, err
+		},
+		TLSHandshakeTimeout: limit,
+		MaxIdleConns:        idle,
+		MaxIdleConnsPerHost: idle,
+		DisableCompression:  true, // a gzip layer would delay and batch events
+		ReadBufferSize:      readBufSize,
+		WriteBufferSize:     64 << 10,
+		Protocols:           protocols,
+	}
+}
+
+// PreflightInfo is what Preflight learned about the target.
+type PreflightInfo struct {
+	Model         string        // the model requests name
+	Models        []string      // what /v1/models listed; nil when it could not be read
+	StreamOptions bool          // stream_options.include_usage is accepted
+	Usage         bool          // the probe's stream carried usage
+	TTFT          time.Duration // the probe's time to first token
+	Notes         []string      // facts worth telling the user
+}
+
+// Preflight checks that the target can serve the run: /v1/models confirms the
+// model (or supplies the only one listed), a one-token streamed request
+// succeeds, and stream_options is probed (a 400 with it and a success without
+// it turns it off for every later request). What it learns is kept in c.
+func (c *Client) Preflight(ctx context.Context) (PreflightInfo, error) {
+	var info PreflightInfo
+	model := c.cfg.Model
+	models, status, err := c.listModels(ctx)
+	switch {
+	case err != nil && status == 0:
+		return info, fmt.Errorf("preflight: cannot reach the target: %w", err)
+	case err != nil && (status == http.StatusUnauthorized || status == http.StatusForbidden):
+		return info, fmt.Errorf("preflight: %w (check api_key and headers)", err)
+	case err != nil && model == "":
+		return info, fmt.Errorf("preflight: %w; set the target's model to skip the model list", err)
+	case err != nil:
+		info.Notes = append(info.Notes, fmt.Sprintf("model list unavailable (%v); using model %q as configured", err, model))
+	default:
+		info.Models = models
+		switch {
+		case model != "":
+			found := false
+			for _, m := range models {
+				found = found || m == model
+			}
+			if !found {
+				return info, fmt.Errorf("preflight: model %q is not served by %s; it lists: %s", model, c.base, listOrNone(models))
+			}
+		case len(models) == 1:
+			model = models[0]
+			info.Notes = append(info.Notes, fmt.Sprintf("model %q taken from /v1/models", model))
+		case len(models) == 0:
+			return info, fmt.Errorf("preflight: %s/models lists no model", c.base)
+		default:
+			return info, fmt.Errorf("preflight: %s serves several models (%s); set the target's model", c.base, listOrNone(models))
+		}
+	}
+	info.Model = model
+
+	probe := func(streamOptions bool) (Result, error) {
+		plan, err := newBodyPlan(&c.cfg, model, streamOptions, c.prompt)
+		if err != nil {
+			return Result{}, err
+		}
+		c.plan.Store(plan)
+		cn := c.NewConn()
+		defer cn.Close()
+		return cn.Do(ctx, Request{
+			ID:        "mrqa-preflight",
+			Messages:  []Message{{Role: "user", Parts: []*Text{NewText("Say hello.")}}},
+			MaxTokens: 1,
+		}), nil
+	}
+	res, err := probe(true)
+	if err != nil {
+		return info, err
+	}
+	info.StreamOptions = true
+	if res.ErrKind == "http_400" {
+		first := res.ErrMessage
+		if res, err = probe(false); err != nil {
+			return info, err
+		}
+		if res.ErrKind != "" {
+			return info, fmt.Errorf("preflight: one-token request to %s%s failed: http_400: %s", c.base, c.plan.Load().path, first)
+		}
+		info.StreamOptions = false
+		info.Notes = append(info.Notes, "server rejects stream_options; usage is read when sent, else counted client-side")
+	}
+	if res.ErrKind != "" {
+		hint := ""
+		switch res.ErrKind {
+		case "http_401", "http_403":
+			hint = " (check api_key and headers)"
+		case "http_404":
+			hint = " (wrong base_url, or try the other api: chat | completions)"
+		}
+		return info, fmt.Errorf("preflight: one-token request to %s%s failed: %s: %s%s", c.base, c.plan.Load().path, res.ErrKind, res.ErrMessage, hint)
+	}
+	info.Usage = res.Usage
+	info.TTFT = res.TTFT
+	if !res.Usage {
+		if c.cfg.Counter != nil {
+			info.Notes = append(info.Notes, "the stream carried no usage: tokens will be counted client-side")
+		} else {
+			info.Notes = append(info.Notes, "the stream carried no usage and no tokenizer is set: token counts will be 0")
+		}
+	}
+	if res.TTFT == 0 {
+		info.Notes = append(info.Notes, "the one-token request produced no text")
+	}
+	return info, nil
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "(none)"
+	}
+	return strings.Join(s, ", ")
+}
+
+// listModels reads /v1/models. status is 0 when no response came.
+func (c *Client) listModels(ctx context.Context) ([]string, int, error) {
+	u := c.base + "/models"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("GET %s: %w", u, err)
+	}
+	req.Header = c.header.Clone()
+	resp, err := c.ctl.Do(req)
+	if err != nil {
+		return nil, 0, err // url.Error names the method and URL
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, resp.StatusCode, fmt.Errorf("GET %s: reading the body: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, resp.StatusCode, fmt.Errorf("GET %s: http_%d: %s", u, resp.StatusCode, errorMessage(body))
+	}
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, resp.StatusCode, fmt.Errorf("GET %s: not a model list: %w", u, err)
+	}
+	ids := make([]string, 0, len(list.Data))
+	for _, m := range list.Data {
+		ids = append(ids, m.ID)
+	}
+	return ids, resp.StatusCode, nil
+}
+
+// ResetPrefixCache asks the server to drop its prefix cache:
+// POST <root>/reset_prefix_cache, root being BaseURL without /v1.
+func (c *Client) ResetPrefixCache(ctx context.Context) error {
+	u := c.root + "/reset_prefix_cache"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", u, err)
+	}
+	req.Header = c.header.Clone()
+	resp, err := c.ctl.Do(req)
+	if err != nil {
+		return fmt.Errorf("reset prefix cache: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		hint := ""
+		if resp.StatusCode == http.StatusNotFound {
+			hint = " (vLLM serves it only with VLLM_SERVER_DEV_MODE=1)"
+		}
+		return fmt.Errorf("POST %s: http_%d: %s%s", u, resp.StatusCode, errorMessage(body), hint)
+	}
+	return nil
+}
+
+// errorMessage pulls the message out of an error body (OpenAI's
+// {"error":{"message":…}}, vLLM's {"message":…}, FastAPI's {"detail":…}) or
+// returns the text, truncated.
+func errorMessage(body []byte) string {
+	var e struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		var inner struct {
+			Message string `json:"message"`
+		}
+		var s string
+		switch {
+		case len(e.Error) > 0 && json.Unmarshal(e.Error, &inner) == nil && inner.Message != "":
+			return truncate(inner.Message, 200)
+		case len(e.Error) > 0 && json.Unmarshal(e.Error, &s) == nil && s != "":
+			return truncate(s, 200)
+		case e.Message != "":
+			return truncate(e.Message, 200)
+		case len(e.Detail) > 0 && json.Unmarshal(e.Detail, &s) == nil:
+			return truncate(s, 200)
+		case len(e.Detail) > 0:
+			return truncate(string(e.Detail), 200)
+		}
+	}
+	msg := strings.TrimSpace(string(body))
+	if msg == "" {
+		return "(empty body)"
+	}
+	return truncate(msg, 200)
+}
+
+// countText counts a text's tokens, remembering the counts of long texts
+// (documents), which recur in every request of a session.
+func (c *Client) countText(t *Text) int {
+	if t.Len() < 4096 {
+		return c.cfg.Counter.Count(t.s)
+	}
+	c.countMu.Lock()
+	n, ok := c.counts[t]
+	c.countMu.Unlock()
+	if ok {
+		return n
+	}
+	n = c.cfg.Counter.Count(t.s)
+	c.countMu.Lock()
+	c.counts[t] = n
+	c.countMu.Unlock()
+	return n
+}
