@@ -1,0 +1,196 @@
+package corpus
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
+)
+
+// Bucket bounds: buckets = true cuts to the largest power of two from
+// 2^MinBucketLog2 to 2^MaxBucketLog2 tokens not above the document's length.
+const (
+	MinBucketLog2 = 13
+	MaxBucketLog2 = 20
+)
+
+// tooShortError says a document has fewer tokens than a cut needs.
+type tooShortError struct{ have, want int }
+
+func (e *tooShortError) Error() string {
+	return fmt.Sprintf("has %d tokens, fewer than the %d asked for", e.have, e.want)
+}
+
+// bytesPerTokenGuess sizes the first prefix encoded for a cut; English prose
+// runs at about 4 to 4.5 bytes per token with the common tokenizers.
+const bytesPerTokenGuess = 5
+
+// prefixTokens encodes a prefix of text that yields at least want tokens
+// (plus a margin, so the first want ids are those of the whole text), or the
+// whole text. whole reports whether ids cover all of text.
+func prefixTokens(tok tokenizer.Tokenizer, text string, want int) (ids []int, whole bool, err error) {
+	const margin = 64
+	n := want*bytesPerTokenGuess + 4096
+	for {
+		if n >= len(text) {
+			ids, err := tokenizer.EncodeErr(tok, text)
+			return ids, true, err
+		}
+		p := text[:runeStart(text, n)]
+		ids, err := tokenizer.EncodeErr(tok, p)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(ids) >= want+margin {
+			return ids, false, nil
+		}
+		n += n / 2
+	}
+}
+
+// runeStart moves i back to the start of the rune it falls in.
+func runeStart(s string, i int) int {
+	for i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
+}
+
+// trimPartialRune drops a trailing incomplete UTF-8 sequence, which a cut in
+// the middle of a multi-byte character leaves behind.
+func trimPartialRune(s string) string {
+	for i := 0; i < utf8.UTFMax && len(s) > 0; i++ {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if r != utf8.RuneError || size != 1 {
+			return s
+		}
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// cutExact returns a prefix of the text behind ids (the first ids of a
+// document) that re-encodes to exactly n tokens. It starts from the decode
+// of the first n ids cut back to a whole character, and when re-encoding
+// that gives a different count (a word split mid-way can tokenize
+// differently, a split character is dropped) it moves the cut by the
+// difference, then character by character.
+func cutExact(tok tokenizer.Tokenizer, ids []int, n int) (string, error) {
+	if len(ids) < n {
+		return "", &tooShortError{have: len(ids), want: n}
+	}
+	count := func(s string) (int, error) { return tokenizer.CountErr(tok, s) }
+	decode := func(k int) (string, error) {
+		s, err := tokenizer.DecodeErr(tok, ids[:k])
+		return trimPartialRune(s), err
+	}
+	k := n
+	tried := map[int]int{}
+	for range 8 {
+		s, err := decode(k)
+		if err != nil {
+			return "", err
+		}
+		c, err := count(s)
+		if err != nil {
+			return "", err
+		}
+		if c == n {
+			return s, nil
+		}
+		tried[k] = c
+		next := k + n - c
+		if next < 1 {
+			next = 1
+		}
+		if next > len(ids) {
+			next = len(ids)
+		}
+		if _, seen := tried[next]; seen {
+			break
+		}
+		k = next
+	}
+	// Counts jumped over n at token granularity: walk the decoded text one
+	// character at a time around the cut.
+	full, err := tokenizer.DecodeErr(tok, ids)
+	if err != nil {
+		return "", err
+	}
+	lo, err := decode(max(1, n-64))
+	if err != nil {
+		return "", err
+	}
+	for i := len(lo); i <= len(full); {
+		s := full[:i]
+		c, err := count(s)
+		if err != nil {
+			return "", err
+		}
+		if c == n {
+			return s, nil
+		}
+		if c > n {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(full[i:])
+		if size == 0 {
+			break
+		}
+		i += size
+	}
+	return "", fmt.Errorf("no prefix re-encodes to exactly %d tokens", n)
+}
+
+// bucketFor returns the bucket size of a document with length tokens, 0 when
+// it is shorter than the smallest bucket.
+func bucketFor(length int) int {
+	b := 0
+	for e := MinBucketLog2; e <= MaxBucketLog2; e++ {
+		if 1<<e <= length {
+			b = 1 << e
+		}
+	}
+	return b
+}
+
+// slice cuts text per the corpus settings and returns the cut text and its
+// token count.
+func slice(tok tokenizer.Tokenizer, text string, tokens int, buckets bool) (string, int, error) {
+	switch {
+	case tokens > 0:
+		ids, whole, err := prefixTokens(tok, text, tokens)
+		if err != nil {
+			return "", 0, err
+		}
+		if whole && len(ids) == tokens {
+			return text, tokens, nil
+		}
+		if whole && len(ids) < tokens {
+			return "", 0, &tooShortError{have: len(ids), want: tokens}
+		}
+		s, err := cutExact(tok, ids, tokens)
+		return s, tokens, err
+	case buckets:
+		// Only the largest bucket's worth of text is needed to place a document.
+		ids, whole, err := prefixTokens(tok, text, 1<<MaxBucketLog2)
+		if err != nil {
+			return "", 0, err
+		}
+		b := bucketFor(len(ids))
+		if !whole {
+			b = 1 << MaxBucketLog2
+		}
+		if b == 0 {
+			return "", 0, &tooShortError{have: len(ids), want: 1 << MinBucketLog2}
+		}
+		if whole && len(ids) == b {
+			return text, b, nil
+		}
+		s, err := cutExact(tok, ids, b)
+		return s, b, err
+	default:
+		n, err := tokenizer.CountErr(tok, text)
+		return text, n, err
+	}
+}

@@ -1,0 +1,150 @@
+package tokenizer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ServerTokenizer asks the target server to tokenize: vLLM serves
+// POST /tokenize ({"model","prompt"} → {"tokens","count"}) and
+// POST /detokenize ({"model","tokens"} → {"prompt"}) at the server root, not
+// under /v1. Its plain methods return nil, "" or -1 when a request fails; use
+// the Err variants (or the package's EncodeErr, DecodeErr, CountErr).
+type ServerTokenizer struct {
+	root   string
+	model  string
+	client *http.Client
+}
+
+// NewServer returns a tokenizer backed by the server at root (a trailing /v1
+// is removed). client nil means a client with a 60 s timeout.
+func NewServer(root, model string, client *http.Client) (*ServerTokenizer, error) {
+	root = strings.TrimRight(root, "/")
+	root = strings.TrimSuffix(root, "/v1")
+	if root == "" {
+		return nil, errors.New("tokenizer server: no server URL (the target's base_url)")
+	}
+	if client == nil {
+		client = &http.Client{Timeout: 60 * time.Second}
+	}
+	return &ServerTokenizer{root: root, model: model, client: client}, nil
+}
+
+// Name returns "server".
+func (s *ServerTokenizer) Name() string { return Server }
+
+type tokenizeRequest struct {
+	Model            string `json:"model,omitempty"`
+	Prompt           string `json:"prompt"`
+	AddSpecialTokens bool   `json:"add_special_tokens"`
+}
+
+type tokenizeResponse struct {
+	Tokens []int `json:"tokens"`
+	Count  *int  `json:"count"`
+}
+
+type detokenizeRequest struct {
+	Model  string `json:"model,omitempty"`
+	Tokens []int  `json:"tokens"`
+}
+
+type detokenizeResponse struct {
+	Prompt *string `json:"prompt"`
+}
+
+func (s *ServerTokenizer) post(path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("tokenizer server %s: %w", path, err)
+	}
+	resp, err := s.client.Post(s.root+path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("tokenizer server %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("tokenizer server %s: reading response: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := strings.TrimSpace(string(data))
+		if len(msg) > 300 {
+			msg = msg[:300] + "…"
+		}
+		return fmt.Errorf("tokenizer server %s%s: HTTP %d: %s", s.root, path, resp.StatusCode, msg)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("tokenizer server %s%s: decoding response: %w", s.root, path, err)
+	}
+	return nil
+}
+
+// EncodeErr tokenizes s without special tokens (no BOS).
+func (s *ServerTokenizer) EncodeErr(text string) ([]int, error) {
+	var r tokenizeResponse
+	if err := s.post("/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
+		return nil, err
+	}
+	if r.Tokens == nil {
+		r.Tokens = []int{}
+	}
+	return r.Tokens, nil
+}
+
+// DecodeErr detokenizes ids.
+func (s *ServerTokenizer) DecodeErr(ids []int) (string, error) {
+	if ids == nil {
+		ids = []int{}
+	}
+	var r detokenizeResponse
+	if err := s.post("/detokenize", detokenizeRequest{Model: s.model, Tokens: ids}, &r); err != nil {
+		return "", err
+	}
+	if r.Prompt == nil {
+		return "", fmt.Errorf("tokenizer server %s/detokenize: response has no prompt", s.root)
+	}
+	return *r.Prompt, nil
+}
+
+// CountErr returns the server's token count of s.
+func (s *ServerTokenizer) CountErr(text string) (int, error) {
+	var r tokenizeResponse
+	if err := s.post("/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
+		return 0, err
+	}
+	if r.Count != nil {
+		return *r.Count, nil
+	}
+	return len(r.Tokens), nil
+}
+
+// Encode is EncodeErr returning nil on failure.
+func (s *ServerTokenizer) Encode(text string) []int {
+	ids, err := s.EncodeErr(text)
+	if err != nil {
+		return nil
+	}
+	return ids
+}
+
+// Decode is DecodeErr returning "" on failure.
+func (s *ServerTokenizer) Decode(ids []int) string {
+	out, _ := s.DecodeErr(ids)
+	return out
+}
+
+// Count is CountErr returning -1 on failure.
+func (s *ServerTokenizer) Count(text string) int {
+	n, err := s.CountErr(text)
+	if err != nil {
+		return -1
+	}
+	return n
+}
