@@ -1,0 +1,464 @@
+package promscrape
+
+import (
+	"math"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+)
+
+// The metrics.Point names this package fills (DESIGN.md §2).
+const (
+	NameKVCacheUsageMax    = "kv_cache_usage_max"
+	NamePrefixCacheHitRate = "prefix_cache_hit_rate"
+	NamePreemptions        = "preemptions"
+	NameQueueTimeP95       = "queue_time_p95"
+)
+
+// PointNames lists them, for callers that mark all of them no_data at once.
+var PointNames = [...]string{NameKVCacheUsageMax, NamePrefixCacheHitRate, NamePreemptions, NameQueueTimeP95}
+
+// Stat is one stored name's figures over a window. Only the fields of its
+// Kind are set.
+type Stat struct {
+	Kind    string `json:"kind"`
+	Samples int    `json:"samples"` // scrapes the figures come from
+
+	// Gauges: over the scrapes inside the window.
+	Max  float64 `json:"max,omitempty"`
+	Mean float64 `json:"mean,omitempty"`
+
+	// Counters: increase over the window (a counter that went down was reset
+	// and counts from zero again), and that increase per second.
+	Delta float64 `json:"delta,omitempty"`
+	Rate  float64 `json:"rate,omitempty"`
+
+	// Histograms: observations in the window, their sum and quantiles,
+	// interpolated within buckets as Prometheus's histogram_quantile does.
+	Count float64 `json:"count,omitempty"`
+	Sum   float64 `json:"sum,omitempty"`
+	P50   float64 `json:"p50,omitempty"`
+	P90   float64 `json:"p90,omitempty"`
+	P95   float64 `json:"p95,omitempty"`
+	P99   float64 `json:"p99,omitempty"`
+}
+
+// Keys of Summary.Has beyond the Point names.
+const (
+	HasOffloadHitRate        = "offload_hit_rate"
+	HasExternalPrefixHitRate = "external_prefix_hit_rate"
+	HasPrefillTime           = "prefill_time"
+	HasServerTTFT            = "server_ttft"
+	HasRequestsRunning       = "requests_running"
+	HasRequestsWaiting       = "requests_waiting"
+)
+
+// Summary is a grid point's server metrics. Durations are nanoseconds in
+// JSON, as in metrics.Point.
+type Summary struct {
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	Scrapes   int       `json:"scrapes"`              // successful scrapes inside [From, To]
+	Errors    int       `json:"errors"`               // failed scrapes inside [From, To]
+	LastError string    `json:"last_error,omitempty"` // the last of them
+
+	KVCacheUsageMax     float64 `json:"kv_cache_usage_max"`
+	KVCacheUsageMean    float64 `json:"kv_cache_usage_mean"`
+	RequestsRunningMax  float64 `json:"requests_running_max"`
+	RequestsWaitingMax  float64 `json:"requests_waiting_max"`
+	RequestsWaitingMean float64 `json:"requests_waiting_mean"`
+	// Prefix cache: deltas of the token counters (0 when the server exports
+	// only a rate gauge), and hits/queries over the window, else the rate
+	// gauge's mean.
+	PrefixCacheQueries    float64       `json:"prefix_cache_queries"`
+	PrefixCacheHits       float64       `json:"prefix_cache_hits"`
+	PrefixCacheHitRate    float64       `json:"prefix_cache_hit_rate"`
+	Preemptions           float64       `json:"preemptions"`
+	QueueTimeMean         time.Duration `json:"queue_time_mean"`
+	QueueTimeP50          time.Duration `json:"queue_time_p50"`
+	QueueTimeP95          time.Duration `json:"queue_time_p95"`
+	PrefillTimeMean       time.Duration `json:"prefill_time_mean"`
+	PrefillTimeP95        time.Duration `json:"prefill_time_p95"`
+	ServerTTFTMean        time.Duration `json:"server_ttft_mean"`
+	ServerTTFTP95         time.Duration `json:"server_ttft_p95"`
+	OffloadHitRate        float64       `json:"offload_hit_rate"`         // LMCache hit/requested tokens
+	ExternalPrefixHitRate float64       `json:"external_prefix_hit_rate"` // vLLM KV-connector hits/queries
+	// Requests is how many observations the queue-time (else the TTFT)
+	// histogram gained in the window.
+	Requests float64 `json:"requests"`
+
+	// Has says which figures had data: the Point names (NameKVCacheUsageMax,
+	// ...) and the Has* keys.
+	Has map[string]bool `json:"has"`
+	// Stats has every stored name (stable or raw) with data in the window.
+	Stats map[string]Stat `json:"stats"`
+}
+
+// Summary summarises the samples of the window [from, to].
+//
+// Gauges use the scrapes inside the window. Counters and histograms run from
+// a baseline, the last scrape at or before from (else the first inside), to
+// an end, the first scrape at or after to within half an interval (else the
+// last inside): a ScrapeNow just before the point and just after it makes
+// their deltas exact. Failed scrapes are counted, never fatal; a Summary is
+// always returned.
+func (s *Scraper) Summary(from, to time.Time) Summary {
+	s.mu.Lock()
+	samples := make([]Sample, len(s.samples))
+	copy(samples, s.samples)
+	kinds := make(map[string]string, len(s.kinds))
+	for k, v := range s.kinds {
+		kinds[k] = v
+	}
+	s.mu.Unlock()
+	return summarize(samples, kinds, from, to, s.interval/2)
+}
+
+func summarize(samples []Sample, kinds map[string]string, from, to time.Time, grace time.Duration) Summary {
+	sum := Summary{From: from, To: to, Has: map[string]bool{}, Stats: map[string]Stat{}}
+	var ok []Sample
+	for _, smp := range samples {
+		inside := !smp.T.Before(from) && !smp.T.After(to)
+		if smp.Err != "" {
+			if inside {
+				sum.Errors++
+				sum.LastError = smp.Err
+			}
+			continue
+		}
+		if inside {
+			sum.Scrapes++
+		}
+		ok = append(ok, smp)
+	}
+	var win []Sample
+	start, end := -1, -1
+	for i, smp := range ok {
+		if !smp.T.Before(from) && !smp.T.After(to) {
+			win = append(win, smp)
+		}
+		if !smp.T.After(from) {
+			start = i
+		}
+	}
+	if start < 0 {
+		for i, smp := range ok {
+			if !smp.T.Before(from) && !smp.T.After(to) {
+				start = i
+				break
+			}
+		}
+	}
+	for i, smp := range ok {
+		if !smp.T.Before(to) && !smp.T.After(to.Add(grace)) {
+			end = i
+			break
+		}
+	}
+	if end < 0 {
+		for i, smp := range ok {
+			if !smp.T.After(to) {
+				end = i
+			}
+		}
+	}
+	var span []Sample
+	if start >= 0 && end > start {
+		span = ok[start : end+1]
+	}
+	for name, kind := range kinds {
+		var st Stat
+		var has bool
+		switch kind {
+		case KindGauge:
+			st, has = gaugeStat(win, name)
+		case KindCounter:
+			st, has = counterStat(span, name)
+		case KindHistogram:
+			st, has = histogramStat(span, name)
+		}
+		if has {
+			sum.Stats[name] = st
+		}
+	}
+	sum.derive()
+	return sum
+}
+
+func gaugeStat(win []Sample, name string) (Stat, bool) {
+	st := Stat{Kind: KindGauge}
+	total := 0.0
+	for _, smp := range win {
+		v, ok := smp.Values[name]
+		if !ok {
+			continue
+		}
+		if st.Samples == 0 || v > st.Max {
+			st.Max = v
+		}
+		total += v
+		st.Samples++
+	}
+	if st.Samples == 0 {
+		return st, false
+	}
+	st.Mean = total / float64(st.Samples)
+	return st, true
+}
+
+func counterStat(span []Sample, name string) (Stat, bool) {
+	st := Stat{Kind: KindCounter}
+	var first, prevT time.Time
+	var prev float64
+	for _, smp := range span {
+		v, ok := smp.Values[name]
+		if !ok {
+			continue
+		}
+		if st.Samples == 0 {
+			first = smp.T
+		} else if v >= prev {
+			st.Delta += v - prev
+		} else {
+			st.Delta += v // reset: the counter restarted from zero
+		}
+		prev, prevT = v, smp.T
+		st.Samples++
+	}
+	if st.Samples < 2 {
+		return st, false
+	}
+	if dt := prevT.Sub(first).Seconds(); dt > 0 {
+		st.Rate = st.Delta / dt
+	}
+	return st, true
+}
+
+func histogramStat(span []Sample, name string) (Stat, bool) {
+	st := Stat{Kind: KindHistogram}
+	var prev Histogram
+	delta := map[float64]float64{}
+	for _, smp := range span {
+		h, ok := smp.Histograms[name]
+		if !ok {
+			continue
+		}
+		if st.Samples > 0 {
+			d := histDelta(prev, h)
+			st.Count += d.Count
+			st.Sum += d.Sum
+			for _, b := range d.Buckets {
+				delta[b.Le] += b.Count
+			}
+		}
+		prev = h
+		st.Samples++
+	}
+	if st.Samples < 2 {
+		return st, false
+	}
+	var d Histogram
+	d.Count = st.Count
+	for _, le := range sortedKeys(delta) {
+		d.Buckets = append(d.Buckets, Bucket{Le: le, Count: delta[le]})
+	}
+	if st.Count > 0 {
+		st.P50 = Quantile(0.50, d)
+		st.P90 = Quantile(0.90, d)
+		st.P95 = Quantile(0.95, d)
+		st.P99 = Quantile(0.99, d)
+	}
+	return st, true
+}
+
+// histDelta is cur − prev bucket by bucket; a histogram whose count or any
+// bucket went down was reset, and then cur itself is the delta.
+func histDelta(prev, cur Histogram) Histogram {
+	if cur.Count < prev.Count {
+		return cur
+	}
+	old := map[float64]float64{}
+	for _, b := range prev.Buckets {
+		old[b.Le] = b.Count
+	}
+	d := Histogram{Count: cur.Count - prev.Count, Sum: cur.Sum - prev.Sum}
+	for _, b := range cur.Buckets {
+		if b.Count < old[b.Le] {
+			return cur
+		}
+		d.Buckets = append(d.Buckets, Bucket{Le: b.Le, Count: b.Count - old[b.Le]})
+	}
+	return d
+}
+
+func sortedKeys(m map[float64]float64) []float64 {
+	out := make([]float64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	// Insertion sort: bucket layouts are short.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// Quantile is the q-quantile of a cumulative histogram, as Prometheus's
+// histogram_quantile computes it: find the bucket holding rank q×Count and
+// interpolate linearly inside it, its lower bound being the previous bucket's
+// upper bound (0 for the first bucket). A rank in the implicit +Inf bucket
+// gives the largest finite bound. NaN when the histogram is empty.
+func Quantile(q float64, h Histogram) float64 {
+	if h.Count <= 0 || math.IsNaN(q) {
+		return math.NaN()
+	}
+	if len(h.Buckets) == 0 {
+		return math.NaN()
+	}
+	q = min(max(q, 0), 1)
+	rank := q * h.Count
+	prevLe, prevCount := 0.0, 0.0
+	for i, b := range h.Buckets {
+		if b.Count >= rank {
+			if i == 0 && b.Le <= 0 {
+				return b.Le
+			}
+			n := b.Count - prevCount
+			if n <= 0 {
+				return b.Le
+			}
+			return prevLe + (b.Le-prevLe)*(rank-prevCount)/n
+		}
+		prevLe, prevCount = b.Le, b.Count
+	}
+	return h.Buckets[len(h.Buckets)-1].Le
+}
+
+func seconds(f float64) time.Duration {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return time.Duration(math.Round(f * float64(time.Second)))
+}
+
+func meanOf(st Stat) float64 {
+	if st.Count <= 0 {
+		return 0
+	}
+	return st.Sum / st.Count
+}
+
+// derive fills the headline fields and Has from Stats.
+func (s *Summary) derive() {
+	if st, ok := s.Stats[KVCacheUsage]; ok {
+		s.KVCacheUsageMax, s.KVCacheUsageMean = st.Max, st.Mean
+		s.Has[NameKVCacheUsageMax] = true
+	}
+	if st, ok := s.Stats[RequestsRunning]; ok {
+		s.RequestsRunningMax = st.Max
+		s.Has[HasRequestsRunning] = true
+	}
+	if st, ok := s.Stats[RequestsWaiting]; ok {
+		s.RequestsWaitingMax, s.RequestsWaitingMean = st.Max, st.Mean
+		s.Has[HasRequestsWaiting] = true
+	}
+	q, qok := s.Stats[PrefixCacheQueries]
+	h, hok := s.Stats[PrefixCacheHits]
+	if qok && hok && q.Delta > 0 {
+		s.PrefixCacheQueries, s.PrefixCacheHits = q.Delta, h.Delta
+		s.PrefixCacheHitRate = h.Delta / q.Delta
+		s.Has[NamePrefixCacheHitRate] = true
+	} else if g, ok := s.Stats[PrefixCacheHitRateGauge]; ok {
+		s.PrefixCacheHitRate = g.Mean
+		s.Has[NamePrefixCacheHitRate] = true
+	}
+	if st, ok := s.Stats[Preemptions]; ok {
+		s.Preemptions = st.Delta
+		s.Has[NamePreemptions] = true
+	}
+	if st, ok := s.Stats[QueueTime]; ok && st.Count > 0 {
+		s.QueueTimeMean, s.QueueTimeP50, s.QueueTimeP95 = seconds(meanOf(st)), seconds(st.P50), seconds(st.P95)
+		s.Requests = st.Count
+		s.Has[NameQueueTimeP95] = true
+	}
+	if st, ok := s.Stats[PrefillTime]; ok && st.Count > 0 {
+		s.PrefillTimeMean, s.PrefillTimeP95 = seconds(meanOf(st)), seconds(st.P95)
+		s.Has[HasPrefillTime] = true
+	}
+	if st, ok := s.Stats[TTFT]; ok && st.Count > 0 {
+		s.ServerTTFTMean, s.ServerTTFTP95 = seconds(meanOf(st)), seconds(st.P95)
+		s.Has[HasServerTTFT] = true
+		if s.Requests == 0 {
+			s.Requests = st.Count
+		}
+	}
+	r, rok := s.Stats[OffloadRequestedTokens]
+	hit, hitok := s.Stats[OffloadHitTokens]
+	if rok && hitok && r.Delta > 0 {
+		s.OffloadHitRate = hit.Delta / r.Delta
+		s.Has[HasOffloadHitRate] = true
+	}
+	eq, eqok := s.Stats[ExternalPrefixCacheQueries]
+	eh, ehok := s.Stats[ExternalPrefixCacheHits]
+	if eqok && ehok && eq.Delta > 0 {
+		s.ExternalPrefixHitRate = eh.Delta / eq.Delta
+		s.Has[HasExternalPrefixHitRate] = true
+	}
+}
+
+// Apply writes the summary into the point: the four scraped names get their
+// values, and those without data are marked in NoData (and unmarked when
+// they have it), so conditions reading them come out no_data.
+func (s Summary) Apply(p *metrics.Point) {
+	if p.NoData == nil {
+		p.NoData = map[string]bool{}
+	}
+	set := func(name string, fill func()) {
+		if s.Has[name] {
+			fill()
+			delete(p.NoData, name)
+		} else {
+			p.NoData[name] = true
+		}
+	}
+	set(NameKVCacheUsageMax, func() { p.KVCacheUsageMax = s.KVCacheUsageMax })
+	set(NamePrefixCacheHitRate, func() { p.PrefixCacheHitRate = s.PrefixCacheHitRate })
+	set(NamePreemptions, func() { p.Preemptions = s.Preemptions })
+	set(NameQueueTimeP95, func() { p.QueueTimeP95 = s.QueueTimeP95 })
+	if len(p.NoData) == 0 {
+		p.NoData = nil
+	}
+}
+
+// TTFTSplit divides a client-side mean TTFT into the server's queueing and
+// prefill, from the server's histograms over the same window.
+type TTFTSplit struct {
+	ClientTTFTMean time.Duration
+	QueueMean      time.Duration
+	PrefillMean    time.Duration // 0 when the server exports no prefill histogram
+	// Shares of ClientTTFTMean; Other is the rest (network, tokenization,
+	// detokenization, streaming), never negative.
+	QueueShare, PrefillShare, OtherShare float64
+}
+
+// Decompose splits clientTTFTMean using the server's queue-time histogram
+// (ok is false without it). The server counts every request of the window,
+// opening turns included, so pass the client's mean over the same requests
+// for a like-for-like split; against the steady-window mean it still answers
+// "how much of it was queueing" when opening turns are few.
+func (s Summary) Decompose(clientTTFTMean time.Duration) (TTFTSplit, bool) {
+	if !s.Has[NameQueueTimeP95] || clientTTFTMean <= 0 {
+		return TTFTSplit{}, false
+	}
+	sp := TTFTSplit{ClientTTFTMean: clientTTFTMean, QueueMean: s.QueueTimeMean}
+	if s.Has[HasPrefillTime] {
+		sp.PrefillMean = s.PrefillTimeMean
+	}
+	c := float64(clientTTFTMean)
+	sp.QueueShare = float64(sp.QueueMean) / c
+	sp.PrefillShare = float64(sp.PrefillMean) / c
+	sp.OtherShare = max(0, 1-sp.QueueShare-sp.PrefillShare)
+	return sp, true
+}
