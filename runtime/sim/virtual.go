@@ -1,0 +1,295 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
+)
+
+// Session is one user session of a virtual-clock run. Its conversation is a
+// token stream that only grows at its end: turn k's prompt is turn k-1's
+// prompt, its answer, and turn k's new tokens.
+type Session struct {
+	// Name is the session's label, copied to Record.Session (e.g. "c1s2").
+	Name string
+	// Document is the document's id, copied to Record.Document. Sessions of
+	// one run with the same Document share their first DocumentTokens
+	// tokens, so one's cached blocks serve the other.
+	Document string
+	// DocumentTokens is how many leading tokens of turn 0 depend only on the
+	// document: the opening template up to and including the document text.
+	// The rest of turn 0 is private to the session.
+	DocumentTokens int
+	// Turns in order; Turns[0] is the opening turn.
+	Turns []Turn
+}
+
+// Turn is one request of a session.
+type Turn struct {
+	// ID is copied to Record.ID; empty gives "<session>-t<k>".
+	ID string
+	// NewTokens is what the turn adds to the history before the model
+	// answers: for turn 0 the whole opening prompt (DocumentTokens included,
+	// with any system message and chat-template tokens); for a later turn
+	// the question with the template tokens around it (those closing the
+	// previous answer included).
+	NewTokens int
+	// MaxTokens is the answer length; exactly this many tokens are generated.
+	MaxTokens int
+}
+
+// Token overheads of the real-clock server's chat template (ChatML; each
+// marker is one token, and "user\n", "assistant\n", "system\n" are two
+// tokens in cl100k_base and o200k_base). They let a virtual-clock plan
+// count prompts exactly as the HTTP server does.
+const (
+	// MessageOverhead: <|im_start|> role "\n" … <|im_end|> "\n" around a
+	// message's content.
+	MessageOverhead = 5
+	// GenerationPrompt: <|im_start|> assistant "\n" closing every prompt.
+	GenerationPrompt = 3
+)
+
+// OpeningTokens is turn 0's NewTokens for a chat opening of opening
+// content tokens after an optional system message of system tokens (0: none).
+func OpeningTokens(system, opening int) int {
+	n := opening + MessageOverhead + GenerationPrompt
+	if system > 0 {
+		n += system + MessageOverhead
+	}
+	return n
+}
+
+// FollowUpTokens is a later turn's NewTokens for a question of question
+// tokens: the end of the previous answer's message (<|im_end|> "\n"), the
+// question's message and the generation prompt.
+func FollowUpTokens(question int) int {
+	return 2 + question + MessageOverhead + GenerationPrompt
+}
+
+// DocumentPrefixTokens is DocumentTokens for an opening whose content
+// starts with before tokens and then the document's: everything up to the
+// document's end depends only on the document (for a fixed template).
+func DocumentPrefixTokens(system, before, document int) int {
+	n := 1 + 2 + before + document // <|im_start|> user "\n"
+	if system > 0 {
+		n += system + MessageOverhead
+	}
+	return n
+}
+
+// stream is a session's token stream as chained block hashes: hashes of
+// the full blocks so far, plus the running hash and fill of the partial
+// block at the end.
+type stream struct {
+	block  int
+	hashes []uint64
+	cur    uint64
+	fill   int
+	tokens int
+}
+
+// appendSegment adds n tokens that are the segment keyed key, offsets 0..n-1.
+// A block's hash mixes, for each segment piece inside it, the key, the
+// offset and the length, chained from the previous block's hash, so equal
+// hashes mean equal token identities at equal positions after equal
+// prefixes.
+func (s *stream) appendSegment(key uint64, n int) {
+	off := 0
+	for n > 0 {
+		m := min(n, s.block-s.fill)
+		s.cur = engine.Mix(engine.Mix(engine.Mix(s.cur, key), uint64(off)), uint64(m))
+		s.fill += m
+		s.tokens += m
+		off += m
+		n -= m
+		if s.fill == s.block {
+			s.hashes = append(s.hashes, s.cur)
+			s.fill = 0
+		}
+	}
+}
+
+func keyOf(parts ...string) uint64 {
+	h := uint64(0x6d72716173696d) // "mrqasim"
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			h = engine.Mix(h, uint64(p[i]))
+		}
+		h = engine.Mix(h, 0xff)
+	}
+	return h
+}
+
+// Segment kinds in a session's stream.
+const (
+	segPrivateOpening = "opening"
+	segQuestion       = "question"
+	segAnswer         = "answer"
+)
+
+type slotState struct {
+	sess   *Session
+	stream stream
+}
+
+type workerState struct {
+	slots []slotState
+	turn  int // the round being served
+	slot  int // next slot to try in this round
+}
+
+// nextTurn returns the next (slot, turn) of the worker in the closed-loop
+// order of DESIGN.md §3: every session's turn t before any turn t+1.
+func (w *workerState) nextTurn() (int, int, bool) {
+	for {
+		maxTurns := 0
+		for _, s := range w.slots {
+			maxTurns = max(maxTurns, len(s.sess.Turns))
+		}
+		if w.turn >= maxTurns {
+			return 0, 0, false
+		}
+		for w.slot < len(w.slots) {
+			s := w.slot
+			w.slot++
+			if w.turn < len(w.slots[s].sess.Turns) {
+				return s, w.turn, true
+			}
+		}
+		w.turn++
+		w.slot = 0
+	}
+}
+
+// maxSteps guards the virtual loop against a model that stops progressing.
+const maxSteps = 1 << 28
+
+// RunVirtual runs one grid point on a simulated clock: C = len(workers)
+// closed-loop workers, each serving its sessions strictly in turn (turn 0 of
+// every session, then turn 1, ...), one request in flight per worker, no
+// think time, starting together at time 0 on a fresh engine. It returns one
+// Record per turn in the order the turns were issued, with times in seconds
+// from the point's start (Start) and from each request's start (TTFT, TTFC,
+// End). A turn longer than max_model_len gets error "http_400" at once and
+// is left out of its session's history, as the live client does.
+func RunVirtual(cfg engine.Config, workers [][]Session) ([]metrics.Record, error) {
+	eng, err := engine.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg = eng.Config()
+	ws := make([]workerState, len(workers))
+	total := 0
+	for w, sessions := range workers {
+		ws[w].slots = make([]slotState, len(sessions))
+		for s := range sessions {
+			sess := &workers[w][s]
+			if len(sess.Turns) > 0 && (sess.DocumentTokens < 0 || sess.DocumentTokens > sess.Turns[0].NewTokens) {
+				return nil, fmt.Errorf("session %s: document_tokens %d must be within turn 0's %d tokens", sess.Name, sess.DocumentTokens, sess.Turns[0].NewTokens)
+			}
+			ws[w].slots[s] = slotState{sess: sess, stream: stream{block: cfg.BlockSize}}
+			total += len(sess.Turns)
+		}
+	}
+	records := make([]metrics.Record, 0, total)
+	reqs := make([]engine.Request, total)
+	lastEvent := make([]time.Duration, total)
+	owner := make([]int, total) // record index -> worker
+	pending := make([]stream, total)
+	var now time.Duration
+
+	// issue submits the worker's next turn at now; turns rejected at once
+	// are recorded and the worker moves on.
+	issue := func(w int) error {
+		for {
+			slot, k, ok := ws[w].nextTurn()
+			if !ok {
+				return nil
+			}
+			st := &ws[w].slots[slot]
+			sess, turn := st.sess, st.sess.Turns[k]
+			id := turn.ID
+			if id == "" {
+				id = fmt.Sprintf("%s-t%d", sess.Name, k)
+			}
+			i := len(records)
+			records = append(records, metrics.Record{
+				ID: id, Worker: w, Slot: slot, Session: sess.Name, Document: sess.Document, Turn: k,
+				Start: now.Seconds(),
+			})
+			owner[i] = w
+			s := st.stream // the session's history; committed only if the turn succeeds
+			s.hashes = s.hashes[:len(s.hashes):len(s.hashes)]
+			if k == 0 {
+				s.appendSegment(keyOf("document", sess.Document), sess.DocumentTokens)
+				s.appendSegment(keyOf(segPrivateOpening, sess.Name), turn.NewTokens-sess.DocumentTokens)
+			} else {
+				s.appendSegment(keyOf(segQuestion, sess.Name, fmt.Sprint(k)), turn.NewTokens)
+			}
+			prompt := s.tokens
+			s.appendSegment(keyOf(segAnswer, sess.Name, fmt.Sprint(k)), turn.MaxTokens)
+			pending[i] = s
+			r := &reqs[i]
+			*r = engine.Request{ID: id, PromptTokens: prompt, MaxTokens: turn.MaxTokens, Hashes: s.hashes, Tag: i}
+			records[i].PromptTokens = prompt
+			err := eng.Submit(r, now)
+			if err == nil {
+				return nil
+			}
+			var ce *engine.ContextError
+			switch {
+			case errors.As(err, &ce), errors.Is(err, engine.ErrTooBig):
+				records[i].Error = "http_400"
+				records[i].Message = err.Error()
+			default:
+				return fmt.Errorf("virtual clock: %w", err)
+			}
+		}
+	}
+	for w := range ws {
+		if err := issue(w); err != nil {
+			return nil, err
+		}
+	}
+	per := cfg.TokensPerEvent
+	for steps := 0; !eng.Idle(); steps++ {
+		if steps > maxSteps {
+			return nil, fmt.Errorf("virtual clock: no end after %d steps", maxSteps)
+		}
+		d, prog := eng.Step(now)
+		now += d
+		for _, r := range prog {
+			i := r.Tag.(int)
+			rec := &records[i]
+			if r.Generated%per != 0 && !r.Done {
+				continue // the token waits for the rest of its event
+			}
+			if rec.Chunks == 0 {
+				rec.TTFT = (now - r.Arrival).Seconds()
+				rec.TTFC = rec.TTFT
+			} else if gap := (now - lastEvent[i]).Seconds(); gap > rec.MaxChunkGap {
+				rec.MaxChunkGap = gap
+			}
+			rec.Chunks++
+			lastEvent[i] = now
+			if !r.Done {
+				continue
+			}
+			rec.End = (now - r.Arrival).Seconds()
+			rec.Duration = rec.End
+			rec.CompletionTokens = r.Generated
+			rec.CachedTokens = r.CachedTokens
+			w := owner[i]
+			ws[w].slots[rec.Slot].stream = pending[i]
+			pending[i] = stream{}
+			if err := issue(w); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return records, nil
+}
