@@ -41,5 +41,5 @@ scenario "quickstart" {
     sequential = [1, 2, 3]
   }
 
-  slo "ttft" { condition = "ttft_p95 <= 1s" }
+  slo "ttft" { condition = "ttft_p95 <= 250ms" }
 }

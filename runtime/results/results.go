@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 )
 
 // SchemaVersion is the version of the results.json layout.
@@ -42,9 +43,12 @@ type Results struct {
 	Stopped string  `json:"stopped,omitempty"`
 	Points  []Point `json:"points"`
 	// Best is the best passing point by the scenario's score; nil when none passed.
-	Best          *Best           `json:"best,omitempty"`
-	Sweep         metrics.Sweep   `json:"sweep"`
-	ExpectOutcome metrics.Outcome `json:"expect_outcome,omitempty"`
+	Best *Best `json:"best,omitempty"`
+	// ServerSeries is every scrape of the target's /metrics during the run,
+	// for the report's time series; nil when nothing was scraped.
+	ServerSeries  *promscrape.Series `json:"server_series,omitempty"`
+	Sweep         metrics.Sweep      `json:"sweep"`
+	ExpectOutcome metrics.Outcome    `json:"expect_outcome,omitempty"`
 }
 
 // File identifies the scenario file as it was run.
@@ -164,14 +168,18 @@ type SessionDocument struct {
 
 // ServerSummary is what the target's /metrics said during the point.
 type ServerSummary struct {
-	KVCacheUsageMax    *float64           `json:"kv_cache_usage_max,omitempty"`
-	KVCacheUsageMean   *float64           `json:"kv_cache_usage_mean,omitempty"`
-	PrefixCacheHitRate *float64           `json:"prefix_cache_hit_rate,omitempty"`
-	Preemptions        *float64           `json:"preemptions,omitempty"`
-	QueueTimeP95       *float64           `json:"queue_time_p95,omitempty"`
-	QueueTimeMean      *float64           `json:"queue_time_mean,omitempty"`
-	ScrapeErrors       int                `json:"scrape_errors,omitempty"`
-	Extra              map[string]float64 `json:"extra,omitempty"`
+	KVCacheUsageMax    *float64 `json:"kv_cache_usage_max,omitempty"`
+	KVCacheUsageMean   *float64 `json:"kv_cache_usage_mean,omitempty"`
+	PrefixCacheHitRate *float64 `json:"prefix_cache_hit_rate,omitempty"`
+	Preemptions        *float64 `json:"preemptions,omitempty"`
+	QueueTimeP95       *float64 `json:"queue_time_p95,omitempty"`
+	QueueTimeMean      *float64 `json:"queue_time_mean,omitempty"`
+	ServerTTFTP95      *float64 `json:"server_ttft_p95,omitempty"`
+	// QueueShare is the share of the steady turns' mean TTFT that the
+	// server's queue-time histogram attributes to waiting in its queue.
+	QueueShare   *float64           `json:"queue_share,omitempty"`
+	ScrapeErrors int                `json:"scrape_errors,omitempty"`
+	Extra        map[string]float64 `json:"extra,omitempty"`
 }
 
 // Best names the best passing point.
@@ -189,7 +197,15 @@ type Search struct {
 	ExtendedBest *Best          `json:"extended_best,omitempty"`
 	Implied      []ImpliedPoint `json:"implied,omitempty"`
 	NonMonotone  [][2]int       `json:"non_monotone,omitempty"`
-	Order        [][2]int       `json:"order"`
+	// Concurrent and Sequential are the axes as the search grew them (the
+	// declared grid plus any extension).
+	Concurrent []int `json:"concurrent"`
+	Sequential []int `json:"sequential"`
+	// Settled: the best point within the grid is known; Bracketed: an
+	// extension found a failing point past the best on every grown axis.
+	Settled   bool     `json:"settled"`
+	Bracketed bool     `json:"bracketed"`
+	Order     [][2]int `json:"order"`
 }
 
 // ImpliedPoint is a point whose outcome was implied, not measured.

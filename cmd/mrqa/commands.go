@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/mrqa-dev/mrqa/dsl"
+	"github.com/mrqa-dev/mrqa/runtime/corpus"
+	"github.com/mrqa-dev/mrqa/runtime/report"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
+)
+
+const validateUsage = `usage: mrqa validate FILE.hcl [-var name=value]... [-var-file F]...
+
+Parses and type-checks FILE, compiles its SLO conditions, prints every
+diagnostic at once and then the plan: scenarios, targets, grid points,
+sessions, total requests. Exit 2 on any error.
+
+example:
+  mrqa validate scenarios/novel-critic.hcl -var base_url=http://gpu1:8000/v1
+`
+
+func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("validate", validateUsage, stdout, stderr)
+	var vf varFlags
+	vf.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "mrqa validate: want exactly one scenario file")
+		return exitUsage
+	}
+	opts, err := vf.options()
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa validate:", err)
+		return exitUsage
+	}
+	loaded := dsl.Load(pos[0], opts)
+	if len(loaded.Diags) > 0 {
+		loaded.WriteDiagnostics(stderr)
+	}
+	if loaded.Diags.HasErrors() {
+		return exitUsage
+	}
+	dsl.WritePlan(stdout, loaded.File)
+	return exitOK
+}
+
+const fmtUsage = `usage: mrqa fmt [-check] [-w] FILE...
+
+Prints FILE in canonical format, or with -w rewrites it in place. With
+-check, lists the files that would change and exits 1 if any would.
+
+example:
+  mrqa fmt -check scenarios/*.hcl
+`
+
+func runFmt(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("fmt", fmtUsage, stdout, stderr)
+	check := fs.Bool("check", false, "list files that are not formatted; exit 1 if any")
+	write := fs.Bool("w", false, "rewrite files in place")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) == 0 {
+		fmt.Fprintln(stderr, "mrqa fmt: want at least one file")
+		return exitUsage
+	}
+	return dsl.Fmt(pos, *check, *write, stdout, stderr)
+}
+
+const prepareUsage = `usage: mrqa prepare FILE.hcl [-var name=value]... [-scenario NAME]...
+
+Downloads the Gutenberg books a scenario file's corpora name into the cache
+and slices every corpus, so that exec needs no network. Prints per book what
+was fetched or skipped and why.
+
+example:
+  mrqa prepare scenarios/novel-critic.hcl
+`
+
+func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("prepare", prepareUsage, stdout, stderr)
+	var vf varFlags
+	vf.register(fs)
+	var scenarios multiFlag
+	fs.Var(&scenarios, "scenario", "prepare only this scenario's corpus (repeatable)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "mrqa prepare: want exactly one scenario file")
+		return exitUsage
+	}
+	opts, err := vf.options()
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa prepare:", err)
+		return exitUsage
+	}
+	loaded := dsl.Load(pos[0], opts)
+	if len(loaded.Diags) > 0 {
+		loaded.WriteDiagnostics(stderr)
+	}
+	if loaded.Diags.HasErrors() {
+		return exitUsage
+	}
+	selected, err := selectScenarios(loaded.File, scenarios)
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa prepare:", err)
+		return exitUsage
+	}
+	var corpora []*spec.Corpus
+	seen := map[*spec.Corpus]bool{}
+	for _, sc := range selected {
+		if !seen[sc.Corpus] {
+			seen[sc.Corpus] = true
+			corpora = append(corpora, sc.Corpus)
+		}
+	}
+	err = corpus.Prepare(ctx, corpora, corpus.Options{Tokenizers: tokenizer.NewCache(), Progress: stderr}, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa prepare:", err)
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
+		return exitFailure
+	}
+	return exitOK
+}
+
+const simUsage = `usage: mrqa sim [-profile P] [-addr 127.0.0.1:8000]
+
+Serves the embedded simulator as an OpenAI-compatible server, so other tools
+(or mrqa against a plain target) can be pointed at it. Stops on Ctrl-C.
+
+example:
+  mrqa sim -profile seed-vllm -addr 127.0.0.1:8000
+`
+
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("sim", simUsage, stdout, stderr)
+	profile := fs.String("profile", "quickstart", "simulator profile")
+	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) != 0 {
+		fmt.Fprintln(stderr, "mrqa sim: takes no arguments")
+		return exitUsage
+	}
+	if err := sim.Serve(ctx, *profile, *addr, stdout); err != nil {
+		fmt.Fprintln(stderr, "mrqa sim:", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+const reportUsage = `usage: mrqa report [-out DIR] DIR...
+
+Renders reports again without re-running: each DIR is an mrqa scenario
+output directory (with results.json) or a directory of LMBenchmark run files
+(bench_*.json). Prints the seed-style table and best point for each, writes
+report.html beside results.json (or under -out), and compare.html when
+several are given.
+
+example:
+  mrqa report out/baseline out/lmcache
+  mrqa report -out out/vllm ./bench_dir_vllm
+`
+
+func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("report", reportUsage, stdout, stderr)
+	out := fs.String("out", "", "where to write reports (default: beside results.json; out/<dir name> for LMBenchmark directories)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) == 0 {
+		fmt.Fprintln(stderr, "mrqa report: want at least one directory")
+		return exitUsage
+	}
+	var all []*results.Results
+	code := exitOK
+	for _, dir := range pos {
+		var r *results.Results
+		var err error
+		dest := dir
+		if results.IsLMBenchDir(dir) {
+			r, err = results.ReadLMBench(dir)
+			dest = filepath.Join("out", filepath.Base(filepath.Clean(dir)))
+		} else {
+			r, err = results.Load(dir)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "mrqa report:", err)
+			code = exitFailure
+			continue
+		}
+		if *out != "" {
+			dest = *out
+			if len(pos) > 1 {
+				dest = filepath.Join(*out, filepath.Base(filepath.Clean(dir)))
+			}
+		}
+		fmt.Fprintf(stdout, "== %s ==\n", r.Scenario)
+		report.Terminal(stdout, r)
+		if err := writeReport(dest, r, nil); err != nil {
+			fmt.Fprintln(stderr, "mrqa report:", err)
+			code = exitFailure
+			continue
+		}
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dest, "report.html"))
+		all = append(all, r)
+	}
+	if len(all) > 1 {
+		root := *out
+		if root == "" {
+			root = "out"
+		}
+		path := filepath.Join(root, "compare.html")
+		if err := writeCompare(path, all, nil); err != nil {
+			fmt.Fprintln(stderr, "mrqa report:", err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "comparison: %s\n", path)
+	}
+	return code
+}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mrqa-dev/mrqa/dsl"
+	rt "github.com/mrqa-dev/mrqa/runtime"
+	"github.com/mrqa-dev/mrqa/runtime/report"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
+)
+
+const execUsage = `usage: mrqa exec FILE.hcl [flags]
+
+Runs every scenario of FILE (or those named with -scenario), one after
+another, and writes out/<scenario>/results.json, points/c<C>_s<S>.jsonl and
+report.html, plus out/compare.html when several scenarios ran.
+
+example:
+  mrqa exec scenarios/quickstart.hcl
+  mrqa exec scenarios/novel-critic.hcl -var base_url=http://10.0.0.5:8000/v1 -resume
+
+exit codes: 0 done (points failing their SLOs are results), 1 run-time
+failure (target down, nothing succeeded, unwritable output), 2 invalid
+scenario or usage, 99 an expect not met, 130 interrupted.
+`
+
+// varFlags are the flags that set scenario variables, shared by exec and validate.
+type varFlags struct {
+	vars     multiFlag
+	varFiles multiFlag
+}
+
+func (v *varFlags) register(fs *flag.FlagSet) {
+	fs.Var(&v.vars, "var", "set a variable: -var name=value (repeatable)")
+	fs.Var(&v.varFiles, "var-file", "read variables from an HCL file (repeatable)")
+}
+
+func (v *varFlags) options() (dsl.Options, error) {
+	opts := dsl.Options{Vars: map[string]string{}, VarFiles: v.varFiles, Env: os.Environ()}
+	for _, kv := range v.vars {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return opts, fmt.Errorf("-var %q: want name=value", kv)
+		}
+		opts.Vars[k] = val
+	}
+	return opts, nil
+}
+
+func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("exec", execUsage, stdout, stderr)
+	var vf varFlags
+	vf.register(fs)
+	var scenarios multiFlag
+	fs.Var(&scenarios, "scenario", "run only this scenario (repeatable)")
+	out := fs.String("out", "out", "output directory")
+	resume := fs.Bool("resume", false, "skip points already complete on disk and run the rest")
+	dryRun := fs.Bool("dry-run", false, "print the plan without sending anything")
+	lmbench := fs.Bool("lmbench", false, "also write each point in LMBenchmark's JSON format")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "mrqa exec: want exactly one scenario file")
+		fs.Usage()
+		return exitUsage
+	}
+	opts, err := vf.options()
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa exec:", err)
+		return exitUsage
+	}
+	loaded := dsl.Load(pos[0], opts)
+	if loaded.Diags.HasErrors() {
+		loaded.WriteDiagnostics(stderr)
+		return exitUsage
+	}
+	if len(loaded.Diags) > 0 {
+		loaded.WriteDiagnostics(stderr)
+	}
+	file := loaded.File
+	selected, err := selectScenarios(file, scenarios)
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa exec:", err)
+		return exitUsage
+	}
+	if *dryRun {
+		for _, sc := range selected {
+			if err := rt.DryRun(stdout, sc); err != nil {
+				fmt.Fprintln(stderr, "mrqa exec:", err)
+				return exitUsage
+			}
+		}
+		return exitOK
+	}
+
+	ropts := rt.Options{
+		OutDir:     *out,
+		Resume:     *resume,
+		LMBench:    *lmbench,
+		Progress:   stderr,
+		Terminal:   isTerminal(stderr),
+		Version:    version(),
+		Tokenizers: tokenizer.NewCache(),
+	}
+	code := exitOK
+	var ran []*results.Results
+	for _, sc := range selected {
+		if ctx.Err() != nil {
+			code = worse(code, exitInterrupted)
+			break
+		}
+		r, err := rt.Run(ctx, file, sc, ropts)
+		dir := rt.Dir(sc, *out)
+		if r != nil && len(r.Points) > 0 {
+			if werr := writeReport(dir, r, file.Secrets); werr != nil {
+				fmt.Fprintln(stderr, "mrqa exec:", werr)
+				code = worse(code, exitFailure)
+			}
+			ran = append(ran, r)
+			fmt.Fprintf(stdout, "\n== %s ==\n", sc.Name)
+			report.Terminal(stdout, r)
+			fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.html"))
+		}
+		switch {
+		case err == nil:
+			if r.ExpectOutcome != "" && !r.ExpectOutcome.Passed() {
+				fmt.Fprintf(stderr, "%s: expect %q not met (%s)\n", sc.Name, r.Expect, r.ExpectOutcome)
+				code = worse(code, exitExpect)
+			}
+		case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
+			fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: mrqa exec %s -resume%s\n",
+				sc.Name, dir, pos[0], resumeArgs(args))
+			code = worse(code, exitInterrupted)
+		default:
+			fmt.Fprintf(stderr, "%s: %v\n", sc.Name, err)
+			if errors.Is(err, rt.ErrTargetDown) {
+				fmt.Fprintf(stderr, "results so far are in %s; resume with: mrqa exec %s -resume%s\n", dir, pos[0], resumeArgs(args))
+			}
+			code = worse(code, exitFailure)
+		}
+	}
+	if len(ran) > 1 {
+		path := filepath.Join(*out, "compare.html")
+		if err := writeCompare(path, ran, file.Secrets); err != nil {
+			fmt.Fprintln(stderr, "mrqa exec:", err)
+			code = worse(code, exitFailure)
+		} else {
+			fmt.Fprintf(stdout, "comparison: %s\n", path)
+		}
+	}
+	return code
+}
+
+// worse keeps the exit code that comes first in DESIGN.md §7's order: 2, 130, 1, 99, 0.
+func worse(a, b int) int {
+	rank := func(c int) int {
+		switch c {
+		case exitUsage:
+			return 4
+		case exitInterrupted:
+			return 3
+		case exitFailure:
+			return 2
+		case exitExpect:
+			return 1
+		}
+		return 0
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// resumeArgs repeats the flags a resumed run needs (variables, scenario
+// selection, output dir), leaving out -resume itself.
+func resumeArgs(args []string) string {
+	var b strings.Builder
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		base, _, hasVal := strings.Cut(name, "=")
+		switch base {
+		case "var", "var-file", "scenario", "out":
+			if hasVal {
+				b.WriteString(" " + shellQuote(a))
+			} else if i+1 < len(args) {
+				b.WriteString(" " + a + " " + shellQuote(args[i+1]))
+				i++
+			}
+		case "lmbench":
+			b.WriteString(" " + a)
+		}
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == '=' || r == ':' || r == ',' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func selectScenarios(f *spec.File, names []string) ([]*spec.Scenario, error) {
+	if len(names) == 0 {
+		return f.Scenarios, nil
+	}
+	var out []*spec.Scenario
+	for _, n := range names {
+		i := slices.IndexFunc(f.Scenarios, func(s *spec.Scenario) bool { return s.Name == n })
+		if i < 0 {
+			var have []string
+			for _, s := range f.Scenarios {
+				have = append(have, s.Name)
+			}
+			return nil, fmt.Errorf("no scenario %q in %s (it has: %s)", n, f.Path, strings.Join(have, ", "))
+		}
+		out = append(out, f.Scenarios[i])
+	}
+	return out, nil
+}
+
+func writeReport(dir string, r *results.Results, secrets []string) error {
+	var b strings.Builder
+	if err := report.Write(&b, r, report.Options{Secrets: secrets}); err != nil {
+		return fmt.Errorf("report for %s: %w", r.Scenario, err)
+	}
+	return results.WriteFile(filepath.Join(dir, "report.html"), []byte(b.String()))
+}
+
+func writeCompare(path string, rs []*results.Results, secrets []string) error {
+	var b strings.Builder
+	if err := report.WriteCompare(&b, rs, report.Options{Secrets: secrets}); err != nil {
+		return fmt.Errorf("comparison page: %w", err)
+	}
+	return results.WriteFile(path, []byte(b.String()))
+}
+
+// isTerminal reports whether w is a character device (a terminal), so
+// progress can redraw one line instead of printing many.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

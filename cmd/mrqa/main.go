@@ -1,0 +1,212 @@
+// Command mrqa finds how many user sessions an LLM inference server can keep
+// active while its steady-state time to first token stays under an SLO.
+//
+// It is a thin shell: flags and exit codes here, everything else in dsl and
+// runtime.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Exit codes of DESIGN.md §7.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitExpect      = 99
+	exitInterrupted = 130
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Main runs the CLI with args (without the program name) and returns the
+// exit code. The first interrupt cancels the run; a second exits at once.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		fmt.Fprintln(stderr, "\ninterrupt: cancelling requests in flight and writing results (interrupt again to exit now)")
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "interrupted twice: exiting without finishing")
+			os.Exit(exitInterrupted)
+		case <-time.After(24 * time.Hour):
+		}
+	}()
+	return dispatch(ctx, args, stdout, stderr)
+}
+
+type command struct {
+	name    string
+	summary string
+	usage   string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"exec", "run a scenario file's sweeps and write results and reports", execUsage, runExec},
+		{"validate", "check a scenario file and print the plan", validateUsage, runValidate},
+		{"fmt", "rewrite scenario files in canonical format", fmtUsage, runFmt},
+		{"prepare", "download and slice a scenario file's corpora ahead of a run", prepareUsage, runPrepare},
+		{"sim", "serve the embedded simulator over HTTP", simUsage, runSim},
+		{"report", "render reports again from results or LMBenchmark run files", reportUsage, runReport},
+		{"version", "print mrqa's version", "usage: mrqa version\n", runVersion},
+	}
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 {
+			for _, c := range commands() {
+				if c.name == args[1] {
+					fmt.Fprint(stdout, c.usage)
+					return exitOK
+				}
+			}
+		}
+		topUsage(stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "mrqa: unknown command %q\n\n", args[0])
+	topUsage(stderr)
+	return exitUsage
+}
+
+func topUsage(w io.Writer) {
+	fmt.Fprint(w, `mrqa finds how many user sessions an LLM server keeps active while steady-state TTFT stays under an SLO.
+
+usage: mrqa <command> [flags] [args]
+
+commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+example:
+  mrqa exec scenarios/quickstart.hcl      # then open out/quickstart/report.html
+
+Run 'mrqa <command> -h' for a command's flags.
+`)
+}
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments; the standard flag package stops at the first positional one.
+// "--" ends flag parsing.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// fs.Parse consumed a "--" if it stopped there: everything after is positional.
+		if consumedDashDash(args, rest) {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func consumedDashDash(args, rest []string) bool {
+	i := len(args) - len(rest) - 1
+	return i >= 0 && args[i] == "--"
+}
+
+// newFlagSet returns a flag set whose usage text is the command's, printed to stdout on -h.
+func newFlagSet(name, usage string, stdout, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout, "\nflags:")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
+	return fs
+}
+
+// flagExit maps a flag parse error to an exit code: -h is success.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "-dirty"
+				}
+			}
+		}
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			return "devel-" + rev + dirty
+		}
+	}
+	return "devel"
+}
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: mrqa version")
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "mrqa %s\n", version())
+	return exitOK
+}

@@ -1,0 +1,215 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/openai"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+// Executor runs one grid point and reports every request's record.
+type Executor interface {
+	// RunPoint runs the point to completion (or until ctx ends) and returns its
+	// records. emit, when non-nil, sees each record as it completes (for
+	// progress). A target found down returns ErrTargetDown with the records so far.
+	RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) ([]metrics.Record, error)
+}
+
+// ErrTargetDown means N consecutive connection failures: the sweep stops.
+var ErrTargetDown = errors.New("target is down")
+
+// HTTPExecutor drives an OpenAI-compatible server with the closed loop of
+// DESIGN.md §3: C workers, each serving its S sessions strictly in turn, one
+// request in flight per worker, the full history resent every turn.
+type HTTPExecutor struct {
+	Client    *openai.Client
+	Script    *spec.Script
+	RunID     string // prefix of every X-Request-Id
+	DownAfter int    // consecutive connection failures that mean the target is down
+
+	mu   sync.Mutex
+	docs map[string]*openai.Text // each document escaped once per run
+	// failRun counts consecutive connection failures across workers and
+	// points: a target that went down between points is caught too.
+	failRun atomic.Int64
+}
+
+func (e *HTTPExecutor) docText(id, text string) *openai.Text {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.docs == nil {
+		e.docs = map[string]*openai.Text{}
+	}
+	t, ok := e.docs[id]
+	if !ok {
+		t = openai.NewText(text)
+		e.docs[id] = t
+	}
+	return t
+}
+
+// parts renders a template for a session into shared texts: literal runs
+// become new texts, the document is the run's shared escaped copy.
+func (e *HTTPExecutor) parts(t spec.Template, sess *Session, round int) []*openai.Text {
+	var out []*openai.Text
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			out = append(out, openai.NewText(lit.String()))
+			lit.Reset()
+		}
+	}
+	for _, part := range t {
+		switch part.Kind {
+		case spec.PartLiteral:
+			lit.WriteString(part.Text)
+		case spec.PartDocument:
+			flush()
+			out = append(out, e.docText(sess.Doc.ID, sess.Doc.Text))
+		case spec.PartDocumentID:
+			lit.WriteString(sess.Doc.ID)
+		case spec.PartUser:
+			lit.WriteString(sess.Label)
+		case spec.PartRound:
+			lit.WriteString(strconv.Itoa(round))
+		}
+	}
+	flush()
+	return out
+}
+
+// RunPoint implements Executor.
+func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) ([]metrics.Record, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Connections are opened before the point's clock starts.
+	conns := make([]*openai.Conn, p.C)
+	for w := range conns {
+		conns[w] = e.Client.NewConn()
+		defer conns[w].Close()
+	}
+	var wg sync.WaitGroup
+	warmErr := make([]error, p.C)
+	for w := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			warmErr[w] = conns[w].Warm(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range warmErr {
+		if err != nil && ctx.Err() == nil {
+			// A connection that cannot be opened is not fatal here: the
+			// requests will record connect errors and down detection decides.
+			break
+		}
+	}
+
+	var (
+		recMu sync.Mutex
+		recs  = make([]metrics.Record, 0, p.Requests())
+		down  atomic.Bool
+	)
+	epoch := time.Now()
+	for w := 0; w < p.C; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.worker(ctx, p, w, conns[w], epoch, func(r metrics.Record) {
+				if r.Error == metrics.ErrConnect || r.Error == metrics.ErrTimeoutConnect {
+					if n := e.failRun.Add(1); e.DownAfter > 0 && n >= int64(e.DownAfter) {
+						down.Store(true)
+						cancel()
+					}
+				} else if r.Error != metrics.ErrCanceled {
+					e.failRun.Store(0)
+				}
+				recMu.Lock()
+				recs = append(recs, r)
+				recMu.Unlock()
+				if emit != nil {
+					emit(r)
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	if down.Load() {
+		return recs, fmt.Errorf("%w: %d consecutive connection failures", ErrTargetDown, e.failRun.Load())
+	}
+	return recs, ctx.Err()
+}
+
+// worker serves one worker's sessions strictly in turn.
+func (e *HTTPExecutor) worker(ctx context.Context, p *Point, w int, conn *openai.Conn, epoch time.Time, emit func(metrics.Record)) {
+	sessions := p.Workers[w]
+	hist := make([][]openai.Message, len(sessions))
+	for slot := range sessions {
+		if len(e.Script.System) > 0 {
+			hist[slot] = append(hist[slot], openai.Message{Role: "system", Parts: e.parts(e.Script.System, &sessions[slot], 0)})
+		}
+	}
+	for turn := 0; turn <= p.Rounds; turn++ {
+		for slot := range sessions {
+			sess := &sessions[slot]
+			var user openai.Message
+			if turn == 0 {
+				user = openai.Message{Role: "user", Parts: e.parts(e.Script.Opening, sess, 0)}
+			} else {
+				q := e.Script.Questions[(turn-1)%len(e.Script.Questions)]
+				user = openai.Message{Role: "user", Parts: e.parts(q, sess, turn)}
+			}
+			msgs := append(hist[slot][:len(hist[slot]):len(hist[slot])], user)
+			rec := metrics.Record{
+				ID:       e.RunID + "-c" + strconv.Itoa(p.C) + "s" + strconv.Itoa(p.S) + "-" + sess.Label + "-t" + strconv.Itoa(turn),
+				Worker:   w,
+				Slot:     slot,
+				Session:  sess.Label,
+				Document: sess.Doc.ID,
+				Turn:     turn,
+			}
+			if ctx.Err() != nil {
+				rec.Start = time.Since(epoch).Seconds()
+				rec.Error, rec.Message = metrics.ErrCanceled, "not sent: run stopped"
+				emit(rec)
+				continue
+			}
+			res := conn.Do(ctx, openai.Request{ID: rec.ID, Messages: msgs, MaxTokens: e.Script.MaxTokens, Temperature: e.Script.Temperature})
+			done := time.Now()
+			fillRecord(&rec, &res, epoch, done)
+			emit(rec)
+			if res.ErrKind == "" {
+				// The exchange joins the history; a failed one is left out.
+				hist[slot] = append(msgs, openai.Message{Role: "assistant", Parts: []*openai.Text{openai.NewText(res.Content)}})
+			}
+		}
+	}
+}
+
+func fillRecord(rec *metrics.Record, res *openai.Result, epoch, done time.Time) {
+	rec.Start = res.Start.Sub(epoch).Seconds()
+	rec.Duration = done.Sub(res.Start).Seconds()
+	rec.Connect = res.Connect.Seconds()
+	rec.Write = res.Write.Seconds()
+	rec.TTFT = res.TTFT.Seconds()
+	rec.TTFC = res.TTFC.Seconds()
+	rec.End = res.End.Seconds()
+	rec.PromptTokens = res.PromptTokens
+	rec.CompletionTokens = res.CompletionTokens
+	rec.CachedTokens = res.CachedTokens
+	rec.ClientCounted = res.ClientCounted
+	rec.Chunks = res.Chunks
+	rec.MaxChunkGap = res.MaxChunkGap.Seconds()
+	rec.Error = res.ErrKind
+	rec.Message = res.ErrMessage
+}

@@ -1,0 +1,268 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/corpus"
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/openai"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+// recordingServer is a fake OpenAI-compatible server that records every chat
+// request's messages and answers each with a text naming the request.
+type recordingServer struct {
+	mu   sync.Mutex
+	reqs []recorded
+	fail func(n int) bool // fail the n-th chat request (1-based) with HTTP 500
+}
+
+type recorded struct {
+	id       string
+	messages []map[string]string
+}
+
+func (s *recordingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/v1/models":
+		fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
+		return
+	case "/v1/chat/completions":
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	var req struct {
+		Messages  []map[string]string `json:"messages"`
+		MaxTokens int                 `json:"max_tokens"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.reqs = append(s.reqs, recorded{id: r.Header.Get("X-Request-Id"), messages: req.Messages})
+	n := len(s.reqs)
+	s.mu.Unlock()
+	if s.fail != nil && s.fail(n) {
+		http.Error(w, `{"error":{"message":"planted failure"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	answer := "answer to " + r.Header.Get("X-Request-Id")
+	fmt.Fprint(w, `data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}`+"\n\n")
+	chunk, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "delta": map[string]string{"content": answer}}}})
+	fmt.Fprintf(w, "data: %s\n\n", chunk)
+	fmt.Fprint(w, `data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}}}`+"\n\n")
+	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+func testScenario(rounds int) *spec.Scenario {
+	lit := func(s string) spec.Template { return spec.Template{{Kind: spec.PartLiteral, Text: s}} }
+	return &spec.Scenario{
+		Name:   "t",
+		Target: &spec.Target{Name: "fake", API: "chat"},
+		Corpus: &spec.Corpus{Name: "c"},
+		Script: &spec.Script{
+			Name:      "s",
+			Opening:   spec.Template{{Kind: spec.PartLiteral, Text: "Read "}, {Kind: spec.PartDocument}, {Kind: spec.PartLiteral, Text: " as "}, {Kind: spec.PartUser}},
+			Questions: []spec.Template{lit("q1"), append(lit("q2 round "), spec.Part{Kind: spec.PartRound})},
+			MaxTokens: 8,
+		},
+		Rounds: rounds,
+		Seed:   7,
+		Assign: "distinct",
+	}
+}
+
+func testDocs(n int) []corpus.Document {
+	docs := make([]corpus.Document, n)
+	for i := range docs {
+		docs[i] = corpus.Document{ID: fmt.Sprintf("doc%d", i), Text: fmt.Sprintf("DOCUMENT-%d", i)}
+	}
+	return docs
+}
+
+func TestHTTPExecutorOrderAndHistory(t *testing.T) {
+	srv := &recordingServer{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	sc := testScenario(2)
+	client, err := openai.New(openai.Config{BaseURL: ts.URL + "/v1", Model: "fake"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanPoint(sc, testDocs(8), 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 10}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	recs, err := ex.RunPoint(ctx, plan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 9 || len(srv.reqs) != 9 {
+		t.Fatalf("got %d records, %d requests; want 9", len(recs), len(srv.reqs))
+	}
+	// One worker: session 1 turn 0, session 2 turn 0, session 3 turn 0, session 1 turn 1, …
+	var order []string
+	for _, r := range srv.reqs {
+		order = append(order, strings.TrimPrefix(r.id, "run-c1s3-"))
+	}
+	want := "c1s1-t0 c1s2-t0 c1s3-t0 c1s1-t1 c1s2-t1 c1s3-t1 c1s1-t2 c1s2-t2 c1s3-t2"
+	if got := strings.Join(order, " "); got != want {
+		t.Fatalf("request order\n got %s\nwant %s", got, want)
+	}
+	// Every request carries the full history: all earlier user messages and
+	// the assistant's complete answers, then the new question.
+	bySession := map[string][]recorded{}
+	for _, r := range srv.reqs {
+		sess := strings.Split(strings.TrimPrefix(r.id, "run-c1s3-"), "-")[0]
+		bySession[sess] = append(bySession[sess], r)
+	}
+	for _, sess := range plan.Sessions() {
+		rs := bySession[sess.Label]
+		if len(rs) != 3 {
+			t.Fatalf("%s: %d requests", sess.Label, len(rs))
+		}
+		wantOpening := "Read " + sess.Doc.Text + " as " + sess.Label
+		wantMsgs := []map[string]string{{"role": "user", "content": wantOpening}}
+		for turn, r := range rs {
+			if turn == 1 {
+				wantMsgs = append(wantMsgs, map[string]string{"role": "user", "content": "q1"})
+			}
+			if turn == 2 {
+				wantMsgs = append(wantMsgs, map[string]string{"role": "user", "content": "q2 round 2"})
+			}
+			if !equalMsgs(r.messages, wantMsgs) {
+				t.Fatalf("%s turn %d messages\n got %v\nwant %v", sess.Label, turn, r.messages, wantMsgs)
+			}
+			wantMsgs = append(wantMsgs, map[string]string{"role": "assistant", "content": "answer to " + r.id})
+		}
+	}
+	for _, r := range recs {
+		if !r.OK() || r.TTFT <= 0 || r.PromptTokens != 10 || r.CachedTokens != 4 {
+			t.Fatalf("record %+v", r)
+		}
+	}
+}
+
+func TestHTTPExecutorFailedTurnLeftOutOfHistory(t *testing.T) {
+	// The 2nd request (session 1 turn 1 with S=1) fails; turn 2 must not carry it.
+	srv := &recordingServer{fail: func(n int) bool { return n == 2 }}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	sc := testScenario(2)
+	client, err := openai.New(openai.Config{BaseURL: ts.URL + "/v1", Model: "fake"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _ := PlanPoint(sc, testDocs(2), 1, 1)
+	ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 10}
+	recs, err := ex.RunPoint(context.Background(), plan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[1].Error != "http_500" {
+		t.Fatalf("records: %+v", recs)
+	}
+	last := srv.reqs[2].messages
+	// opening, answer, q2 — the failed q1 exchange is gone.
+	if len(last) != 3 || last[2]["content"] != "q2 round 2" || last[1]["role"] != "assistant" {
+		t.Fatalf("history after a failed turn: %v", last)
+	}
+}
+
+func TestHTTPExecutorTargetDown(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	url := ts.URL
+	ts.Close() // nothing listens there now: every request is a connect error
+	sc := testScenario(3)
+	client, err := openai.New(openai.Config{BaseURL: url + "/v1", Model: "fake", ConnectTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _ := PlanPoint(sc, testDocs(8), 2, 4)
+	ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 5}
+	recs, err := ex.RunPoint(context.Background(), plan, nil)
+	if err == nil || !strings.Contains(err.Error(), "target is down") {
+		t.Fatalf("err = %v, want target down", err)
+	}
+	connect := 0
+	for _, r := range recs {
+		switch r.Error {
+		case metrics.ErrConnect:
+			connect++
+		case metrics.ErrCanceled:
+		default:
+			t.Fatalf("unexpected record %+v", r)
+		}
+	}
+	if connect < 5 || len(recs) != plan.Requests() {
+		t.Fatalf("%d connect errors, %d records of %d", connect, len(recs), plan.Requests())
+	}
+}
+
+func equalMsgs(a, b []map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i]["role"] != b[i]["role"] || a[i]["content"] != b[i]["content"] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPlanPointDeterministicAndDistinct(t *testing.T) {
+	sc := testScenario(1)
+	docs := testDocs(16)
+	a, err := PlanPoint(sc, docs, 4, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := PlanPoint(sc, docs, 4, 3)
+	seen := map[string]bool{}
+	for i, s := range a.Sessions() {
+		if b.Sessions()[i].Doc.ID != s.Doc.ID {
+			t.Fatalf("assignment not deterministic at %s", s.Label)
+		}
+		if seen[s.Doc.ID] {
+			t.Fatalf("document %s used twice under distinct", s.Doc.ID)
+		}
+		seen[s.Doc.ID] = true
+	}
+	if _, err := PlanPoint(sc, docs, 5, 4); err == nil || !strings.Contains(err.Error(), "needs 20 distinct documents") {
+		t.Fatalf("shortfall error = %v", err)
+	}
+	sc.Assign = "random"
+	r1, _ := PlanPoint(sc, testDocs(3), 4, 4)
+	r2, _ := PlanPoint(sc, testDocs(3), 4, 4)
+	for i, s := range r1.Sessions() {
+		if r2.Sessions()[i].Doc.ID != s.Doc.ID {
+			t.Fatal("random assignment not deterministic")
+		}
+	}
+	sc.Seed = 8
+	r3, _ := PlanPoint(sc, testDocs(3), 4, 4)
+	same := true
+	for i, s := range r1.Sessions() {
+		same = same && r3.Sessions()[i].Doc.ID == s.Doc.ID
+	}
+	if same {
+		t.Fatal("a different seed gave the same 16 draws")
+	}
+}

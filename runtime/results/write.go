@@ -1,0 +1,116 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+)
+
+// WriteFile writes data to path atomically: a temporary file in the same
+// directory, synced, then renamed over path, so a reader (or a crash) never
+// sees a half-written file.
+func WriteFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("results: create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("results: write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("results: write %s: %w", path, werr)
+	}
+	return nil
+}
+
+// WriteJSON writes v as indented JSON, atomically.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("results: encode %s: %w", path, err)
+	}
+	return WriteFile(path, append(b, '\n'))
+}
+
+// Save writes results.json under dir.
+func Save(dir string, r *Results) error {
+	return WriteJSON(filepath.Join(dir, "results.json"), r)
+}
+
+// Load reads dir/results.json.
+func Load(dir string) (*Results, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("results: %s: %w", filepath.Join(dir, "results.json"), err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("results: %s: schema version %d, this mrqa reads %d", dir, r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// RecordsPath is the per-request file of a point, relative to the scenario's directory.
+func RecordsPath(c, s int) string {
+	return filepath.Join("points", fmt.Sprintf("c%d_s%d.jsonl", c, s))
+}
+
+// WriteRecords writes one JSON object per line, atomically.
+func WriteRecords(path string, recs []metrics.Record) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for i := range recs {
+		if err := enc.Encode(&recs[i]); err != nil {
+			return fmt.Errorf("results: encode record %s: %w", recs[i].ID, err)
+		}
+	}
+	return WriteFile(path, buf.Bytes())
+}
+
+// ReadRecords reads a file written by WriteRecords.
+func ReadRecords(path string) ([]metrics.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	defer f.Close()
+	var out []metrics.Record
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	for {
+		var r metrics.Record
+		err := dec.Decode(&r)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("results: %s record %d: %w", path, len(out)+1, err)
+		}
+		out = append(out, r)
+	}
+}

@@ -1,0 +1,658 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/corpus"
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/openai"
+	"github.com/mrqa-dev/mrqa/runtime/promscrape"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/search"
+	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
+)
+
+// Errors that decide the CLI's exit code.
+var (
+	// ErrInterrupted: the run was cancelled (Ctrl-C); completed points are on disk.
+	ErrInterrupted = errors.New("interrupted")
+	// ErrNothingSucceeded: every request of the sweep failed.
+	ErrNothingSucceeded = errors.New("no request succeeded")
+)
+
+// Options control a sweep.
+type Options struct {
+	// OutDir is the output root; a scenario writes to OutDir/<name> unless its
+	// report block names a directory.
+	OutDir string
+	// Resume skips points whose records are already complete on disk.
+	Resume  bool
+	LMBench bool
+	// Progress receives live progress; nil for none.
+	Progress io.Writer
+	// Terminal makes progress redraw one line instead of printing lines.
+	Terminal bool
+	// Version is the tool version recorded in results.
+	Version string
+	// Tokenizers is shared by every scenario of the run.
+	Tokenizers *tokenizer.Cache
+	// Corpus overrides corpus loading options (tests point it at mirrors).
+	Corpus corpus.Options
+}
+
+// Dir is where a scenario writes its outputs.
+func Dir(sc *spec.Scenario, outRoot string) string {
+	if sc.Report.Dir != "" {
+		return sc.Report.Dir
+	}
+	if outRoot == "" {
+		outRoot = "out"
+	}
+	return filepath.Join(outRoot, sc.Name)
+}
+
+// Run executes one scenario and writes its results. The returned Results
+// are complete as far as the run got, also when err is non-nil.
+func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) (*results.Results, error) {
+	dir := Dir(sc, opts.OutDir)
+	red := newRedactor(file.Secrets)
+	if opts.Tokenizers == nil {
+		opts.Tokenizers = tokenizer.NewCache()
+	}
+	copts := opts.Corpus
+	if copts.Tokenizers == nil {
+		copts.Tokenizers = opts.Tokenizers
+	}
+	prog := newProgress(opts.Progress, opts.Terminal, sc.Name)
+
+	prog.line("loading corpus %q", sc.Corpus.Name)
+	docs, warns, err := corpus.Load(ctx, sc.Corpus, copts)
+	for _, w := range warns {
+		prog.line("warning: corpus %q: %s: %s", sc.Corpus.Name, w.DocumentID, w.Msg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
+	}
+
+	r := newResults(file, sc, docs, opts.Version, red)
+	if opts.Resume {
+		if prev, err := results.Load(dir); err == nil && prev.File.SHA256 == r.File.SHA256 {
+			r.Points = prev.Points
+			r.Started = prev.Started
+		} else if err == nil {
+			prog.line("resume: %s was written by a different scenario file; starting over", dir)
+		}
+	}
+
+	tgt, err := startTarget(ctx, sc, opts, prog)
+	if err != nil {
+		return r, fmt.Errorf("scenario %q: target %q: %w", sc.Name, sc.Target.Name, err)
+	}
+	defer tgt.close()
+	r.Target.Model = tgt.model
+	r.Target.UsageSupported = tgt.usage
+
+	save := func() error { return saveResults(dir, r) }
+	points := newPointOrder(sc)
+	for _, p := range r.Points {
+		points.record(p.Concurrent, p.Sequential, p.Passed)
+	}
+	total := points.total()
+	prog.start(total, len(r.Points))
+	var runErr error
+	for first := len(r.Points) == 0; ; first = false {
+		c, s, ok := points.next()
+		if !ok {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			runErr = ErrInterrupted
+			break
+		}
+		if !first {
+			if err := tgt.between(ctx, sc.Target.Between); err != nil {
+				if ctx.Err() != nil {
+					runErr = ErrInterrupted
+					break
+				}
+				prog.line("between points: %v", err)
+			}
+		} else if sc.Target.Between.ResetPrefixCache {
+			if err := tgt.reset(ctx); err != nil && ctx.Err() == nil {
+				prog.line("reset prefix cache: %v", err)
+			}
+		}
+		plan, err := PlanPoint(sc, docs, c, s)
+		if err != nil {
+			runErr = err
+			break
+		}
+		prog.point(c, s, plan.Requests())
+		if tgt.scraper != nil {
+			// Exact counter deltas for the point: a scrape on each boundary.
+			_ = tgt.scraper.ScrapeNow(ctx)
+		}
+		started := time.Now()
+		recs, perr := tgt.exec.RunPoint(ctx, plan, prog.record)
+		finished := time.Now()
+		if perr != nil && !errors.Is(perr, ErrTargetDown) {
+			if ctx.Err() != nil {
+				runErr = ErrInterrupted
+				break
+			}
+			runErr = perr
+			break
+		}
+		dur := finished.Sub(started)
+		if tgt.fresh {
+			// On the virtual clock the point's span is simulated time.
+			dur = simulatedSpan(recs)
+		}
+		pt := buildPoint(sc, plan, recs, started, dur)
+		pt.Reset = sc.Target.Between.ResetPrefixCache || tgt.fresh
+		if tgt.scraper != nil {
+			_ = tgt.scraper.ScrapeNow(ctx)
+			sum := tgt.scraper.Summary(started, finished)
+			sum.Apply(&pt.Metrics)
+			pt.Server = serverSummary(sum, pt.Metrics.TTFTOKMean)
+			evalSLOs(sc, &pt)
+		}
+		if errors.Is(perr, ErrTargetDown) {
+			runErr = perr
+			r.Stopped = perr.Error()
+			// The point is incomplete: keep its records for inspection but
+			// do not count it as a result.
+			_ = results.WriteRecords(filepath.Join(dir, "points", fmt.Sprintf("c%d_s%d.partial.jsonl", c, s)), redactRecords(recs, red))
+			break
+		}
+		if err := results.WriteRecords(filepath.Join(dir, pt.Records), redactRecords(recs, red)); err != nil {
+			return r, err
+		}
+		if opts.LMBench || sc.Report.LMBench {
+			if err := results.WriteLMBench(filepath.Join(dir, "lmbench"), r, &pt, recs); err != nil {
+				return r, err
+			}
+		}
+		r.Points = append(r.Points, pt)
+		points.record(c, s, pt.Passed)
+		finalize(sc, r, points)
+		if err := save(); err != nil {
+			return r, err
+		}
+		prog.done(&pt)
+	}
+	if errors.Is(runErr, ErrInterrupted) {
+		r.Stopped = "interrupted"
+	}
+	if tgt.scraper != nil {
+		ser := tgt.scraper.Series()
+		r.ServerSeries = &ser
+	}
+	r.Complete = runErr == nil
+	r.Finished = time.Now().UTC()
+	finalize(sc, r, points)
+	if err := save(); err != nil {
+		return r, err
+	}
+	prog.finish()
+	if runErr != nil {
+		return r, runErr
+	}
+	if !anySucceeded(r) {
+		return r, ErrNothingSucceeded
+	}
+	return r, nil
+}
+
+func anySucceeded(r *results.Results) bool {
+	for _, p := range r.Points {
+		if p.Metrics.Requests > p.Metrics.Errors {
+			return true
+		}
+	}
+	return false
+}
+
+// buildPoint aggregates a point's records and evaluates its SLOs.
+func buildPoint(sc *spec.Scenario, plan *Point, recs []metrics.Record, started time.Time, dur time.Duration) results.Point {
+	slices.SortStableFunc(recs, func(a, b metrics.Record) int {
+		switch {
+		case a.Start < b.Start:
+			return -1
+		case a.Start > b.Start:
+			return 1
+		}
+		return 0
+	})
+	pt := results.Point{
+		Concurrent: plan.C,
+		Sequential: plan.S,
+		Started:    started.UTC(),
+		Duration:   dur.Seconds(),
+		Metrics:    metrics.Aggregate(plan.C, plan.S, recs),
+		Records:    filepath.ToSlash(results.RecordsPath(plan.C, plan.S)),
+		CDF:        metrics.CDF(recs),
+		Turns:      turnStats(recs, plan.Rounds),
+	}
+	for i := range recs {
+		if k := recs[i].Error; k != "" && k != metrics.ErrCanceled {
+			if pt.Errors == nil {
+				pt.Errors = map[string]int{}
+			}
+			pt.Errors[k]++
+		}
+	}
+	byDoc := map[string][]string{}
+	for _, s := range plan.Sessions() {
+		byDoc[s.Doc.ID] = append(byDoc[s.Doc.ID], s.Label)
+	}
+	for _, s := range plan.Sessions() {
+		sd := results.SessionDocument{Session: s.Label, Document: s.Doc.ID}
+		for _, other := range byDoc[s.Doc.ID] {
+			if other != s.Label {
+				sd.SharedWith = append(sd.SharedWith, other)
+			}
+		}
+		pt.Sessions = append(pt.Sessions, sd)
+	}
+	evalSLOs(sc, &pt)
+	return pt
+}
+
+func evalSLOs(sc *spec.Scenario, pt *results.Point) {
+	pt.SLOs = pt.SLOs[:0]
+	pt.Passed = true
+	for _, slo := range sc.SLOs {
+		out := slo.Condition.Eval(&pt.Metrics)
+		pt.SLOs = append(pt.SLOs, results.SLOOutcome{Name: slo.Name, Outcome: out})
+		if !out.Passed() {
+			pt.Passed = false
+		}
+	}
+}
+
+func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
+	out := make([]results.TurnStats, rounds+1)
+	vals := make([][]time.Duration, rounds+1)
+	prompt := make([]int, rounds+1)
+	cached := make([]int, rounds+1)
+	for i := range recs {
+		r := &recs[i]
+		if r.Turn > rounds || r.Error == metrics.ErrCanceled {
+			continue
+		}
+		t := metrics.Inf
+		if r.OK() && r.TTFT > 0 {
+			t = time.Duration(r.TTFT * 1e9)
+			prompt[r.Turn] += r.PromptTokens
+			cached[r.Turn] += r.CachedTokens
+		} else {
+			out[r.Turn].Errors++
+		}
+		vals[r.Turn] = append(vals[r.Turn], t)
+	}
+	for turn := range out {
+		out[turn].Turn = turn
+		out[turn].Samples = len(vals[turn])
+		if st, ok := metrics.Summarize(vals[turn]); ok {
+			out[turn].TTFTP50 = metrics.Sec(st.P50)
+			out[turn].TTFTP95 = metrics.Sec(st.P95)
+		}
+		if prompt[turn] > 0 {
+			out[turn].Cached = float64(cached[turn]) / float64(prompt[turn])
+		}
+	}
+	return out
+}
+
+// target is a started target: an executor plus what sits around it.
+type target struct {
+	exec    Executor
+	client  *openai.Client // nil on the virtual clock
+	scraper *promscrape.Scraper
+	model   string
+	usage   bool
+	fresh   bool // every point starts on an empty cache (virtual clock)
+	closers []func()
+}
+
+func (t *target) close() {
+	for i := len(t.closers) - 1; i >= 0; i-- {
+		t.closers[i]()
+	}
+}
+
+func (t *target) reset(ctx context.Context) error {
+	if t.client == nil {
+		return nil
+	}
+	return t.client.ResetPrefixCache(ctx)
+}
+
+func (t *target) between(ctx context.Context, b spec.BetweenPoints) error {
+	var err error
+	if b.ResetPrefixCache {
+		err = t.reset(ctx)
+	}
+	if b.Cooldown > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(b.Cooldown):
+		}
+	}
+	return err
+}
+
+func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *progress) (*target, error) {
+	t := &target{usage: true}
+	ts := sc.Target
+	if ts.Simulator != nil && ts.Simulator.Clock == "virtual" {
+		ex, err := newVirtualExecutor(sc, opts.Tokenizers)
+		if err != nil {
+			return nil, err
+		}
+		t.exec, t.fresh, t.model = ex, true, "mrqa-sim"
+		return t, nil
+	}
+	baseURL := ts.BaseURL
+	metricsURL := ""
+	if ts.Metrics != nil {
+		metricsURL = ts.Metrics.URL
+	}
+	if ts.Simulator != nil {
+		srv, err := sim.Start(ctx, ts.Simulator, "")
+		if err != nil {
+			return nil, fmt.Errorf("start simulator: %w", err)
+		}
+		t.closers = append(t.closers, func() { srv.Close() })
+		baseURL = srv.BaseURL()
+		metricsURL = strings.TrimSuffix(baseURL, "/v1") + "/metrics"
+		prog.line("simulator %q listening on %s", ts.Simulator.Profile, baseURL)
+	}
+	var counter interface{ Count(string) int }
+	if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, tokenizer.Options{BaseDir: sc.Corpus.BaseDir, ServerURL: strings.TrimSuffix(baseURL, "/v1"), Model: ts.Model}); err == nil {
+		counter = tok
+	}
+	client, err := openai.New(openai.Config{
+		BaseURL:             baseURL,
+		Model:               ts.Model,
+		API:                 ts.API,
+		APIKey:              ts.APIKey,
+		Headers:             ts.Headers,
+		ExtraBody:           ts.ExtraBody,
+		ConnectTimeout:      ts.Timeouts.Connect,
+		FirstTokenTimeout:   ts.Timeouts.FirstToken,
+		IdleTimeout:         ts.Timeouts.Idle,
+		CompletionsTemplate: sc.Script.CompletionsTemplate,
+		Counter:             counter,
+	})
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	info, err := client.Preflight(ctx)
+	switch {
+	case err == nil:
+		t.client, t.model, t.usage = client, info.Model, info.StreamOptions
+	case unreachable(err) && ctx.Err() == nil:
+		// A target that refuses connections is measured, not rejected: the
+		// sweep records connect errors and stops, resumably, once the target
+		// counts as down.
+		prog.line("warning: preflight could not connect (%v); the sweep stops if the target stays down", err)
+		t.client, t.model = client, ts.Model
+	default:
+		t.close()
+		return nil, fmt.Errorf("preflight: %w", err)
+	}
+	if metricsURL != "" {
+		interval := time.Second
+		var include []string
+		if ts.Metrics != nil {
+			if ts.Metrics.Interval > 0 {
+				interval = ts.Metrics.Interval
+			}
+			include = ts.Metrics.Include
+		}
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		t.scraper = promscrape.Start(sctx, metricsURL, interval, include)
+		t.closers = append(t.closers, func() { t.scraper.Stop(); cancel() })
+	}
+	runID := make([]byte, 4)
+	_, _ = rand.Read(runID)
+	down := ts.DownAfter
+	if down == 0 {
+		down = spec.DefaultDownAfter
+	}
+	t.exec = &HTTPExecutor{Client: client, Script: sc.Script, RunID: "mrqa-" + hex.EncodeToString(runID), DownAfter: down}
+	return t, nil
+}
+
+// newResults fills the parts of results.json known before any point runs.
+func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, version string, red *redactor) *results.Results {
+	r := &results.Results{
+		SchemaVersion: results.SchemaVersion,
+		Tool:          "mrqa",
+		ToolVersion:   version,
+		Scenario:      sc.Name,
+		Title:         sc.Report.Title,
+		File:          results.File{Path: file.Path, SHA256: file.SHA256, Redacted: red.apply(file.Redacted)},
+		Target: results.Target{
+			Name:    sc.Target.Name,
+			BaseURL: red.apply(stripUserinfo(sc.Target.BaseURL)),
+			Model:   sc.Target.Model,
+			API:     sc.Target.API,
+		},
+		Corpus: results.Corpus{Name: sc.Corpus.Name, Source: sc.Corpus.Source.Kind, Tokenizer: sc.Corpus.Tokenizer, Tokens: sc.Corpus.Tokens},
+		Script: results.Script{Name: sc.Script.Name, Questions: len(sc.Script.Questions), MaxTokens: sc.Script.MaxTokens, Temperature: sc.Script.Temperature},
+		Rounds: sc.Rounds,
+		Seed:   sc.Seed,
+		Assign: sc.Assign,
+		Score:  sc.Score,
+		Grid:   results.Grid{Concurrent: sc.Grid.Concurrent, Sequential: sc.Grid.Sequential},
+		Between: results.Between{
+			ResetPrefixCache: sc.Target.Between.ResetPrefixCache,
+			Cooldown:         sc.Target.Between.Cooldown.Seconds(),
+		},
+		Started: time.Now().UTC(),
+		Points:  []results.Point{},
+	}
+	if sim := sc.Target.Simulator; sim != nil {
+		r.Target.Simulator, r.Target.Clock = sim.Profile, sim.Clock
+	}
+	for _, v := range file.Variables {
+		val := v.Value
+		if v.Sensitive {
+			val = "(sensitive)"
+		}
+		r.Variables = append(r.Variables, results.Var{Name: v.Name, Value: red.apply(val), Sensitive: v.Sensitive, Source: v.Source})
+	}
+	for _, d := range docs {
+		r.Corpus.Documents = append(r.Corpus.Documents, results.Document{ID: d.ID, Title: d.Title, Tokens: d.Tokens, SHA256: d.SHA256})
+	}
+	for _, slo := range sc.SLOs {
+		r.SLOs = append(r.SLOs, results.SLO{Name: slo.Name, Condition: slo.Condition.Text})
+	}
+	if sc.Expect != nil {
+		r.Expect = sc.Expect.Text
+	}
+	return r
+}
+
+func stripUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+func saveResults(dir string, r *results.Results) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return results.Save(dir, r)
+}
+
+func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.ServerSummary {
+	out := &results.ServerSummary{ScrapeErrors: s.Errors}
+	set := func(name string, v float64) *float64 {
+		if !s.Has[name] {
+			return nil
+		}
+		return &v
+	}
+	out.KVCacheUsageMax = set("kv_cache_usage_max", s.KVCacheUsageMax)
+	out.KVCacheUsageMean = set("kv_cache_usage_max", s.KVCacheUsageMean)
+	out.PrefixCacheHitRate = set("prefix_cache_hit_rate", s.PrefixCacheHitRate)
+	out.Preemptions = set("preemptions", s.Preemptions)
+	out.QueueTimeP95 = set("queue_time_p95", s.QueueTimeP95.Seconds())
+	out.QueueTimeMean = set("queue_time_p95", s.QueueTimeMean.Seconds())
+	out.ServerTTFTP95 = set(promscrape.HasServerTTFT, s.ServerTTFTP95.Seconds())
+	if split, ok := s.Decompose(steadyMean); ok {
+		out.QueueShare = &split.QueueShare
+	}
+	// Every other family, one figure each: a counter's increase, a gauge's
+	// maximum, a histogram's p95.
+	for name, st := range s.Stats {
+		v := st.Max
+		switch st.Kind {
+		case promscrape.KindCounter:
+			v = st.Delta
+		case promscrape.KindHistogram:
+			v = st.P95
+		}
+		if out.Extra == nil {
+			out.Extra = map[string]float64{}
+		}
+		out.Extra[name] = v
+	}
+	return out
+}
+
+// pointOrder yields the points to run: the grid in order, or a frontier search.
+type pointOrder struct {
+	grid   [][2]int
+	done   map[[2]int]bool
+	search *search.Search
+}
+
+func newPointOrder(sc *spec.Scenario) *pointOrder {
+	o := &pointOrder{done: map[[2]int]bool{}}
+	if sc.Search != nil {
+		o.search = search.New(searchConfig(sc))
+		return o
+	}
+	for _, c := range sc.Grid.Concurrent {
+		for _, s := range sc.Grid.Sequential {
+			o.grid = append(o.grid, [2]int{c, s})
+		}
+	}
+	return o
+}
+
+func searchConfig(sc *spec.Scenario) search.Config {
+	return search.FromSpec(sc.Grid, sc.Score, sc.Search)
+}
+
+func (o *pointOrder) total() int {
+	if o.search != nil {
+		return 0 // unknown in advance
+	}
+	return len(o.grid)
+}
+
+func (o *pointOrder) record(c, s int, passed bool) {
+	o.done[[2]int{c, s}] = true
+	if o.search != nil {
+		o.search.Record(c, s, passed)
+	}
+}
+
+func (o *pointOrder) next() (int, int, bool) {
+	if o.search != nil {
+		return o.search.Next()
+	}
+	for _, p := range o.grid {
+		if !o.done[p] {
+			return p[0], p[1], true
+		}
+	}
+	return 0, 0, false
+}
+
+// finalize computes the best point, the sweep metrics and expect.
+func finalize(sc *spec.Scenario, r *results.Results, o *pointOrder) {
+	var outs []search.PointOutcome
+	r.Sweep = metrics.Sweep{PointsRun: len(r.Points)}
+	for _, p := range r.Points {
+		outs = append(outs, search.PointOutcome{C: p.Concurrent, S: p.Sequential, Passed: p.Passed})
+		if p.Passed {
+			r.Sweep.PointsPassed++
+		}
+	}
+	r.Best = nil
+	if c, s, ok := search.Best(outs, sc.Score); ok {
+		r.Best = &results.Best{Concurrent: c, Sequential: s, Sessions: c * s, Score: search.ScoreOf(sc.Score, c, s)}
+		r.Sweep.MaxSessions, r.Sweep.BestConcurrent, r.Sweep.BestSequential = c*s, c, s
+	}
+	if o.search != nil {
+		res := o.search.Result()
+		si := &results.Search{Kind: sc.Search.Kind}
+		if res.InGridBest.Found {
+			si.InGridBest = &results.Best{Concurrent: res.InGridBest.C, Sequential: res.InGridBest.S, Sessions: res.InGridBest.C * res.InGridBest.S, Score: search.ScoreOf(sc.Score, res.InGridBest.C, res.InGridBest.S)}
+		}
+		if res.ExtendedBest.Found {
+			si.ExtendedBest = &results.Best{Concurrent: res.ExtendedBest.C, Sequential: res.ExtendedBest.S, Sessions: res.ExtendedBest.C * res.ExtendedBest.S, Score: search.ScoreOf(sc.Score, res.ExtendedBest.C, res.ExtendedBest.S)}
+		}
+		for k, v := range res.Implied {
+			si.Implied = append(si.Implied, results.ImpliedPoint{Concurrent: k[0], Sequential: k[1], Passed: v == search.Pass})
+		}
+		slices.SortFunc(si.Implied, func(a, b results.ImpliedPoint) int {
+			if a.Concurrent != b.Concurrent {
+				return a.Concurrent - b.Concurrent
+			}
+			return a.Sequential - b.Sequential
+		})
+		si.NonMonotone = res.NonMonotone
+		si.Concurrent, si.Sequential = res.Concurrent, res.Sequential
+		si.Settled, si.Bracketed = res.Settled, res.Bracketed
+		si.Order = res.Run
+		r.Search = si
+	}
+	r.ExpectOutcome = ""
+	if sc.Expect != nil {
+		r.ExpectOutcome = sc.Expect.Eval(r.Sweep)
+	}
+}
+
+// unreachable reports whether err is a failure to connect at all (refused,
+// no route, dial timeout) rather than an answer the target gave.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// simulatedSpan is the time from the first request's start to the last one's end.
+func simulatedSpan(recs []metrics.Record) time.Duration {
+	var end float64
+	for i := range recs {
+		end = max(end, recs[i].Start+recs[i].Duration)
+	}
+	return time.Duration(end * float64(time.Second))
+}

@@ -1,0 +1,117 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
+)
+
+// virtualExecutor runs points in-process on the simulator's virtual clock:
+// it turns the plan into token counts and prefix identities and hands them
+// to the engine, which returns the records a live client would have written.
+type virtualExecutor struct {
+	cfg    engine.Config
+	script *spec.Script
+	tok    tokenizer.Tokenizer
+}
+
+func newVirtualExecutor(sc *spec.Scenario, toks *tokenizer.Cache) (*virtualExecutor, error) {
+	cfg, err := sim.Build(sc.Target.Simulator)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := toks.Load(sc.Corpus.Tokenizer, tokenizer.Options{BaseDir: sc.Corpus.BaseDir})
+	if err != nil {
+		return nil, fmt.Errorf("virtual clock needs a local tokenizer: %w", err)
+	}
+	return &virtualExecutor{cfg: cfg, script: sc.Script, tok: tok}, nil
+}
+
+// count tokenizes a template for a session, counting the document by its
+// known token count rather than re-tokenizing it. before is the count of the
+// text ahead of the document, and hasDoc whether the template holds one.
+func (v *virtualExecutor) count(t spec.Template, sess *Session, round int) (total, before int, hasDoc bool) {
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			total += v.tok.Count(lit.String())
+			lit.Reset()
+		}
+	}
+	for _, part := range t {
+		switch part.Kind {
+		case spec.PartLiteral:
+			lit.WriteString(part.Text)
+		case spec.PartDocument:
+			flush()
+			before, hasDoc = total, true
+			total += sess.Doc.Tokens
+		case spec.PartDocumentID:
+			lit.WriteString(sess.Doc.ID)
+		case spec.PartUser:
+			lit.WriteString(sess.Label)
+		case spec.PartRound:
+			lit.WriteString(strconv.Itoa(round))
+		}
+	}
+	flush()
+	return total, before, hasDoc
+}
+
+func (v *virtualExecutor) sessions(p *Point) [][]sim.Session {
+	out := make([][]sim.Session, p.C)
+	for w, ws := range p.Workers {
+		for slot := range ws {
+			sess := &ws[slot]
+			system := 0
+			if len(v.script.System) > 0 {
+				system, _, _ = v.count(v.script.System, sess, 0)
+			}
+			open, before, hasDoc := v.count(v.script.Opening, sess, 0)
+			docTokens := 0
+			if hasDoc {
+				docTokens = sim.DocumentPrefixTokens(system, before, sess.Doc.Tokens)
+			}
+			vs := sim.Session{Name: sess.Label, Document: sess.Doc.ID, DocumentTokens: docTokens}
+			vs.Turns = append(vs.Turns, sim.Turn{
+				ID:        fmt.Sprintf("virtual-c%ds%d-%s-t0", p.C, p.S, sess.Label),
+				NewTokens: sim.OpeningTokens(system, open),
+				MaxTokens: v.script.MaxTokens,
+			})
+			for turn := 1; turn <= p.Rounds; turn++ {
+				q, _, _ := v.count(v.script.Questions[(turn-1)%len(v.script.Questions)], sess, turn)
+				vs.Turns = append(vs.Turns, sim.Turn{
+					ID:        fmt.Sprintf("virtual-c%ds%d-%s-t%d", p.C, p.S, sess.Label, turn),
+					NewTokens: sim.FollowUpTokens(q),
+					MaxTokens: v.script.MaxTokens,
+				})
+			}
+			out[w] = append(out[w], vs)
+		}
+	}
+	return out
+}
+
+// RunPoint implements Executor.
+func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) ([]metrics.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	recs, err := sim.RunVirtual(v.cfg, v.sessions(p))
+	if err != nil {
+		return recs, fmt.Errorf("virtual clock: %w", err)
+	}
+	if emit != nil {
+		for _, r := range recs {
+			emit(r)
+		}
+	}
+	return recs, nil
+}
