@@ -142,7 +142,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			break
 		}
 		prog.point(c, s, plan.Requests())
-		if tgt.scraper != nil {
+		if tgt.scraper != nil && !tgt.fresh {
 			// Exact counter deltas for the point: a scrape on each boundary.
 			_ = tgt.scraper.ScrapeNow(ctx)
 		}
@@ -165,8 +165,14 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		pt := buildPoint(sc, plan, recs, started, dur)
 		pt.Reset = sc.Target.Between.ResetPrefixCache || tgt.fresh
 		if tgt.scraper != nil {
-			_ = tgt.scraper.ScrapeNow(ctx)
-			sum := tgt.scraper.Summary(started, finished)
+			from, to := started, finished
+			if v, ok := tgt.exec.(*virtualExecutor); ok {
+				from, to = v.window()
+				pt.Started = from.UTC()
+			} else {
+				_ = tgt.scraper.ScrapeNow(ctx)
+			}
+			sum := tgt.scraper.Summary(from, to)
 			sum.Apply(&pt.Metrics)
 			pt.Server = serverSummary(sum, pt.Metrics.TTFTOKMean)
 			evalSLOs(sc, &pt)
@@ -366,7 +372,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 		if err != nil {
 			return nil, err
 		}
-		t.exec, t.fresh, t.model = ex, true, "mrqa-sim"
+		t.exec, t.fresh, t.model, t.scraper = ex, true, ex.cfg.Model, ex.scraper
 		return t, nil
 	}
 	baseURL := ts.BaseURL
@@ -509,6 +515,12 @@ func saveResults(dir string, r *results.Results) error {
 	return results.Save(dir, r)
 }
 
+// summarised are the stable names whose figures ServerSummary already has.
+var summarised = map[string]bool{
+	promscrape.KVCacheUsage: true, promscrape.PrefixCacheQueries: true, promscrape.PrefixCacheHits: true,
+	promscrape.Preemptions: true, promscrape.QueueTime: true, promscrape.TTFT: true,
+}
+
 func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.ServerSummary {
 	out := &results.ServerSummary{ScrapeErrors: s.Errors}
 	set := func(name string, v float64) *float64 {
@@ -530,6 +542,9 @@ func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.Serv
 	// Every other family, one figure each: a counter's increase, a gauge's
 	// maximum, a histogram's p95.
 	for name, st := range s.Stats {
+		if summarised[name] {
+			continue
+		}
 		v := st.Max
 		switch st.Kind {
 		case promscrape.KindCounter:
@@ -617,7 +632,7 @@ func finalize(sc *spec.Scenario, r *results.Results, o *pointOrder) {
 		if res.InGridBest.Found {
 			si.InGridBest = &results.Best{Concurrent: res.InGridBest.C, Sequential: res.InGridBest.S, Sessions: res.InGridBest.C * res.InGridBest.S, Score: search.ScoreOf(sc.Score, res.InGridBest.C, res.InGridBest.S)}
 		}
-		if res.ExtendedBest.Found {
+		if res.ExtendedBest.Found && sc.Search.Extend {
 			si.ExtendedBest = &results.Best{Concurrent: res.ExtendedBest.C, Sequential: res.ExtendedBest.S, Sessions: res.ExtendedBest.C * res.ExtendedBest.S, Score: search.ScoreOf(sc.Score, res.ExtendedBest.C, res.ExtendedBest.S)}
 		}
 		for k, v := range res.Implied {

@@ -1,12 +1,15 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
@@ -20,6 +23,14 @@ type virtualExecutor struct {
 	cfg    engine.Config
 	script *spec.Script
 	tok    tokenizer.Tokenizer
+
+	// The engine's stats, sampled on the simulated clock, feed a scraper
+	// as /metrics would: points are laid end to end on a virtual timeline
+	// starting at the run's start, a second apart.
+	scraper  *promscrape.Scraper
+	interval time.Duration
+	clock    time.Time
+	from, to time.Time // the last point's window on that timeline
 }
 
 func newVirtualExecutor(sc *spec.Scenario, toks *tokenizer.Cache) (*virtualExecutor, error) {
@@ -31,7 +42,12 @@ func newVirtualExecutor(sc *spec.Scenario, toks *tokenizer.Cache) (*virtualExecu
 	if err != nil {
 		return nil, fmt.Errorf("virtual clock needs a local tokenizer: %w", err)
 	}
-	return &virtualExecutor{cfg: cfg, script: sc.Script, tok: tok}, nil
+	interval := promscrape.DefaultInterval
+	if m := sc.Target.Metrics; m != nil && m.Interval > 0 {
+		interval = m.Interval
+	}
+	return &virtualExecutor{cfg: cfg, script: sc.Script, tok: tok,
+		scraper: promscrape.NewRecorder(nil), interval: interval, clock: time.Now()}, nil
 }
 
 // count tokenizes a template for a session, counting the document by its
@@ -104,10 +120,24 @@ func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	recs, err := sim.RunVirtual(v.cfg, v.sessions(p))
+	base := v.clock
+	var last time.Duration
+	labels := `model_name="` + v.cfg.Model + `"`
+	var buf bytes.Buffer
+	recs, err := sim.RunVirtualObserved(v.cfg, v.sessions(p), &sim.Observer{
+		Every: v.interval,
+		Observe: func(now time.Duration, st engine.Stats) {
+			buf.Reset()
+			st.WritePrometheus(&buf, labels)
+			_ = v.scraper.Ingest(base.Add(now), &buf)
+			last = now
+		},
+	})
 	if err != nil {
 		return recs, fmt.Errorf("virtual clock: %w", err)
 	}
+	v.from, v.to = base, base.Add(last)
+	v.clock = v.to.Add(time.Second)
 	if emit != nil {
 		for _, r := range recs {
 			emit(r)
@@ -115,3 +145,6 @@ func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metr
 	}
 	return recs, nil
 }
+
+// window is the last point's span on the virtual timeline.
+func (v *virtualExecutor) window() (time.Time, time.Time) { return v.from, v.to }

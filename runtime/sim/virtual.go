@@ -177,6 +177,20 @@ const maxSteps = 1 << 28
 // End). A turn longer than max_model_len gets error "http_400" at once and
 // is left out of its session's history, as the live client does.
 func RunVirtual(cfg engine.Config, workers [][]Session) ([]metrics.Record, error) {
+	return RunVirtualObserved(cfg, workers, nil)
+}
+
+// Observer samples the engine's stats on the virtual clock, as a scraper of
+// /metrics would on the real one: at time 0, then whenever Every of
+// simulated time has passed (at the end of the step that crosses it), and
+// at the end.
+type Observer struct {
+	Every   time.Duration
+	Observe func(now time.Duration, st engine.Stats)
+}
+
+// RunVirtualObserved is RunVirtual with an observer; obs may be nil.
+func RunVirtualObserved(cfg engine.Config, workers [][]Session, obs *Observer) ([]metrics.Record, error) {
 	eng, err := engine.New(cfg)
 	if err != nil {
 		return nil, err
@@ -256,12 +270,29 @@ func RunVirtual(cfg engine.Config, workers [][]Session) ([]metrics.Record, error
 		}
 	}
 	per := cfg.TokensPerEvent
+	var nextObs time.Duration
+	observe := func(force bool) {
+		if obs == nil || obs.Observe == nil || (!force && now < nextObs) {
+			return
+		}
+		obs.Observe(now, eng.Stats())
+		if every := obs.Every; every > 0 {
+			for nextObs <= now {
+				nextObs += every
+			}
+		} else {
+			nextObs = now + time.Second
+		}
+	}
+	observe(true)
+	defer observe(true)
 	for steps := 0; !eng.Idle(); steps++ {
 		if steps > maxSteps {
 			return nil, fmt.Errorf("virtual clock: no end after %d steps", maxSteps)
 		}
 		d, prog := eng.Step(now)
 		now += d
+		observe(false)
 		for _, r := range prog {
 			i := r.Tag.(int)
 			rec := &records[i]
