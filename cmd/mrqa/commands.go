@@ -27,29 +27,17 @@ example:
 
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("validate", validateUsage, stdout, stderr)
-	var vf varFlags
-	vf.register(fs)
+	fc := fileCommand{name: "validate"}
+	fc.register(fs, false)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "mrqa validate: want exactly one scenario file")
-		return exitUsage
+	file, _, code := fc.load(pos, stderr)
+	if code != exitOK {
+		return code
 	}
-	opts, err := vf.options()
-	if err != nil {
-		fmt.Fprintln(stderr, "mrqa validate:", err)
-		return exitUsage
-	}
-	loaded := dsl.Load(pos[0], opts)
-	if len(loaded.Diags) > 0 {
-		loaded.WriteDiagnostics(stderr)
-	}
-	if loaded.Diags.HasErrors() {
-		return exitUsage
-	}
-	dsl.WritePlan(stdout, loaded.File)
+	dsl.WritePlan(stdout, file)
 	return exitOK
 }
 
@@ -89,34 +77,15 @@ example:
 
 func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("prepare", prepareUsage, stdout, stderr)
-	var vf varFlags
-	vf.register(fs)
-	var scenarios multiFlag
-	fs.Var(&scenarios, "scenario", "prepare only this scenario's corpus (repeatable)")
+	fc := fileCommand{name: "prepare"}
+	fc.register(fs, true)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "mrqa prepare: want exactly one scenario file")
-		return exitUsage
-	}
-	opts, err := vf.options()
-	if err != nil {
-		fmt.Fprintln(stderr, "mrqa prepare:", err)
-		return exitUsage
-	}
-	loaded := dsl.Load(pos[0], opts)
-	if len(loaded.Diags) > 0 {
-		loaded.WriteDiagnostics(stderr)
-	}
-	if loaded.Diags.HasErrors() {
-		return exitUsage
-	}
-	selected, err := selectScenarios(loaded.File, scenarios)
-	if err != nil {
-		fmt.Fprintln(stderr, "mrqa prepare:", err)
-		return exitUsage
+	_, selected, code := fc.load(pos, stderr)
+	if code != exitOK {
+		return code
 	}
 	var corpora []*spec.Corpus
 	seen := map[*spec.Corpus]bool{}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/mrqa-dev/mrqa/dsl"
@@ -57,12 +56,53 @@ func (v *varFlags) options() (dsl.Options, error) {
 	return opts, nil
 }
 
+// fileCommand is what exec, validate and prepare share: the variable and
+// scenario flags, one scenario file, its diagnostics printed.
+type fileCommand struct {
+	name      string
+	vars      varFlags
+	scenarios multiFlag
+}
+
+func (fc *fileCommand) register(fs *flag.FlagSet, selects bool) {
+	fc.vars.register(fs)
+	if selects {
+		fs.Var(&fc.scenarios, "scenario", "only this scenario (repeatable)")
+	}
+}
+
+// load parses the flags' positional arguments as one scenario file, prints
+// its diagnostics, and returns the selected scenarios; code is non-zero when
+// the command must stop with it.
+func (fc *fileCommand) load(pos []string, stderr io.Writer) (file *spec.File, selected []*spec.Scenario, code int) {
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "mrqa %s: want exactly one scenario file (see mrqa %s -h)\n", fc.name, fc.name)
+		return nil, nil, exitUsage
+	}
+	opts, err := fc.vars.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "mrqa %s: %v\n", fc.name, err)
+		return nil, nil, exitUsage
+	}
+	loaded := dsl.Load(pos[0], opts)
+	if len(loaded.Diags) > 0 {
+		_ = loaded.WriteDiagnostics(stderr)
+	}
+	if loaded.Diags.HasErrors() {
+		return nil, nil, exitUsage
+	}
+	selected, err = dsl.Select(loaded.File, fc.scenarios)
+	if err != nil {
+		fmt.Fprintf(stderr, "mrqa %s: %v\n", fc.name, err)
+		return nil, nil, exitUsage
+	}
+	return loaded.File, selected, exitOK
+}
+
 func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("exec", execUsage, stdout, stderr)
-	var vf varFlags
-	vf.register(fs)
-	var scenarios multiFlag
-	fs.Var(&scenarios, "scenario", "run only this scenario (repeatable)")
+	fc := fileCommand{name: "exec"}
+	fc.register(fs, true)
 	out := fs.String("out", "out", "output directory")
 	resume := fs.Bool("resume", false, "skip points already complete on disk and run the rest")
 	dryRun := fs.Bool("dry-run", false, "print the plan without sending anything")
@@ -71,29 +111,9 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return flagExit(err)
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "mrqa exec: want exactly one scenario file")
-		fs.Usage()
-		return exitUsage
-	}
-	opts, err := vf.options()
-	if err != nil {
-		fmt.Fprintln(stderr, "mrqa exec:", err)
-		return exitUsage
-	}
-	loaded := dsl.Load(pos[0], opts)
-	if loaded.Diags.HasErrors() {
-		loaded.WriteDiagnostics(stderr)
-		return exitUsage
-	}
-	if len(loaded.Diags) > 0 {
-		loaded.WriteDiagnostics(stderr)
-	}
-	file := loaded.File
-	selected, err := selectScenarios(file, scenarios)
-	if err != nil {
-		fmt.Fprintln(stderr, "mrqa exec:", err)
-		return exitUsage
+	file, selected, code := fc.load(pos, stderr)
+	if code != exitOK {
+		return code
 	}
 	if *dryRun {
 		for _, sc := range selected {
@@ -114,7 +134,6 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Version:    version(),
 		Tokenizers: tokenizer.NewCache(),
 	}
-	code := exitOK
 	var ran []*results.Results
 	for _, sc := range selected {
 		if ctx.Err() != nil {
@@ -217,25 +236,6 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func selectScenarios(f *spec.File, names []string) ([]*spec.Scenario, error) {
-	if len(names) == 0 {
-		return f.Scenarios, nil
-	}
-	var out []*spec.Scenario
-	for _, n := range names {
-		i := slices.IndexFunc(f.Scenarios, func(s *spec.Scenario) bool { return s.Name == n })
-		if i < 0 {
-			var have []string
-			for _, s := range f.Scenarios {
-				have = append(have, s.Name)
-			}
-			return nil, fmt.Errorf("no scenario %q in %s (it has: %s)", n, f.Path, strings.Join(have, ", "))
-		}
-		out = append(out, f.Scenarios[i])
-	}
-	return out, nil
 }
 
 func writeReport(dir string, r *results.Results, secrets []string) error {
