@@ -40,7 +40,12 @@ type HTTPExecutor struct {
 	// failRun counts consecutive connection failures across workers and
 	// points: a target that went down between points is caught too.
 	failRun atomic.Int64
+	epoch   atomic.Int64 // unix nanoseconds of the last point's clock start
 }
+
+// Epoch is when the last point's clock started: after its connections were
+// opened, the instant every record's Start counts from.
+func (e *HTTPExecutor) Epoch() time.Time { return time.Unix(0, e.epoch.Load()) }
 
 func (e *HTTPExecutor) docText(id, text string) *openai.Text {
 	e.mu.Lock()
@@ -121,6 +126,7 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 		down  atomic.Bool
 	)
 	epoch := time.Now()
+	e.epoch.Store(epoch.UnixNano())
 	for w := 0; w < p.C; w++ {
 		wg.Add(1)
 		go func() {

@@ -23,7 +23,8 @@ import (
 type recordingServer struct {
 	mu   sync.Mutex
 	reqs []recorded
-	fail func(n int) bool // fail the n-th chat request (1-based) with HTTP 500
+	fail   func(n int) bool // fail the n-th chat request (1-based) with HTTP 500
+	resets int              // accept POST /reset_prefix_cache when non-zero; counts them
 }
 
 type recorded struct {
@@ -37,6 +38,15 @@ func (s *recordingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
 		return
 	case "/v1/chat/completions":
+	case "/reset_prefix_cache":
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.resets == 0 {
+			http.NotFound(w, r)
+			return
+		}
+		s.resets++
+		return
 	default:
 		http.NotFound(w, r)
 		return

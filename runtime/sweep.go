@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -93,6 +94,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		if prev, err := results.Load(dir); err == nil && prev.File.SHA256 == r.File.SHA256 {
 			r.Points = prev.Points
 			r.Started = prev.Started
+			r.ServerSeries = prev.ServerSeries
 		} else if err == nil {
 			prog.line("resume: %s was written by a different scenario file; starting over", dir)
 		}
@@ -105,6 +107,9 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	defer tgt.close()
 	r.Target.Model = tgt.model
 	r.Target.UsageSupported = tgt.usage
+	if tgt.baseURL != "" {
+		r.Target.BaseURL = red.apply(stripUserinfo(tgt.baseURL))
+	}
 
 	save := func() error { return saveResults(dir, r) }
 	points := newPointOrder(sc)
@@ -123,17 +128,29 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			runErr = ErrInterrupted
 			break
 		}
-		if !first {
-			if err := tgt.between(ctx, sc.Target.Between); err != nil {
+		// The prefix cache is reset before every point when asked (the
+		// first included); a point only claims a clean start when the reset
+		// really happened.
+		resetOK := false
+		if sc.Target.Between.ResetPrefixCache {
+			if err := tgt.reset(ctx); err != nil {
 				if ctx.Err() != nil {
 					runErr = ErrInterrupted
 					break
 				}
-				prog.line("between points: %v", err)
+				prog.line("reset prefix cache: %v (this point starts with what the last one left cached)", err)
+			} else {
+				resetOK = true
 			}
-		} else if sc.Target.Between.ResetPrefixCache {
-			if err := tgt.reset(ctx); err != nil && ctx.Err() == nil {
-				prog.line("reset prefix cache: %v", err)
+		}
+		if !first && sc.Target.Between.Cooldown > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(sc.Target.Between.Cooldown):
+			}
+			if ctx.Err() != nil {
+				runErr = ErrInterrupted
+				break
 			}
 		}
 		plan, err := PlanPoint(sc, docs, c, s)
@@ -162,8 +179,13 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			// On the virtual clock the point's span is simulated time.
 			dur = simulatedSpan(recs)
 		}
+		if h, ok := tgt.exec.(*HTTPExecutor); ok {
+			// Record starts count from the moment connections were warm.
+			started = h.Epoch()
+			dur = finished.Sub(started)
+		}
 		pt := buildPoint(sc, plan, recs, started, dur)
-		pt.Reset = sc.Target.Between.ResetPrefixCache || tgt.fresh
+		pt.Reset = resetOK || tgt.fresh
 		if tgt.scraper != nil {
 			from, to := started, finished
 			if v, ok := tgt.exec.(*virtualExecutor); ok {
@@ -205,8 +227,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		r.Stopped = "interrupted"
 	}
 	if tgt.scraper != nil {
-		ser := tgt.scraper.Series()
-		r.ServerSeries = &ser
+		r.ServerSeries = mergeSeries(r.ServerSeries, tgt.scraper.Series())
 	}
 	r.Complete = runErr == nil
 	r.Finished = time.Now().UTC()
@@ -303,7 +324,7 @@ func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
 		}
 		t := metrics.Inf
 		if r.OK() && r.TTFT > 0 {
-			t = time.Duration(r.TTFT * 1e9)
+			t = time.Duration(math.Round(r.TTFT * 1e9))
 			prompt[r.Turn] += r.PromptTokens
 			cached[r.Turn] += r.CachedTokens
 		} else {
@@ -331,6 +352,7 @@ type target struct {
 	client  *openai.Client // nil on the virtual clock
 	scraper *promscrape.Scraper
 	model   string
+	baseURL string // where requests went, once started
 	usage   bool
 	fresh   bool // every point starts on an empty cache (virtual clock)
 	closers []func()
@@ -347,21 +369,6 @@ func (t *target) reset(ctx context.Context) error {
 		return nil
 	}
 	return t.client.ResetPrefixCache(ctx)
-}
-
-func (t *target) between(ctx context.Context, b spec.BetweenPoints) error {
-	var err error
-	if b.ResetPrefixCache {
-		err = t.reset(ctx)
-	}
-	if b.Cooldown > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(b.Cooldown):
-		}
-	}
-	return err
 }
 
 func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *progress) (*target, error) {
@@ -394,6 +401,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 	if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, tokenizer.Options{BaseDir: sc.Corpus.BaseDir, ServerURL: strings.TrimSuffix(baseURL, "/v1"), Model: ts.Model}); err == nil {
 		counter = tok
 	}
+	t.baseURL = baseURL
 	client, err := openai.New(openai.Config{
 		BaseURL:             baseURL,
 		Model:               ts.Model,
@@ -552,6 +560,9 @@ func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.Serv
 		case promscrape.KindHistogram:
 			v = st.P95
 		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue // e.g. a histogram with only its +Inf bucket: nothing to say, and JSON cannot hold it
+		}
 		if out.Extra == nil {
 			out.Extra = map[string]float64{}
 		}
@@ -670,4 +681,24 @@ func simulatedSpan(recs []metrics.Record) time.Duration {
 		end = max(end, recs[i].Start+recs[i].Duration)
 	}
 	return time.Duration(end * float64(time.Second))
+}
+
+// mergeSeries appends this run's scrapes to those of the run it resumed.
+func mergeSeries(prev *promscrape.Series, cur promscrape.Series) *promscrape.Series {
+	if prev == nil {
+		return &cur
+	}
+	out := *prev
+	out.Samples = append(slices.Clone(prev.Samples), cur.Samples...)
+	out.Kinds = map[string]string{}
+	for k, v := range prev.Kinds {
+		out.Kinds[k] = v
+	}
+	for k, v := range cur.Kinds {
+		out.Kinds[k] = v
+	}
+	if cur.URL != "" {
+		out.URL = cur.URL
+	}
+	return &out
 }

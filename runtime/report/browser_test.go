@@ -152,6 +152,10 @@ const inspectJS = `(() => {
 // the heatmap (with its tooltip) after hovering the best cell.
 type interaction struct {
 	Asc, Desc, Min, Max, Tip string
+	// Edge is the colour [r, g, b, a] of the heatmap's canvas in the middle
+	// of the first pass/fail boundary edge; Edges the number of edges.
+	Edge  []int
+	Edges int
 }
 
 // interactJS sorts the point table by ttft_p95 both ways and hovers the
@@ -167,9 +171,20 @@ const interactJS = `(() => {
   heads[i].click(); const desc = first();
   const el = document.getElementById('mrqa-heatmap');
   const inst = echarts.getInstanceByDom(el);
+  const bound = inst.getOption().series.find(s => s.type === 'custom');
+  let edge = [], edges = 0;
+  if (bound && bound.data.length) {
+    edges = bound.data.length;
+    const e = bound.data[0], to = v => inst.convertToPixel({xAxisIndex: 0, yAxisIndex: 0}, v);
+    const c = to([e[0], e[1]]), d = to([1, 1]), o = to([0, 0]);
+    const w = Math.abs(d[0] - o[0]), h = Math.abs(d[1] - o[1]);
+    const x = e[2] === 0 ? c[0] + w / 2 : c[0], y = e[2] === 0 ? c[1] : c[1] - h / 2;
+    const cv = el.querySelector('canvas'), r = cv.width / cv.getBoundingClientRect().width;
+    edge = Array.from(cv.getContext('2d').getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data);
+  }
   const k = inst.getOption().series[0].data.findIndex(x => x.lbl.indexOf('★') === 0);
   inst.dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: k});
-  return {Asc: asc, Desc: desc, Min: vals[nums.indexOf(Math.min(...nums))], Max: vals[nums.indexOf(Math.max(...nums))], Tip: el.textContent};
+  return {Asc: asc, Desc: desc, Min: vals[nums.indexOf(Math.min(...nums))], Max: vals[nums.indexOf(Math.max(...nums))], Tip: el.textContent, Edge: edge, Edges: edges};
 })()`
 
 // openPage loads a page from disk in a new tab with the network emulated
@@ -268,6 +283,10 @@ func checkCharts(t *testing.T, name string, st pageState, want []string) {
 	}
 }
 
+// serverCharts are the server-metrics section's charts when the run has
+// per-point summaries with queue shares and a scraped series.
+var serverCharts = []string{"mrqa-server-split", "mrqa-server-ts-cache", "mrqa-server-ts-load", "mrqa-server-ts-latency", "mrqa-server-cache", "mrqa-server-queue"}
+
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Chromium")
@@ -282,7 +301,7 @@ func TestBrowser(t *testing.T) {
 		charts []string
 	}{
 		{name: "report.html", r: vllm, charts: []string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"}},
-		{name: "report-server.html", r: lmc, charts: []string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-server-cache", "mrqa-server-queue"}},
+		{name: "report-server.html", r: lmc, charts: append([]string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput"}, serverCharts...)},
 		{name: "compare.html", rs: []*results.Results{vllm, lmc}, charts: []string{"mrqa-heatmap-1", "mrqa-heatmap-2"}},
 		{name: "sparse.html", r: sparseFixture(), charts: []string{"mrqa-heatmap", "mrqa-throughput"}},
 		{name: "empty.html", r: emptyFixture(), charts: nil},
@@ -324,6 +343,22 @@ func TestBrowser(t *testing.T) {
 				if act.Asc != act.Min || act.Desc != act.Max || act.Min == act.Max {
 					t.Errorf("sorting by ttft_p95: first row %s then %s, want %s then %s", act.Asc, act.Desc, act.Min, act.Max)
 				}
+				// The pass/fail boundary is drawn: every edge is in the
+				// option and the first one's pixels are the boundary colour.
+				cs, ss := axes(pg.r)
+				ci, si := map[int]int{}, map[int]int{}
+				for i, c := range cs {
+					ci[c] = i
+				}
+				for i, s := range ss {
+					si[s] = i
+				}
+				if want := len(sloEdges(pg.r, ci, si)); act.Edges != want || want == 0 {
+					t.Errorf("heatmap draws %d boundary edges, want %d (> 0)", act.Edges, want)
+				}
+				if len(act.Edge) != 4 || act.Edge[0] != 0x6f || act.Edge[1] != 0x2d || act.Edge[2] != 0xa8 || act.Edge[3] != 255 {
+					t.Errorf("boundary edge pixel is %v, want the boundary colour [111 45 168 255]", act.Edge)
+				}
 				b := pg.r.Best
 				if want := fmt.Sprintf("C=%d, S=%d (%d sessions) ★ best", b.Concurrent, b.Sequential, b.Concurrent*b.Sequential); !strings.Contains(act.Tip, want) {
 					t.Errorf("best cell's tooltip %q lacks %q", act.Tip, want)
@@ -362,22 +397,24 @@ func TestBrowser(t *testing.T) {
 		})
 	}
 
-	t.Run("phone width", func(t *testing.T) {
-		path := filepath.Join(dir, "report.html")
-		st, problems := openPage(t, bctx, path, 390, 844)
-		for _, p := range problems {
-			t.Error(p)
-		}
-		checkCharts(t, "phone", st, pages[0].charts)
-		if st.ScrollW > st.InnerW+1 {
-			t.Errorf("at %v px the page scrolls sideways to %v px", st.InnerW, st.ScrollW)
-		}
-		for _, c := range st.Charts {
-			if c.CSSW > st.InnerW {
-				t.Errorf("chart %s is %v px wide on a %v px screen", c.ID, c.CSSW, st.InnerW)
+	for _, pg := range pages[:2] { // with and without the server-metrics section
+		t.Run("phone width "+pg.name, func(t *testing.T) {
+			path := filepath.Join(dir, pg.name)
+			st, problems := openPage(t, bctx, path, 390, 844)
+			for _, p := range problems {
+				t.Error(p)
 			}
-		}
-	})
+			checkCharts(t, "phone", st, pg.charts)
+			if st.ScrollW > st.InnerW+1 {
+				t.Errorf("at %v px the page scrolls sideways to %v px", st.InnerW, st.ScrollW)
+			}
+			for _, c := range st.Charts {
+				if c.CSSW > st.InnerW {
+					t.Errorf("chart %s is %v px wide on a %v px screen", c.ID, c.CSSW, st.InnerW)
+				}
+			}
+		})
+	}
 
 	t.Run("10x10 grid, 100000 requests", func(t *testing.T) {
 		path := writePage(t, dir, "big.html", func(b *bytes.Buffer) error { return Write(b, bigFixture(100_000), Options{}) })
@@ -392,7 +429,7 @@ func TestBrowser(t *testing.T) {
 		for _, p := range problems {
 			t.Error(p)
 		}
-		checkCharts(t, "big", st, []string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors", "mrqa-server-cache", "mrqa-server-queue"})
+		checkCharts(t, "big", st, append([]string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"}, serverCharts...))
 		if st.RenderMs >= 10_000 {
 			t.Errorf("charts finished rendering %.0f ms after navigation start, want < 10 s", st.RenderMs)
 		}

@@ -185,6 +185,7 @@ func heatmapOption(r *results.Results, scale heatScale) (template.JS, error) {
 			})
 		}
 	}
+	edges := sloEdges(r, ci, si)
 	hm := charts.NewHeatMap()
 	hm.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "item", Formatter: jsFunc(`function(p){return p.data&&p.data.tip||'';}`)}),
@@ -216,7 +217,56 @@ func heatmapOption(r *results.Results, scale heatScale) (template.JS, error) {
 			s["label"] = map[string]any{"show": true, "color": "#111", "fontSize": 11,
 				"textBorderColor": "#fff", "textBorderWidth": 3, "formatter": jsFunc(`function(p){return p.data.lbl;}`)}
 		})
+		if len(edges) > 0 {
+			// The pass/fail boundary: a custom series drawing each cell edge
+			// that separates a passing cell from a failing one (page.js's
+			// mrqaEdge), above the cells and inert to the mouse.
+			series, _ := m["series"].([]map[string]any)
+			m["series"] = append(series, map[string]any{
+				"type": "custom", "name": "SLO boundary", "coordinateSystem": "cartesian2d",
+				"renderItem": jsFunc(`mrqaEdge`), "encode": map[string]any{"x": 0, "y": 1},
+				"data": edges, "silent": true, "z": 5, "tooltip": map[string]any{"show": false},
+			})
+		}
 	})
+}
+
+// Sides of a cell a boundary edge lies on, as sloEdges and mrqaEdge use them.
+const (
+	edgeRight = 0 // between the cell and its neighbour at the next C
+	edgeTop   = 1 // between the cell and its neighbour at the next S
+)
+
+// sloEdges lists the cell edges between a passing and a failing cell of the
+// heatmap, measured or implied, as [C index, S index, side] in grid order.
+// Cells with no outcome (not run, not implied) border nothing, so a boundary
+// is drawn only where the results show one.
+func sloEdges(r *results.Results, ci, si map[int]int) [][3]int {
+	passed := map[[2]int]bool{}
+	for _, p := range r.Points {
+		passed[[2]int{ci[p.Concurrent], si[p.Sequential]}] = p.Passed
+	}
+	if r.Search != nil {
+		for _, ip := range r.Search.Implied {
+			passed[[2]int{ci[ip.Concurrent], si[ip.Sequential]}] = ip.Passed
+		}
+	}
+	var out [][3]int
+	for i := range len(ci) {
+		for j := range len(si) {
+			here, ok := passed[[2]int{i, j}]
+			if !ok {
+				continue
+			}
+			if next, ok := passed[[2]int{i + 1, j}]; ok && next != here {
+				out = append(out, [3]int{i, j, edgeRight})
+			}
+			if next, ok := passed[[2]int{i, j + 1}]; ok && next != here {
+				out = append(out, [3]int{i, j, edgeTop})
+			}
+		}
+	}
+	return out
 }
 
 // pointTip is a point's tooltip: escaped HTML.

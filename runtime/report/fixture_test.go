@@ -3,9 +3,11 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/results"
 )
 
@@ -160,7 +162,8 @@ func fixturePoint(sp pointSpec, slo float64, start time.Time) results.Point {
 		p.Server = &results.ServerSummary{
 			KVCacheUsageMax: f(math.Min(1, 0.1*float64(sessions))), KVCacheUsageMean: f(math.Min(0.95, 0.07*float64(sessions))),
 			PrefixCacheHitRate: f(0.75), Preemptions: f(float64(max(0, sessions-10))), QueueTimeP95: f(0.01 * float64(sessions)),
-			QueueTimeMean: f(0.004 * float64(sessions)), Extra: map[string]float64{"vllm:num_requests_waiting_max": float64(sessions / 3)},
+			QueueTimeMean: f(0.004 * float64(sessions)), ServerTTFTP95: f(0.9 * sp.p95), QueueShare: f(math.Min(1.2, 0.05*float64(sessions))),
+			Extra: map[string]float64{"vllm:num_requests_waiting_max": float64(sessions / 3)},
 		}
 	}
 	return p
@@ -217,7 +220,90 @@ func lmcacheFixture() *results.Results {
 	for _, p := range r.Points {
 		r.Search.Order = append(r.Search.Order, [2]int{p.Concurrent, p.Sequential})
 	}
+	r.ServerSeries = fixtureSeries(r, 10*time.Second)
 	return r
+}
+
+// fixtureSeries is what scraping the target every interval over the run
+// would record: KV usage, running and waiting requests growing with each
+// point's sessions, prefix-cache counters whose hit rate collapses on
+// failing points, preemptions past 10 sessions, queue-time and TTFT
+// histograms, and every 37th scrape failing.
+func fixtureSeries(r *results.Results, interval time.Duration) *promscrape.Series {
+	ser := &promscrape.Series{
+		URL: "http://metrics:" + fakeSecret + "@127.0.0.1:8000/metrics",
+		Kinds: map[string]string{
+			promscrape.KVCacheUsage: promscrape.KindGauge, promscrape.RequestsRunning: promscrape.KindGauge,
+			promscrape.RequestsWaiting: promscrape.KindGauge, promscrape.PrefixCacheQueries: promscrape.KindCounter,
+			promscrape.PrefixCacheHits: promscrape.KindCounter, promscrape.Preemptions: promscrape.KindCounter,
+			promscrape.QueueTime: promscrape.KindHistogram, promscrape.TTFT: promscrape.KindHistogram,
+		},
+	}
+	end := r.Started
+	for _, p := range r.Points {
+		if e := p.Started.Add(time.Duration(p.Duration * float64(time.Second))); e.After(end) {
+			end = e
+		}
+	}
+	var queries, hits, preempt float64
+	var queue, ttft promscrape.Histogram
+	dt := interval.Seconds()
+	for k, t := 0, r.Started; !t.After(end); k, t = k+1, t.Add(interval) {
+		var cur *results.Point
+		for i := range r.Points {
+			p := &r.Points[i]
+			if !t.Before(p.Started) && t.Before(p.Started.Add(time.Duration(p.Duration*float64(time.Second)))) {
+				cur = p
+			}
+		}
+		if k%37 == 36 {
+			ser.Samples = append(ser.Samples, promscrape.Sample{T: t, Err: "context deadline exceeded"})
+			continue
+		}
+		sessions, rate, qmean := 0.0, 0.0, 0.0
+		if cur != nil {
+			sessions = float64(cur.Concurrent * cur.Sequential)
+			rate = 0.9
+			if !cur.Passed {
+				rate = 0.25
+			}
+			qmean = 0.004 * sessions
+		}
+		wiggle := float64(k*7%5) * 0.01
+		q := 4000 * sessions * dt
+		queries += q
+		hits += q * rate
+		preempt += math.Max(0, sessions-10) * 0.05 * dt
+		n := sessions * dt / 2
+		queue = addObs(queue, n, qmean)
+		ttft = addObs(ttft, n, 0.2+qmean*1.5)
+		ser.Samples = append(ser.Samples, promscrape.Sample{T: t, Took: 3 * time.Millisecond,
+			Values: map[string]float64{
+				promscrape.KVCacheUsage:       math.Min(1, 0.06*sessions+wiggle),
+				promscrape.RequestsRunning:    math.Min(sessions, 8),
+				promscrape.RequestsWaiting:    math.Max(0, sessions-8),
+				promscrape.PrefixCacheQueries: queries, promscrape.PrefixCacheHits: hits,
+				promscrape.Preemptions: preempt,
+			},
+			Histograms: map[string]promscrape.Histogram{promscrape.QueueTime: queue, promscrape.TTFT: ttft},
+		})
+	}
+	return ser
+}
+
+// addObs adds n observations of value v to a cumulative histogram with
+// buckets at 0.1 s and 1 s.
+func addObs(h promscrape.Histogram, n, v float64) promscrape.Histogram {
+	if len(h.Buckets) == 0 {
+		h.Buckets = []promscrape.Bucket{{Le: 0.1}, {Le: 1}}
+	}
+	b := slices.Clone(h.Buckets)
+	for i := range b {
+		if v <= b[i].Le {
+			b[i].Count += n
+		}
+	}
+	return promscrape.Histogram{Count: h.Count + n, Sum: h.Sum + n*v, Buckets: b}
 }
 
 // bigFixture is a 10×10 grid summarising records requests in all: what a
@@ -251,6 +337,8 @@ func bigFixture(records int) *results.Results {
 			p.Sessions = append(p.Sessions, results.SessionDocument{Session: fmt.Sprintf("c%ds%d", s/p.Sequential+1, s%p.Sequential+1), Document: "pride"})
 		}
 	}
+	// A scrape every second over the whole run (100 points, 3 h 20 min).
+	r.ServerSeries = fixtureSeries(r, time.Second)
 	return r
 }
 

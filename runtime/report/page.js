@@ -28,6 +28,20 @@ function mrqaHatch() {
   return { image: c, repeat: "repeat" };
 }
 
+// mrqaEdge draws one edge of the heatmap's pass/fail boundary (a custom
+// series' renderItem): data are [C index, S index, side], side 0 the cell's
+// right edge, 1 its top edge. A white halo keeps it visible on every colour.
+function mrqaEdge(params, api) {
+  var c = api.coord([api.value(0), api.value(1)]), sz = api.size([1, 1]);
+  var w = sz[0] / 2, h = sz[1] / 2, shape;
+  if (api.value(2) === 0) shape = { x1: c[0] + w, y1: c[1] - h, x2: c[0] + w, y2: c[1] + h };
+  else shape = { x1: c[0] - w, y1: c[1] - h, x2: c[0] + w, y2: c[1] - h };
+  return { type: "group", children: [
+    { type: "line", shape: shape, style: { stroke: "#ffffff", lineWidth: 7, lineCap: "round" } },
+    { type: "line", shape: shape, style: { stroke: "#6f2da8", lineWidth: 3.5, lineCap: "round" } }
+  ] };
+}
+
 // mrqaInit draws every chart, then records in window.__mrqaRenderMs the time
 // since navigation start at which the last one finished rendering.
 function mrqaInit(list) {
@@ -78,6 +92,31 @@ function mrqaSortable(table) {
     th.addEventListener("click", sort);
     th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
   });
+}
+
+// mrqaElapsed writes seconds since the run started as h:mm:ss or m:ss.
+function mrqaElapsed(v) {
+  var neg = v < 0, s = Math.round(Math.abs(v));
+  var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  return (neg ? "-" : "") + (h ? h + ":" + pad(m) : String(m)) + ":" + pad(r);
+}
+
+// mrqaTimeTip is the tooltip of the server time-series charts; units maps
+// each series name to "%", "s", "/s" or "" (a count).
+function mrqaTimeTip(ps, units) {
+  if (!ps || !ps.length) return "";
+  var s = mrqaElapsed(ps[0].value[0]) + " into the run";
+  ps.forEach(function (p) {
+    var v = p.value[1], u = units[p.seriesName] || "", t;
+    if (v == null) t = "—";
+    else if (u === "s") t = mrqaDur(v);
+    else if (u === "%") t = v.toFixed(1) + "%";
+    else if (u === "/s") t = v.toFixed(2) + "/s";
+    else t = String(v);
+    s += "<br>" + p.marker + p.seriesName + ": " + t;
+  });
+  return s;
 }
 
 document.querySelectorAll("table.sortable").forEach(mrqaSortable);

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,12 +39,6 @@ type scenarioView struct {
 	File        results.File
 	Variables   []results.Var
 	Implied     int
-}
-
-type serverView struct {
-	Table table
-	Cache *chartView
-	Queue *chartView
 }
 
 type fact struct{ Label, Value string }
@@ -136,22 +131,13 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 		t := errorTable(ps, kinds)
 		v.ErrorTable = &t
 	}
-	if hasServer(ps) {
-		sv := &serverView{Table: serverTable(ps)}
-		for _, c := range []struct {
-			id, title string
-			build     func() (template.JS, error)
-		}{
-			{"mrqa-server-cache", "KV cache and prefix cache", func() (template.JS, error) { return serverCacheOption(ps) }},
-			{"mrqa-server-queue", "Preemptions and queue time", func() (template.JS, error) { return serverQueueOption(ps) }},
-		} {
-			js, err := c.build()
-			if err != nil {
-				return nil, nil, fmt.Errorf("chart %s: %w", c.id, err)
-			}
-			all = append(all, chartView{ID: c.id, Title: c.title, Height: 320, Option: js})
+	if hasServerData(r, ps) {
+		sv, charts, err := serverSection(r, ps)
+		if err != nil {
+			return nil, nil, err
 		}
 		v.Server = sv
+		all = append(all, charts...)
 	}
 	// Point the view at the final slice elements (appends may have moved them).
 	for i := range all {
@@ -171,6 +157,12 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 			v.Server.Cache = c
 		case "mrqa-server-queue":
 			v.Server.Queue = c
+		case "mrqa-server-split":
+			v.Server.Split = c
+		default:
+			if strings.HasPrefix(c.ID, "mrqa-server-ts-") {
+				v.Server.Series = append(v.Server.Series, c)
+			}
 		}
 	}
 	return v, all, nil
@@ -343,7 +335,15 @@ var pointHead = []string{"C", "S", "sessions", "samples", "ttft_p50", "ttft_p95"
 
 // pointTable is the seed-style table, with implied points as marked rows.
 func pointTable(r *results.Results, ps []*results.Point) table {
-	t := table{Head: pointHead}
+	kvCol, hitCol := serverColumns(ps)
+	head := slices.Clone(pointHead[:len(pointHead)-1])
+	if kvCol {
+		head = append(head, "kv_cache_usage_max")
+	}
+	if hitCol {
+		head = append(head, "prefix_cache_hit_rate")
+	}
+	t := table{Head: append(head, pointHead[len(pointHead)-1])}
 	num := func(n int) cell { return cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)} }
 	dur := func(d time.Duration) cell { return cell{Text: fmtDur(d), Sort: sortKey(secKey(d))} }
 	for _, p := range ps {
@@ -370,22 +370,28 @@ func pointTable(r *results.Results, ps []*results.Point) table {
 		if !r.Target.UsageSupported {
 			cached = cell{Text: "—", Sort: "-1", Title: "the server sent no usage"}
 		}
-		t.Rows = append(t.Rows, row{Class: class, Cells: []cell{
+		cells := []cell{
 			num(p.Concurrent), num(p.Sequential), num(p.Concurrent * p.Sequential), num(m.Samples),
 			dur(m.TTFTP50), dur(m.TTFTP95), dur(m.TTFTP99), dur(m.TTFCP95), dur(m.ITLP95),
 			{Text: fmtPct(m.ErrorRate), Sort: sortKey(m.ErrorRate), Title: fmt.Sprintf("%d of %d requests", m.Errors, m.Requests)},
 			cached,
-			{Text: slo, Sort: passSort(p.Passed), Class: "slo"},
-		}})
+		}
+		if kvCol {
+			cells = append(cells, pctCell(serverValue(p, func(s *results.ServerSummary) *float64 { return s.KVCacheUsageMax })))
+		}
+		if hitCol {
+			cells = append(cells, pctCell(serverValue(p, func(s *results.ServerSummary) *float64 { return s.PrefixCacheHitRate })))
+		}
+		t.Rows = append(t.Rows, row{Class: class, Cells: append(cells, cell{Text: slo, Sort: passSort(p.Passed), Class: "slo"})})
 	}
 	if r.Search != nil {
 		for _, ip := range r.Search.Implied {
-			dash := cell{Text: "—", Sort: "-1"}
-			t.Rows = append(t.Rows, row{Class: "implied", Cells: []cell{
-				num(ip.Concurrent), num(ip.Sequential), num(ip.Concurrent * ip.Sequential), dash,
-				dash, dash, dash, dash, dash, dash, dash,
-				{Text: "implied " + passMark(ip.Passed) + " (not measured)", Sort: passSort(ip.Passed), Class: "slo"},
-			}})
+			cells := []cell{num(ip.Concurrent), num(ip.Sequential), num(ip.Concurrent * ip.Sequential)}
+			for len(cells) < len(t.Head)-1 {
+				cells = append(cells, cell{Text: "—", Sort: "-1"})
+			}
+			t.Rows = append(t.Rows, row{Class: "implied", Cells: append(cells,
+				cell{Text: "implied " + passMark(ip.Passed) + " (not measured)", Sort: passSort(ip.Passed), Class: "slo"})})
 		}
 	}
 	return t
@@ -427,6 +433,35 @@ func hasServer(ps []*results.Point) bool {
 	return false
 }
 
+// serverColumns says whether the point table gets the kv_cache_usage_max
+// and prefix_cache_hit_rate columns: when any point has the figure.
+func serverColumns(ps []*results.Point) (kv, hit bool) {
+	for _, p := range ps {
+		if s := p.Server; s != nil {
+			kv = kv || s.KVCacheUsageMax != nil
+			hit = hit || s.PrefixCacheHitRate != nil
+		}
+	}
+	return kv, hit
+}
+
+// serverValue is one figure of a point's server summary; nil when the point
+// has none.
+func serverValue(p *results.Point, get func(*results.ServerSummary) *float64) *float64 {
+	if p.Server == nil {
+		return nil
+	}
+	return get(p.Server)
+}
+
+// pctCell shows a ratio as a percentage, "—" when absent.
+func pctCell(f *float64) cell {
+	if f == nil {
+		return cell{Text: "—", Sort: "-1", Title: "not in the server's metrics"}
+	}
+	return cell{Text: fmtPct(*f), Sort: sortKey(*f)}
+}
+
 func serverTable(ps []*results.Point) table {
 	extras := map[string]bool{}
 	for _, p := range ps {
@@ -437,13 +472,8 @@ func serverTable(ps []*results.Point) table {
 		}
 	}
 	ek := sortedKeys(extras)
-	t := table{Head: append([]string{"C×S", "KV usage max", "KV usage mean", "prefix hit rate", "preemptions", "queue p95", "queue mean", "scrape errors"}, ek...)}
-	pct := func(f *float64) cell {
-		if f == nil {
-			return cell{Text: "—", Sort: "-1"}
-		}
-		return cell{Text: fmtPct(*f), Sort: sortKey(*f)}
-	}
+	t := table{Head: append([]string{"C×S", "KV usage max", "KV usage mean", "prefix hit rate", "preemptions", "queue p95", "queue mean", "server TTFT p95", "queueing share", "scrape errors"}, ek...)}
+	pct := pctCell
 	numc := func(f *float64) cell {
 		if f == nil {
 			return cell{Text: "—", Sort: "-1"}
@@ -460,7 +490,7 @@ func serverTable(ps []*results.Point) table {
 		cells := []cell{{Text: pointLabel(p.Concurrent, p.Sequential), Sort: strconv.Itoa(p.Concurrent*10000 + p.Sequential)}}
 		s := p.Server
 		if s == nil {
-			for range 7 + len(ek) {
+			for range len(t.Head) - 1 {
 				cells = append(cells, cell{Text: "—", Sort: "-1"})
 			}
 			cells[1].Title = "not scraped"
@@ -468,7 +498,7 @@ func serverTable(ps []*results.Point) table {
 			continue
 		}
 		cells = append(cells, pct(s.KVCacheUsageMax), pct(s.KVCacheUsageMean), pct(s.PrefixCacheHitRate),
-			numc(s.Preemptions), secs(s.QueueTimeP95), secs(s.QueueTimeMean),
+			numc(s.Preemptions), secs(s.QueueTimeP95), secs(s.QueueTimeMean), secs(s.ServerTTFTP95), pct(s.QueueShare),
 			cell{Text: strconv.Itoa(s.ScrapeErrors), Sort: strconv.Itoa(s.ScrapeErrors)})
 		for _, k := range ek {
 			if v, ok := s.Extra[k]; ok {
@@ -483,7 +513,7 @@ func serverTable(ps []*results.Point) table {
 }
 
 func heatNote(r *results.Results) string {
-	s := "Colour: steady-state ttft_p95 on a log scale (∞: failed turns pushed it to infinity). ✓ passed every SLO (green outline), ✗ failed one, ★ the best point (black outline)."
+	s := "Colour: steady-state ttft_p95 on a log scale (∞: failed turns pushed it to infinity). ✓ passed every SLO (green outline), ✗ failed one, ★ the best point (black outline); a thick purple line separates passing cells from failing ones."
 	if r.Search != nil && len(r.Search.Implied) > 0 {
 		s += " Grey hatched cells were implied by the search, not measured."
 	}

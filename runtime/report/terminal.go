@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -21,22 +22,46 @@ func Terminal(w io.Writer, r *results.Results) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "C\tS\tsessions\tsamples\tttft_p50(s)\tttft_p95(s)\tttft_p99(s)\terrors\tSLO\t")
-	for _, p := range sortedPoints(r) {
+	ps := sortedPoints(r)
+	// Server columns only when the target's metrics were scraped.
+	kvCol, hitCol := serverColumns(ps)
+	head := "C\tS\tsessions\tsamples\tttft_p50(s)\tttft_p95(s)\tttft_p99(s)\terrors\t"
+	if kvCol {
+		head += "kv_max\t"
+	}
+	if hitCol {
+		head += "hit_rate\t"
+	}
+	fmt.Fprintln(tw, head+"SLO\t")
+	for _, p := range ps {
 		m := &p.Metrics
 		slo := passMark(p.Passed)
 		if isBest(r, p.Concurrent, p.Sequential) {
 			slo = "★ " + slo
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n",
+		srv := ""
+		if kvCol {
+			srv += termPct(serverValue(p, func(s *results.ServerSummary) *float64 { return s.KVCacheUsageMax })) + "\t"
+		}
+		if hitCol {
+			srv += termPct(serverValue(p, func(s *results.ServerSummary) *float64 { return s.PrefixCacheHitRate })) + "\t"
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s%s\t\n",
 			p.Concurrent, p.Sequential, p.Concurrent*p.Sequential, m.Samples,
 			termSec(m.TTFTP50), termSec(m.TTFTP95), termSec(m.TTFTP99),
-			termErrors(m.Errors, m.ErrorRate), slo)
+			termErrors(m.Errors, m.ErrorRate), srv, slo)
 	}
 	if r.Search != nil {
+		dashes := strings.Repeat("-\t", 5)
+		if kvCol {
+			dashes += "-\t"
+		}
+		if hitCol {
+			dashes += "-\t"
+		}
 		for _, ip := range r.Search.Implied {
-			fmt.Fprintf(tw, "%d\t%d\t%d\t-\t-\t-\t-\t-\timplied %s\t\n",
-				ip.Concurrent, ip.Sequential, ip.Concurrent*ip.Sequential, passMark(ip.Passed))
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%simplied %s\t\n",
+				ip.Concurrent, ip.Sequential, ip.Concurrent*ip.Sequential, dashes, passMark(ip.Passed))
 		}
 	}
 	tw.Flush()
@@ -111,6 +136,14 @@ func termSec(d time.Duration) string {
 		return "inf"
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
+}
+
+// termPct writes a server ratio as a percentage, "-" when absent.
+func termPct(f *float64) string {
+	if f == nil {
+		return "-"
+	}
+	return fmtPct(*f)
 }
 
 func termErrors(n int, rate float64) string {

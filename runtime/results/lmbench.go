@@ -112,7 +112,7 @@ func ReadLMBench(dir string) (*Results, error) {
 	r := &Results{
 		SchemaVersion: SchemaVersion,
 		Tool:          "LMBenchmark",
-		Scenario:      filepath.Base(filepath.Clean(dir)),
+		Scenario:      LMBenchScenario(dir),
 		Score:         "sessions",
 		SLOs:          []SLO{{Name: "ttft", Condition: LMBenchSLO}},
 		Complete:      true,
@@ -240,4 +240,18 @@ func IsLMBenchDir(dir string) bool {
 		}
 	}
 	return len(files) > 0
+}
+
+// LMBenchScenario names an LMBenchmark directory's results: the directory's
+// name, or for mrqa's own out/<scenario>/lmbench, "<scenario>-lmbench", so
+// two scenarios' re-rendered reports do not overwrite each other.
+func LMBenchScenario(dir string) string {
+	dir = filepath.Clean(dir)
+	base := filepath.Base(dir)
+	if base == "lmbench" {
+		if parent := filepath.Base(filepath.Dir(dir)); parent != "." && parent != string(filepath.Separator) {
+			return parent + "-lmbench"
+		}
+	}
+	return base
 }

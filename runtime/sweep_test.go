@@ -1,0 +1,80 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/promscrape"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+func sweepScenario(t *testing.T, baseURL string, reset bool) (*spec.File, *spec.Scenario) {
+	t.Helper()
+	cond, err := metrics.Compile("ttft_p95 <= 10s", metrics.ScopePoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := testScenario(1)
+	sc.Target = &spec.Target{Name: "fake", BaseURL: baseURL, Model: "fake", API: "chat", Between: spec.BetweenPoints{ResetPrefixCache: reset}}
+	sc.Corpus = &spec.Corpus{Name: "c", Tokenizer: "cl100k_base", Tokens: 32, Source: spec.Source{Kind: spec.SourceSynthetic, Documents: 4, Seed: 1}}
+	sc.Grid = spec.Grid{Concurrent: []int{1, 2}, Sequential: []int{1}}
+	sc.Score = "sessions"
+	sc.SLOs = []spec.SLO{{Name: "ttft", Condition: cond}}
+	return &spec.File{Path: "t.hcl", Scenarios: []*spec.Scenario{sc}}, sc
+}
+
+// A point claims it started on an empty prefix cache only when the reset
+// really happened: a server that answers 404 to the reset must not be
+// reported as reset.
+func TestRunResetHonesty(t *testing.T) {
+	for _, accept := range []bool{false, true} {
+		srv := &recordingServer{}
+		if accept {
+			srv.resets = 1
+		}
+		ts := httptest.NewServer(srv)
+		file, sc := sweepScenario(t, ts.URL+"/v1", true)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
+		cancel()
+		ts.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Points) != 2 {
+			t.Fatalf("%d points", len(r.Points))
+		}
+		for _, p := range r.Points {
+			if p.Reset != accept {
+				t.Errorf("server accepts reset=%v: point C=%d reports reset=%v", accept, p.Concurrent, p.Reset)
+			}
+			if p.Metrics.Requests != 2*p.Concurrent || !p.Passed {
+				t.Errorf("point %+v", p.Metrics)
+			}
+		}
+		if accept && srv.resets != 3 { // one before each of the two points
+			t.Errorf("%d resets, want 2", srv.resets-1)
+		}
+	}
+}
+
+// A histogram kept raw with nothing but its +Inf bucket has no p95; the
+// summary must leave it out rather than write NaN, which JSON cannot hold.
+func TestServerSummaryNoNaN(t *testing.T) {
+	sum := promscrape.Summary{Has: map[string]bool{}, Stats: map[string]promscrape.Stat{
+		"my_hist":  {Kind: promscrape.KindHistogram, P95: math.NaN()},
+		"my_gauge": {Kind: promscrape.KindGauge, Max: 3},
+	}}
+	out := serverSummary(sum, time.Second)
+	if _, ok := out.Extra["my_hist"]; ok || out.Extra["my_gauge"] != 3 {
+		t.Fatalf("extra = %v", out.Extra)
+	}
+	if _, err := json.Marshal(out); err != nil {
+		t.Fatal(err)
+	}
+}
