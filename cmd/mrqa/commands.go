@@ -166,7 +166,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		dest := dir
 		if results.IsLMBenchDir(dir) {
 			r, err = results.ReadLMBench(dir)
-			dest = filepath.Join("out", filepath.Base(filepath.Clean(dir)))
+			dest = filepath.Join("out", r.Scenario)
 		} else {
 			r, err = results.Load(dir)
 		}
