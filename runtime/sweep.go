@@ -159,8 +159,11 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			break
 		}
 		prog.point(c, s, plan.Requests())
+		// The server-metrics window opens before a scrape on the point's
+		// first boundary and closes after one on its last, so counter deltas
+		// are exact and even a short point has gauge readings.
+		scrapeFrom := time.Now()
 		if tgt.scraper != nil && !tgt.fresh {
-			// Exact counter deltas for the point: a scrape on each boundary.
 			_ = tgt.scraper.ScrapeNow(ctx)
 		}
 		started := time.Now()
@@ -187,12 +190,13 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		pt := buildPoint(sc, plan, recs, started, dur)
 		pt.Reset = resetOK || tgt.fresh
 		if tgt.scraper != nil {
-			from, to := started, finished
+			var from, to time.Time
 			if v, ok := tgt.exec.(*virtualExecutor); ok {
 				from, to = v.window()
 				pt.Started = from.UTC()
 			} else {
 				_ = tgt.scraper.ScrapeNow(ctx)
+				from, to = scrapeFrom, time.Now()
 			}
 			sum := tgt.scraper.Summary(from, to)
 			sum.Apply(&pt.Metrics)
