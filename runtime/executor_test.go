@@ -21,8 +21,8 @@ import (
 // recordingServer is a fake OpenAI-compatible server that records every chat
 // request's messages and answers each with a text naming the request.
 type recordingServer struct {
-	mu   sync.Mutex
-	reqs []recorded
+	mu     sync.Mutex
+	reqs   []recorded
 	fail   func(n int) bool // fail the n-th chat request (1-based) with HTTP 500
 	resets int              // accept POST /reset_prefix_cache when non-zero; counts them
 }

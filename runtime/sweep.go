@@ -200,7 +200,9 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			}
 			sum := tgt.scraper.Summary(from, to)
 			sum.Apply(&pt.Metrics)
-			pt.Server = serverSummary(sum, pt.Metrics.TTFTOKMean)
+			// The server's queue-time histogram counts every request, so the
+			// decomposition compares it with the client's mean over all turns.
+			pt.Server = serverSummary(sum, meanTTFT(recs))
 			evalSLOs(sc, &pt)
 		}
 		if errors.Is(perr, ErrTargetDown) {
@@ -705,4 +707,20 @@ func mergeSeries(prev *promscrape.Series, cur promscrape.Series) *promscrape.Ser
 		out.URL = cur.URL
 	}
 	return &out
+}
+
+// meanTTFT is the mean TTFT of the successful requests, opening turns included.
+func meanTTFT(recs []metrics.Record) time.Duration {
+	var sum float64
+	n := 0
+	for i := range recs {
+		if recs[i].OK() && recs[i].TTFT > 0 {
+			sum += recs[i].TTFT
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(math.Round(sum / float64(n) * 1e9))
 }

@@ -85,7 +85,7 @@ func decompLines(ps []*results.Point) ([]string, bool) {
 		}
 		over = over || *s.QueueShare > 1
 		q := math.Min(math.Max(*s.QueueShare, 0), 1)
-		line := fmt.Sprintf("%s: %s of steady TTFT was queueing at the server", pointLabel(p.Concurrent, p.Sequential), fmtPct(q))
+		line := fmt.Sprintf("%s: %s of the mean TTFT was queueing at the server", pointLabel(p.Concurrent, p.Sequential), fmtPct(q))
 		if s.QueueTimeMean != nil {
 			line += " (mean queue time " + fmtSec(*s.QueueTimeMean) + ")"
 		}
@@ -103,7 +103,7 @@ func hasQueueShare(ps []*results.Point) bool {
 	return false
 }
 
-// splitOption stacks, per point, the share of steady TTFT spent queueing at
+// splitOption stacks, per point, the share of the mean TTFT spent queueing at
 // the server and the rest.
 func splitOption(ps []*results.Point) (template.JS, error) {
 	bar := charts.NewBar()
@@ -111,7 +111,7 @@ func splitOption(ps []*results.Point) (template.JS, error) {
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis", ValueFormatter: jsFunc(`function(v){return v==null?'—':v+'%';}`)}),
 		charts.WithLegendOpts(opts.Legend{Top: "0"}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "C×S", NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "% of steady TTFT", Min: 0, Max: 100}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "% of mean TTFT", Min: 0, Max: 100}),
 		charts.WithGridOpts(opts.Grid{Left: "48", Right: "16", Top: "48", Bottom: "40"}),
 	)
 	queue := make([]any, len(ps))
@@ -466,7 +466,10 @@ func timeChartOption(r *results.Results, ps []*results.Point, c tsChart) (templa
 		if len(areas) > 0 {
 			series, _ := m["series"].([]map[string]any)
 			if len(series) > 0 {
-				label := map[string]any{"show": len(areas) <= maxAreaLabels, "position": "insideTop", "fontSize": 10, "color": "#57606a"}
+				// Upright labels, reading down from the top of each band, fit
+				// narrow bands (a phone) without running into each other.
+				label := map[string]any{"show": len(areas) <= maxAreaLabels, "position": "insideTop", "rotate": -90,
+					"align": "left", "verticalAlign": "middle", "fontSize": 10, "color": "#57606a", "distance": 4}
 				series[0]["markArea"] = map[string]any{
 					"silent": len(areas) <= maxAreaLabels, "label": label,
 					"emphasis": map[string]any{"label": map[string]any{"show": true, "position": "insideTop", "fontSize": 11, "color": "#1b1f24"}},
@@ -483,9 +486,9 @@ func serverSection(r *results.Results, ps []*results.Point) (*serverView, []char
 	sv := &serverView{Intro: serverIntro(r)}
 	var over bool
 	sv.Decomp, over = decompLines(ps)
-	sv.DecompNote = "From the server's queue-time histogram over each point; the rest of the steady TTFT was prefill and the way to the first token."
+	sv.DecompNote = "From the server's queue-time histogram over each point, compared with the client's mean TTFT over the same requests (every turn, the opening ones included, as the server counts them); the rest was prefill and the way to the first token."
 	if over {
-		sv.DecompNote += " Where the queue time exceeds the steady mean TTFT (shown as 100%), the server's figure also counts the opening turns, which wait longest."
+		sv.DecompNote += " A share above 100% (shown as 100%) means the server's window held requests the client did not time, such as the preflight."
 	}
 	sv.DecompOpen = len(sv.Decomp) <= maxOpenDecomp
 	var out []chartView
@@ -498,7 +501,7 @@ func serverSection(r *results.Results, ps []*results.Point) (*serverView, []char
 		return nil
 	}
 	if hasQueueShare(ps) {
-		if err := add("mrqa-server-split", "Where the steady TTFT went", "Per point, the share of the steady turns' mean TTFT that the server's queue-time histogram says was spent waiting in its queue; the rest is prefill and the way to the first token.",
+		if err := add("mrqa-server-split", "Where the TTFT went", "Per point, the share of the mean TTFT (every turn) that the server's queue-time histogram says was spent waiting in its queue; the rest is prefill and the way to the first token.",
 			300, func() (template.JS, error) { return splitOption(ps) }); err != nil {
 			return nil, nil, err
 		}

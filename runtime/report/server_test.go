@@ -211,7 +211,7 @@ func TestServerSection(t *testing.T) {
 		{"series and summaries", lmcacheFixture(), []string{
 			`id="server"`, `id="mrqa-server-ts-cache"`, `id="mrqa-server-ts-load"`, `id="mrqa-server-ts-latency"`,
 			`id="mrqa-server-split"`, `"markArea":{"data":[[{"itemStyle"`, `"name":"4×4","xAxis":1440},{"xAxis":1535}`,
-			"4×4: 80% of steady TTFT was queueing at the server (mean queue time 64.0 ms).",
+			"4×4: 80% of the mean TTFT was queueing at the server (mean queue time 64.0 ms).",
 			`<th scope="col">kv_cache_usage_max</th><th scope="col">prefix_cache_hit_rate</th><th scope="col">SLO</th>`,
 			"154 scrapes of http://127.0.0.1:8000/metrics, about every 10.0 s; 4 failed",
 			`mrqaTimeTip(ps,{'KV cache usage':'%','prefix cache hit rate':'%'})`,

@@ -175,8 +175,9 @@ type ServerSummary struct {
 	QueueTimeP95       *float64 `json:"queue_time_p95,omitempty"`
 	QueueTimeMean      *float64 `json:"queue_time_mean,omitempty"`
 	ServerTTFTP95      *float64 `json:"server_ttft_p95,omitempty"`
-	// QueueShare is the share of the steady turns' mean TTFT that the
-	// server's queue-time histogram attributes to waiting in its queue.
+	// QueueShare is the share of the client's mean TTFT (all successful
+	// turns, as the server's histogram counts them) that the server's
+	// queue-time histogram attributes to waiting in its queue.
 	QueueShare   *float64           `json:"queue_share,omitempty"`
 	ScrapeErrors int                `json:"scrape_errors,omitempty"`
 	Extra        map[string]float64 `json:"extra,omitempty"`
