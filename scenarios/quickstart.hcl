@@ -8,6 +8,9 @@ target "sim" {
     profile = "quickstart" # small KV cache: larger points thrash and recompute
     clock   = "real"       # served over HTTP on 127.0.0.1, like a real server
   }
+  between_points {
+    reset_prefix_cache = true # every point starts on an empty prefix cache
+  }
 }
 
 corpus "synthetic" {
