@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,29 +64,9 @@ func (e *HTTPExecutor) docText(id, text string) *openai.Text {
 // become new texts, the document is the run's shared escaped copy.
 func (e *HTTPExecutor) parts(t spec.Template, sess *Session, round int) []*openai.Text {
 	var out []*openai.Text
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			out = append(out, openai.NewText(lit.String()))
-			lit.Reset()
-		}
-	}
-	for _, part := range t {
-		switch part.Kind {
-		case spec.PartLiteral:
-			lit.WriteString(part.Text)
-		case spec.PartDocument:
-			flush()
-			out = append(out, e.docText(sess.Doc.ID, sess.Doc.Text))
-		case spec.PartDocumentID:
-			lit.WriteString(sess.Doc.ID)
-		case spec.PartUser:
-			lit.WriteString(sess.Label)
-		case spec.PartRound:
-			lit.WriteString(strconv.Itoa(round))
-		}
-	}
-	flush()
+	expand(t, sess, round,
+		func(s string) { out = append(out, openai.NewText(s)) },
+		func() { out = append(out, e.docText(sess.Doc.ID, sess.Doc.Text)) })
 	return out
 }
 

@@ -103,17 +103,26 @@ func (p *Point) Sessions() []Session {
 // Requests is the number of requests the point sends.
 func (p *Point) Requests() int { return p.C * p.S * (p.Rounds + 1) }
 
-// RenderText renders a template's parts for one session and round, with the
-// document's text inlined. Executors that must not copy the document use
-// their own rendering; this is for token counting and tests.
-func RenderText(t spec.Template, sess *Session, round int) string {
+// expand walks a template for one session and round: lit receives each run
+// of literal text (document id, user label and round filled in), doc is
+// called where the document's text stands. Executors decide what the
+// document becomes — a shared escaped copy, or just its token count — so it
+// is never copied here.
+func expand(t spec.Template, sess *Session, round int, lit func(string), doc func()) {
 	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			lit(b.String())
+			b.Reset()
+		}
+	}
 	for _, part := range t {
 		switch part.Kind {
 		case spec.PartLiteral:
 			b.WriteString(part.Text)
 		case spec.PartDocument:
-			b.WriteString(sess.Doc.Text)
+			flush()
+			doc()
 		case spec.PartDocumentID:
 			b.WriteString(sess.Doc.ID)
 		case spec.PartUser:
@@ -122,5 +131,5 @@ func RenderText(t spec.Template, sess *Session, round int) string {
 			b.WriteString(strconv.Itoa(round))
 		}
 	}
-	return b.String()
+	flush()
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
@@ -54,30 +52,12 @@ func newVirtualExecutor(sc *spec.Scenario, toks *tokenizer.Cache) (*virtualExecu
 // known token count rather than re-tokenizing it. before is the count of the
 // text ahead of the document, and hasDoc whether the template holds one.
 func (v *virtualExecutor) count(t spec.Template, sess *Session, round int) (total, before int, hasDoc bool) {
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			total += v.tok.Count(lit.String())
-			lit.Reset()
-		}
-	}
-	for _, part := range t {
-		switch part.Kind {
-		case spec.PartLiteral:
-			lit.WriteString(part.Text)
-		case spec.PartDocument:
-			flush()
+	expand(t, sess, round,
+		func(s string) { total += v.tok.Count(s) },
+		func() {
 			before, hasDoc = total, true
 			total += sess.Doc.Tokens
-		case spec.PartDocumentID:
-			lit.WriteString(sess.Doc.ID)
-		case spec.PartUser:
-			lit.WriteString(sess.Label)
-		case spec.PartRound:
-			lit.WriteString(strconv.Itoa(round))
-		}
-	}
-	flush()
+		})
 	return total, before, hasDoc
 }
 
