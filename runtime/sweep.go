@@ -91,12 +91,18 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 
 	r := newResults(file, sc, docs, opts.Version, red)
 	if opts.Resume {
-		if prev, err := results.Load(dir); err == nil && prev.File.SHA256 == r.File.SHA256 {
+		prev, err := results.Load(dir)
+		switch {
+		case err != nil:
+			prog.line("resume: nothing to resume in %s (%v); starting from the first point", dir, err)
+		case prev.File.SHA256 != r.File.SHA256:
+			prog.line("resume: %s was written by a different scenario file; starting over", dir)
+		case !slices.Equal(prev.Variables, r.Variables):
+			prog.line("resume: %s was run with different variable values; starting over", dir)
+		default:
 			r.Points = prev.Points
 			r.Started = prev.Started
 			r.ServerSeries = prev.ServerSeries
-		} else if err == nil {
-			prog.line("resume: %s was written by a different scenario file; starting over", dir)
 		}
 	}
 
