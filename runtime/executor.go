@@ -81,23 +81,17 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 		conns[w] = e.Client.NewConn()
 		defer conns[w].Close()
 	}
+	// A connection that cannot be opened is not fatal here: the requests
+	// record connect errors and down detection decides.
 	var wg sync.WaitGroup
-	warmErr := make([]error, p.C)
 	for w := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			warmErr[w] = conns[w].Warm(ctx)
+			_ = conns[w].Warm(ctx)
 		}()
 	}
 	wg.Wait()
-	for _, err := range warmErr {
-		if err != nil && ctx.Err() == nil {
-			// A connection that cannot be opened is not fatal here: the
-			// requests will record connect errors and down detection decides.
-			break
-		}
-	}
 
 	var (
 		recMu sync.Mutex
