@@ -36,7 +36,7 @@ func TestSimulatorFaultsRecordedExactly(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			params := map[string]any{"fault_after_tokens": 2.0, "fault_stall": 3 * time.Second}
+			params := map[string]any{"fault_after_tokens": 2.0, "fault_stall": 4 * time.Second}
 			if tc.fault != "" {
 				params["fault_"+tc.fault+"_every"] = 2.0
 			}
@@ -47,13 +47,13 @@ func TestSimulatorFaultsRecordedExactly(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			client, err := openai.New(openai.Config{BaseURL: srv.BaseURL(), Model: "mrqa-sim-quickstart", IdleTimeout: 500 * time.Millisecond})
+			client, err := openai.New(openai.Config{BaseURL: srv.BaseURL(), Model: "mrqa-sim-quickstart", IdleTimeout: 1500 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
 			sc := testScenario(1)
 			sc.Script.MaxTokens = 6
-			plan, err := PlanPoint(sc, testDocs(4), 1, 4)
+			plan, err := PlanPoint(sc, testDocs(4), 4, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
