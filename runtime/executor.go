@@ -187,6 +187,7 @@ func fillRecord(rec *metrics.Record, res *openai.Result, epoch, done time.Time) 
 	rec.CompletionTokens = res.CompletionTokens
 	rec.CachedTokens = res.CachedTokens
 	rec.ClientCounted = res.ClientCounted
+	rec.CachedUnknown = !res.CachedReported
 	rec.Chunks = res.Chunks
 	rec.MaxChunkGap = res.MaxChunkGap.Seconds()
 	rec.Error = res.ErrKind

@@ -335,12 +335,18 @@ func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
 			continue
 		}
 		t := metrics.Inf
-		if r.OK() && r.TTFT > 0 {
-			t = time.Duration(math.Round(r.TTFT * 1e9))
-			prompt[r.Turn] += r.PromptTokens
-			cached[r.Turn] += r.CachedTokens
-		} else {
+		if !r.OK() {
 			out[r.Turn].Errors++
+		} else {
+			if r.TTFT > 0 {
+				t = time.Duration(math.Round(r.TTFT * 1e9))
+			}
+			// Only turns whose usage reported cached tokens say anything
+			// about the cache.
+			if !r.ClientCounted && !r.CachedUnknown {
+				prompt[r.Turn] += r.PromptTokens
+				cached[r.Turn] += r.CachedTokens
+			}
 		}
 		vals[r.Turn] = append(vals[r.Turn], t)
 	}
@@ -434,7 +440,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 	info, err := client.Preflight(ctx)
 	switch {
 	case err == nil:
-		t.client, t.model, t.usage = client, info.Model, info.StreamOptions
+		t.client, t.model, t.usage = client, info.Model, info.StreamOptions && info.Usage
 	case unreachable(err) && ctx.Err() == nil:
 		// A target that refuses connections is measured, not rejected: the
 		// sweep records connect errors and stops, resumably, once the target

@@ -113,11 +113,16 @@ func Aggregate(c, s int, recs []Record) Point {
 		if r.End > 0 {
 			lat = append(lat, secs(r.End))
 		}
-		if r.CompletionTokens >= 2 && r.End > r.TTFT && r.TTFT > 0 {
+		// Tokens that all came in one event have an ITL of 0, still a value.
+		if r.CompletionTokens >= 2 && r.End >= r.TTFT && r.TTFT > 0 {
 			itl = append(itl, secs((r.End-r.TTFT)/float64(r.CompletionTokens-1)))
 		}
-		cached += r.CachedTokens
-		promptSteady += r.PromptTokens
+		// Only a server that reported cached tokens measured them: a turn
+		// without that report would count its prompt as uncached.
+		if !r.ClientCounted && !r.CachedUnknown {
+			cached += r.CachedTokens
+			promptSteady += r.PromptTokens
+		}
 	}
 	p.Samples = len(ttft)
 	p.OpeningSamples = len(open)

@@ -151,3 +151,74 @@ func TestCDF(t *testing.T) {
 		t.Fatalf("cdf: %v", cdf)
 	}
 }
+
+// cached_tokens_ratio is a measurement only over turns whose usage reported
+// cached tokens; with none it has no data rather than reading 0.
+func TestAggregateCachedRatioUnknown(t *testing.T) {
+	steady := func(prompt, cached int, clientCounted, unknown bool) Record {
+		return Record{Turn: 1, TTFT: 0.1, TTFC: 0.1, End: 0.5, Duration: 0.6, PromptTokens: prompt, CompletionTokens: 5,
+			CachedTokens: cached, ClientCounted: clientCounted, CachedUnknown: unknown}
+	}
+	cases := []struct {
+		name   string
+		recs   []Record
+		want   float64
+		noData bool
+	}{
+		{"reported", []Record{steady(1000, 800, false, false), steady(1000, 600, false, false)}, 0.7, false},
+		{"reported zero", []Record{steady(1000, 0, false, false)}, 0, false},
+		{"usage without details", []Record{steady(1000, 0, false, true), steady(1000, 0, false, true)}, 0, true},
+		{"client counted", []Record{steady(1000, 0, true, true)}, 0, true},
+		{"client counted, flag unset", []Record{steady(1000, 0, true, false)}, 0, true},
+		{"mixed: unknown turns left out", []Record{steady(1000, 900, false, false), steady(3000, 0, false, true), steady(500, 0, true, true)}, 0.9, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Aggregate(1, 1, tc.recs)
+			if p.NoData["cached_tokens_ratio"] != tc.noData || math.Abs(p.CachedTokensRatio-tc.want) > 1e-12 {
+				t.Fatalf("cached_tokens_ratio %v no_data %v; want %v %v", p.CachedTokensRatio, p.NoData["cached_tokens_ratio"], tc.want, tc.noData)
+			}
+		})
+	}
+}
+
+// itl is defined for every successful turn with two or more tokens: a turn
+// whose tokens all came in one event has an ITL of 0, not none.
+func TestAggregateITLOneEvent(t *testing.T) {
+	recs := []Record{
+		{Turn: 1, TTFT: 0.2, TTFC: 0.2, End: 0.2, Duration: 0.3, PromptTokens: 10, CompletionTokens: 8},
+		{Turn: 1, TTFT: 0.2, TTFC: 0.2, End: 0.9, Duration: 1.0, PromptTokens: 10, CompletionTokens: 8},
+		{Turn: 1, TTFT: 0.2, TTFC: 0.2, End: 0.2, Duration: 0.3, PromptTokens: 10, CompletionTokens: 1}, // undefined
+	}
+	p := Aggregate(1, 1, recs)
+	// itl values: 0 and 0.7/7 = 0.1; mean 0.05.
+	if p.NoData["itl_p50"] || p.ITLMin != 0 || p.ITLMax != ms(100) || p.ITLMean != ms(50) {
+		t.Fatalf("itl min %v max %v mean %v no_data %v", p.ITLMin, p.ITLMax, p.ITLMean, p.NoData["itl_p50"])
+	}
+}
+
+// A server gauge can read NaN (the Prometheus text format allows it); one
+// such figure must not make results.json unwritable. It is written as no data.
+func TestPointJSONNonFinite(t *testing.T) {
+	p := Point{Concurrent: 1, KVCacheUsageMax: math.NaN(), PrefixCacheHitRate: math.Inf(1), ErrorRate: 0.5, NoData: map[string]bool{"queue_time_p95": true}}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	var back Point
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"kv_cache_usage_max": true, "prefix_cache_hit_rate": true, "queue_time_p95": true}
+	if len(back.NoData) != len(want) || back.KVCacheUsageMax != 0 || back.PrefixCacheHitRate != 0 || back.ErrorRate != 0.5 {
+		t.Fatalf("decoded %s as %+v", b, back)
+	}
+	for k := range want {
+		if !back.NoData[k] {
+			t.Errorf("no_data lacks %s: %s", k, b)
+		}
+	}
+	if len(p.NoData) != 1 {
+		t.Errorf("marshalling changed the point's own no_data: %v", p.NoData)
+	}
+}

@@ -62,9 +62,31 @@ var durationType = reflect.TypeFor[time.Duration]()
 
 // MarshalJSON writes every duration metric in seconds (see Seconds) under its
 // json tag, so results.json reads in the same units as conditions.
+//
+// A float metric that is not finite (a scraped gauge may read NaN) has no
+// JSON form: it is written as 0 and listed in no_data, so that one odd
+// figure cannot make results.json unwritable.
 func (p Point) MarshalJSON() ([]byte, error) {
 	v := reflect.ValueOf(p)
 	t := v.Type()
+	var bad []string
+	for i := 0; i < t.NumField(); i++ {
+		if f := v.Field(i); f.Kind() == reflect.Float64 && (math.IsNaN(f.Float()) || math.IsInf(f.Float(), 0)) {
+			name, _ := jsonName(t.Field(i))
+			bad = append(bad, name)
+		}
+	}
+	if len(bad) > 0 {
+		nd := make(map[string]bool, len(p.NoData)+len(bad))
+		for k, x := range p.NoData {
+			nd[k] = x
+		}
+		for _, n := range bad {
+			nd[n] = true
+		}
+		p.NoData = nd
+		v = reflect.ValueOf(p)
+	}
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	first := true
@@ -79,8 +101,11 @@ func (p Point) MarshalJSON() ([]byte, error) {
 			continue
 		}
 		var val any = fv.Interface()
-		if f.Type == durationType {
+		switch {
+		case f.Type == durationType:
 			val = Sec(time.Duration(fv.Int()))
+		case fv.Kind() == reflect.Float64 && (math.IsNaN(fv.Float()) || math.IsInf(fv.Float(), 0)):
+			val = 0
 		}
 		b, err := json.Marshal(val)
 		if err != nil {

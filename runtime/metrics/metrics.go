@@ -51,6 +51,10 @@ type Record struct {
 	CompletionTokens int  `json:"completion_tokens"`
 	CachedTokens     int  `json:"cached_tokens"`
 	ClientCounted    bool `json:"client_counted,omitempty"` // tokens counted by the client: the server sent no usage
+	// CachedUnknown: the server's usage did not report cached tokens (vLLM
+	// without --enable-prompt-tokens-details, or no usage at all), so
+	// CachedTokens is not a measurement.
+	CachedUnknown bool `json:"cached_unknown,omitempty"`
 
 	Chunks      int     `json:"chunks,omitempty"`        // events carrying generated text
 	MaxChunkGap float64 `json:"max_chunk_gap,omitempty"` // longest gap between two such events

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,7 +33,7 @@ type Config struct {
 
 	// Zero means no limit. ConnectTimeout bounds opening a connection (TCP and
 	// TLS); FirstTokenTimeout the time from start to the first generated text;
-	// IdleTimeout the longest silence on a stream after its first token.
+	// IdleTimeout the longest gap between two events after the first token.
 	ConnectTimeout, FirstTokenTimeout, IdleTimeout time.Duration
 
 	// CompletionsTemplate renders the messages into the prompt of
@@ -59,13 +60,19 @@ type Client struct {
 	plan    atomic.Pointer[bodyPlan]
 	ctl     *http.Client // preflight, reset, model list
 	countMu sync.Mutex
-	counts  map[*Text]int // token counts of long texts, for client-side counting
+	counts  map[*Text]int     // token counts of long texts, for client-side counting
+	secrets *strings.Replacer // nil: nothing to hide
 }
 
 // New checks cfg and prepares a client. It sends nothing.
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
 	if err != nil {
+		// url.Error quotes the whole URL, password included: keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("base_url: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
@@ -76,21 +83,26 @@ func New(cfg Config) (*Client, error) {
 		"Accept":       {"text/event-stream"},
 		"User-Agent":   {"mrqa"},
 	}
+	var secrets []string
 	if u.User != nil {
 		// Credentials in the URL become basic auth, unless an api key is set.
+		pw, _ := u.User.Password()
+		basic := base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + pw))
 		if cfg.APIKey == "" {
-			pw, _ := u.User.Password()
-			header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+			header.Set("Authorization", "Basic "+basic)
 		}
+		secrets = append(secrets, pw, basic)
 		u.User = nil
 	}
 	if cfg.APIKey != "" {
 		header.Set("Authorization", "Bearer "+cfg.APIKey)
+		secrets = append(secrets, cfg.APIKey)
 	}
 	for k, v := range cfg.Headers {
 		header.Set(k, v)
+		secrets = append(secrets, v)
 	}
-	c := &Client{cfg: cfg, header: header, counts: map[*Text]int{}}
+	c := &Client{cfg: cfg, header: header, counts: map[*Text]int{}, secrets: secretReplacer(secrets)}
 	c.base = strings.TrimRight(u.String(), "/")
 	c.root = strings.TrimSuffix(c.base, "/v1")
 	switch cfg.API {
@@ -179,9 +191,18 @@ type PreflightInfo struct {
 
 // Preflight checks that the target can serve the run: /v1/models confirms the
 // model (or supplies the only one listed), a one-token streamed request
-// succeeds, and stream_options is probed (a 400 with it and a success without
-// it turns it off for every later request). What it learns is kept in c.
+// succeeds, and stream_options is probed (a 400 or 422 with it and a success
+// without it turns it off for every later request). What it learns is kept in
+// c. Its error and notes never carry the target's credentials.
 func (c *Client) Preflight(ctx context.Context) (PreflightInfo, error) {
+	info, err := c.preflight(ctx)
+	for i, n := range info.Notes {
+		info.Notes[i] = c.scrub(n)
+	}
+	return info, c.scrubErr(err)
+}
+
+func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	var info PreflightInfo
 	model := c.cfg.Model
 	models, status, err := c.listModels(ctx)
@@ -235,13 +256,15 @@ func (c *Client) Preflight(ctx context.Context) (PreflightInfo, error) {
 		return info, err
 	}
 	info.StreamOptions = true
-	if res.ErrKind == "http_400" {
-		first := res.ErrMessage
+	// Servers reject an unknown field with 400 (vLLM) or 422 (FastAPI's
+	// validation).
+	if res.ErrKind == "http_400" || res.ErrKind == "http_422" {
+		firstKind, first := res.ErrKind, res.ErrMessage
 		if res, err = probe(false); err != nil {
 			return info, err
 		}
 		if res.ErrKind != "" {
-			return info, fmt.Errorf("preflight: one-token request to %s%s failed: http_400: %s", c.base, c.plan.Load().path, first)
+			return info, fmt.Errorf("preflight: one-token request to %s%s failed: %s: %s", c.base, c.plan.Load().path, firstKind, first)
 		}
 		info.StreamOptions = false
 		info.Notes = append(info.Notes, "server rejects stream_options; usage is read when sent, else counted client-side")
@@ -271,6 +294,50 @@ func (c *Client) Preflight(ctx context.Context) (PreflightInfo, error) {
 	return info, nil
 }
 
+// secretReplacer hides each secret of at least 3 bytes (shorter ones would
+// hide ordinary text), longest first so that one containing another goes whole.
+func secretReplacer(secrets []string) *strings.Replacer {
+	secrets = slices.DeleteFunc(slices.Clone(secrets), func(s string) bool { return len(s) < 3 })
+	if len(secrets) == 0 {
+		return nil
+	}
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(secrets))
+	for _, s := range secrets {
+		pairs = append(pairs, s, "(sensitive)")
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// scrubbedError is an error whose text had credentials removed; errors.Is
+// and errors.As still see the original.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+func (c *Client) scrubErr(err error) error {
+	if err == nil || c.secrets == nil {
+		return err
+	}
+	if msg := err.Error(); c.scrub(msg) != msg {
+		return &scrubbedError{msg: c.scrub(msg), err: err}
+	}
+	return err
+}
+
+// scrub removes the target's credentials from a message: servers and
+// gateways may echo the ones they reject.
+func (c *Client) scrub(msg string) string {
+	if c.secrets == nil {
+		return msg
+	}
+	return c.secrets.Replace(msg)
+}
+
 func listOrNone(s []string) string {
 	if len(s) == 0 {
 		return "(none)"
@@ -296,7 +363,7 @@ func (c *Client) listModels(ctx context.Context) ([]string, int, error) {
 		return nil, resp.StatusCode, fmt.Errorf("GET %s: reading the body: %w", u, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, fmt.Errorf("GET %s: http_%d: %s", u, resp.StatusCode, errorMessage(body))
+		return nil, resp.StatusCode, fmt.Errorf("GET %s: http_%d: %s", u, resp.StatusCode, c.bodyMessage(body))
 	}
 	var list struct {
 		Data []struct {
@@ -316,6 +383,10 @@ func (c *Client) listModels(ctx context.Context) ([]string, int, error) {
 // ResetPrefixCache asks the server to drop its prefix cache:
 // POST <root>/reset_prefix_cache, root being BaseURL without /v1.
 func (c *Client) ResetPrefixCache(ctx context.Context) error {
+	return c.scrubErr(c.resetPrefixCache(ctx))
+}
+
+func (c *Client) resetPrefixCache(ctx context.Context) error {
 	u := c.root + "/reset_prefix_cache"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 	if err != nil {
@@ -333,9 +404,18 @@ func (c *Client) ResetPrefixCache(ctx context.Context) error {
 		if resp.StatusCode == http.StatusNotFound {
 			hint = " (vLLM serves it only with VLLM_SERVER_DEV_MODE=1)"
 		}
-		return fmt.Errorf("POST %s: http_%d: %s%s", u, resp.StatusCode, errorMessage(body), hint)
+		return fmt.Errorf("POST %s: http_%d: %s%s", u, resp.StatusCode, c.bodyMessage(body), hint)
 	}
 	return nil
+}
+
+// bodyMessage is errorMessage of a body with the credentials removed first,
+// so that truncation cannot leave part of one behind.
+func (c *Client) bodyMessage(body []byte) string {
+	if c.secrets == nil {
+		return errorMessage(body)
+	}
+	return errorMessage([]byte(c.scrub(string(body))))
 }
 
 // errorMessage pulls the message out of an error body (OpenAI's

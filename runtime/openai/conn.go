@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -43,6 +44,7 @@ type Result struct {
 
 	PromptTokens, CompletionTokens, CachedTokens int
 	Usage                                        bool // the server sent usage
+	CachedReported                               bool // its usage had prompt_tokens_details.cached_tokens
 	ClientCounted                                bool // the token counts are the Counter's
 
 	Chunks      int           // events carrying generated text
@@ -89,6 +91,10 @@ func (cn *Conn) Close() { cn.tr.CloseIdleConnections() }
 // Warm opens the connection (GET /v1/models over it) so that a point's first
 // request does not pay for the dial. Any HTTP status will do.
 func (cn *Conn) Warm(ctx context.Context) error {
+	return cn.c.scrubErr(cn.warm(ctx))
+}
+
+func (cn *Conn) warm(ctx context.Context) error {
 	// A server that accepts but never answers must not hang the point.
 	ctx, cancel := context.WithTimeout(ctx, max(warmLimit, cn.c.cfg.FirstTokenTimeout))
 	defer cancel()
@@ -160,6 +166,11 @@ func (rs *reqState) phases(res *Result) {
 // Do sends one streamed request and reads its stream to the end.
 func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 	c, cfg := cn.c, &cn.c.cfg
+	defer func() {
+		if res.ErrMessage != "" {
+			res.ErrMessage = c.scrub(res.ErrMessage)
+		}
+	}()
 	plan := c.plan.Load()
 	bufs, n := plan.build(&req)
 
@@ -202,7 +213,7 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 	if resp.StatusCode/100 != 2 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<10))
 		res.ErrKind = "http_" + strconv.Itoa(resp.StatusCode)
-		res.ErrMessage = errorMessage(body)
+		res.ErrMessage = c.bodyMessage(body)
 		return res
 	}
 
@@ -210,11 +221,17 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 	rd.reset()
 	var idle *time.Timer
 	tokens := false
+	seen := 0 // events when the idle timer last restarted
 	clock := func() time.Duration { return time.Since(start) }
 	afterRead := func() {
 		switch {
 		case idle != nil:
-			idle.Reset(cfg.IdleTimeout)
+			// The limit is on the gap between events: keep-alive comments
+			// (": ping") must not hold a stalled stream open.
+			if rd.st.events != seen {
+				seen = rd.st.events
+				idle.Reset(cfg.IdleTimeout)
+			}
 		case tokens || rd.st.chunks == 0:
 		default:
 			// The first token came: its timer is done, the idle one starts.
@@ -223,6 +240,7 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 				first.Stop()
 			}
 			if cfg.IdleTimeout > 0 {
+				seen = rd.st.events
 				idle = time.AfterFunc(cfg.IdleTimeout, func() { rt.fire(firedIdle) })
 			}
 		}
@@ -250,6 +268,7 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 	if st.usage {
 		res.Usage = true
 		res.PromptTokens, res.CompletionTokens, res.CachedTokens = st.prompt, st.completion, st.cachedToken
+		res.CachedReported = st.cachedReported
 	} else if cfg.Counter != nil && st.events > 0 {
 		res.ClientCounted = true
 		res.CompletionTokens = cfg.Counter.Count(res.Content)
@@ -300,6 +319,12 @@ func (cn *Conn) failure(ctx context.Context, rt *reqState, err error, beforeResp
 	var cte *connectTimeoutError
 	if errors.As(err, &cte) {
 		return metrics.ErrTimeoutConnect, truncate(cte.Error(), 200)
+	}
+	// Before the connection was ready, any timeout (the TLS handshake's, the
+	// system's dial timeout) means no connection came in time.
+	var ne net.Error
+	if beforeResponse && rt.gotConn.Load() < 0 && errors.As(err, &ne) && ne.Timeout() {
+		return metrics.ErrTimeoutConnect, truncate(err.Error(), 200)
 	}
 	if beforeResponse {
 		return metrics.ErrConnect, truncate(err.Error(), 200)

@@ -26,7 +26,9 @@
 //     apart from ITL.
 //
 // Token counts come from the stream's usage object (the last one sent;
-// prompt_tokens_details.cached_tokens for CachedTokens). Requests ask for it
+// prompt_tokens_details.cached_tokens for CachedTokens, with CachedReported
+// telling a reported 0 from a server that does not report it, as vLLM without
+// --enable-prompt-tokens-details). Requests ask for it
 // with stream_options.include_usage unless Preflight found that the server
 // rejects that option. When no usage arrives and a Counter is configured,
 // the client counts the content and reasoning text and the prompt's texts
@@ -42,12 +44,14 @@
 // of a request is its ErrKind:
 //
 //   - connect: no response (dial refused, connection reset before the
-//     headers); timeout_connect: no connection within ConnectTimeout.
+//     headers); timeout_connect: no connection (TCP and TLS) within
+//     ConnectTimeout, or the system's dial timeout.
 //   - http_<status>: a non-2xx status; ErrMessage is the body's message,
 //     truncated to 200 bytes.
 //   - timeout_first_token: no generated text within FirstTokenTimeout of
 //     Start (waiting for headers included). timeout_idle: after the first
-//     token, no bytes at all for IdleTimeout.
+//     token, no event for IdleTimeout (comment lines such as ": ping" do
+//     not count).
 //   - server_error: an {"error": …} object (or vLLM's {"object":"error"})
 //     inside a 200 stream.
 //   - malformed: an event whose data is neither JSON object nor [DONE].
@@ -91,6 +95,8 @@
 // across requests, with a 64 KiB read buffer and compression off (a gzip
 // layer would batch events). Every request carries its ID as X-Request-Id.
 // Proxies named by HTTP_PROXY/HTTPS_PROXY/NO_PROXY are honoured. Credentials
-// in BaseURL become basic auth (unless APIKey is set) and never appear in
-// error messages.
+// in BaseURL become basic auth (unless APIKey is set). The credentials (the
+// URL's password, APIKey, header values of 3 bytes or more) are replaced by
+// "(sensitive)" in every error message and preflight note, also where a
+// server echoes them back.
 package openai

@@ -25,6 +25,7 @@ type chunkInfo struct {
 
 	usage                    bool
 	prompt, completion, cach int
+	cachReported             bool // usage.prompt_tokens_details.cached_tokens was a number
 
 	isErr  bool
 	errMsg []byte // raw (still escaped) message or error value
@@ -469,6 +470,9 @@ func decodeUsage(s *scanner, ci *chunkInfo) error {
 			}
 			err = s.object(2, func(key []byte) error {
 				if string(key) == "cached_tokens" {
+					if c := s.peek(); c == '-' || isDigit(c) {
+						ci.cachReported = true
+					}
 					var e error
 					ci.cach, e = s.integer(3)
 					return e

@@ -31,6 +31,7 @@ type streamState struct {
 
 	usage                           bool
 	prompt, completion, cachedToken int
+	cachedReported                  bool // the usage reported cached tokens
 
 	content []byte // content channel text
 	other   []byte // reasoning text, for client-side counting
@@ -210,6 +211,7 @@ func (d *sseReader) decode(data []byte, now time.Duration) {
 	if ci.usage {
 		st.usage = true
 		st.prompt, st.completion, st.cachedToken = ci.prompt, ci.completion, ci.cach
+		st.cachedReported = ci.cachReported
 	}
 }
 

@@ -145,7 +145,8 @@ func ReadLMBench(dir string) (*Results, error) {
 		k := key{c, s}
 		for _, res := range run.Results {
 			rec := metrics.Record{Session: fmt.Sprint(res.SessionID), Turn: res.Turn, Duration: res.Latency,
-				PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens}
+				PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
+				CachedUnknown: true} // the source's files carry no cached-token counts
 			if res.Status != "" && res.Status != "success" {
 				rec.Error = res.Status
 			}
