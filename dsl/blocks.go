@@ -2,7 +2,9 @@ package dsl
 
 import (
 	"fmt"
+	"github.com/mrqa-dev/mrqa/runtime/openai"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -393,6 +395,22 @@ func (l *loader) decodeCorpusBlock(b *hcl.Block) {
 	}
 }
 
+// warnMissing warns when path, relative to the scenario file's directory,
+// does not exist. It is no error: validate may run where the data is not.
+func (l *loader) warnMissing(rng hcl.Range, what, path string) {
+	p := path
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(l.dir, p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		l.warnf(rng, "Path not found",
+			"%s %q: %s does not exist (a relative path starts at the scenario file's directory). exec and prepare will need it.", what, path, p)
+	}
+}
+
 // tokenizerAttr reads cl100k_base | o200k_base | hf:PATH | server.
 func (l *loader) tokenizerAttr(a *hcl.Attribute) string {
 	s := l.stringAttr(a, defaultTokenizer)
@@ -403,6 +421,7 @@ func (l *loader) tokenizerAttr(a *hcl.Attribute) string {
 	case s == "cl100k_base", s == "o200k_base", s == "server":
 		return s
 	case strings.HasPrefix(s, "hf:") && len(s) > 3:
+		l.warnMissing(a.Expr.Range(), "tokenizer", strings.TrimPrefix(s, "hf:"))
 		return s
 	}
 	detail := fmt.Sprintf("tokenizer must be \"cl100k_base\", \"o200k_base\", \"hf:PATH\" (a tokenizer.json) or \"server\", not %s.", l.shown(s))
@@ -465,6 +484,8 @@ func (l *loader) decodeSourceBlock(b *hcl.Block) spec.Source {
 		}
 		if a := attrs["path"]; a != nil && src.Path == "" {
 			l.errorf(a.Expr.Range(), "Invalid value", "path must name a directory.")
+		} else if a != nil {
+			l.warnMissing(a.Expr.Range(), "path", src.Path)
 		}
 	case spec.SourceSynthetic:
 		src.Documents = l.intAttr(attrs["documents"], 0, 1)
@@ -534,6 +555,11 @@ func (l *loader) decodeScriptBlock(b *hcl.Block) {
 		l.errorf(a.Expr.Range(), "Invalid value", "temperature must be between 0 and 2, not %g.", s.Temperature)
 	}
 	s.CompletionsTemplate = l.stringAttr(attrs["completions_template"], "")
+	if a := attrs["completions_template"]; a != nil && s.CompletionsTemplate != "" {
+		if err := openai.CheckCompletionsTemplate(s.CompletionsTemplate); err != nil {
+			l.errorf(a.Expr.Range(), "Invalid completions_template", "%s.", err)
+		}
+	}
 }
 
 func hasPart(t spec.Template, k spec.PartKind) bool {

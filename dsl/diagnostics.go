@@ -21,9 +21,43 @@ const maxSnippetLines = 3
 // under the exact characters. Values of variables are never printed, so
 // secrets cannot leak through a diagnostic. files supplies the sources.
 func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, color bool) error {
+	return writeDiagnostics(w, files, diags, color, hidden{})
+}
+
+// hidden is what snippets must not show: secret values anywhere, and the
+// source ranges of sensitive expressions.
+type hidden struct {
+	secrets []string
+	ranges  []hcl.Range
+}
+
+// line returns text, the source line [start, end) of file, with hidden
+// ranges (sorted) and secrets replaced by redactedText.
+func (h hidden) line(file string, src []byte, start, end int, text string) string {
+	if start < 0 || end > len(src) || start > end || string(src[start:end]) != text {
+		return scrub(text, h.secrets)
+	}
+	var b strings.Builder
+	at := start
+	for _, r := range h.ranges {
+		if r.Filename != file || r.End.Byte <= at || r.Start.Byte >= end {
+			continue
+		}
+		b.Write(src[at:max(at, r.Start.Byte)])
+		b.WriteString(redactedText)
+		at = min(end, r.End.Byte)
+	}
+	b.Write(src[at:end])
+	return scrub(b.String(), h.secrets)
+}
+
+// writeDiagnostics is WriteDiagnostics hiding secrets: a source line that
+// holds one is printed redacted and without its caret line, which would no
+// longer line up.
+func writeDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, color bool, secrets hidden) error {
 	var b bytes.Buffer
 	for _, d := range diags {
-		writeDiagnostic(&b, files, d, color)
+		writeDiagnostic(&b, files, d, color, secrets)
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("writing diagnostics: %w", err)
@@ -38,7 +72,7 @@ const (
 	ansiReset  = "\x1b[0m"
 )
 
-func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnostic, color bool) {
+func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnostic, color bool, secrets hidden) {
 	paint := func(code, s string) string {
 		if !color {
 			return s
@@ -66,7 +100,7 @@ func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnos
 		}
 		b.WriteString(":\n")
 		if file != nil {
-			writeSnippet(b, file.Bytes, *s, color)
+			writeSnippet(b, file.Bytes, *s, color, secrets)
 		}
 	}
 	if d.Detail != "" {
@@ -81,7 +115,7 @@ func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnos
 
 // writeSnippet prints the subject's lines with their numbers and a caret
 // line under the subject's characters on its first line.
-func writeSnippet(b *bytes.Buffer, src []byte, s hcl.Range, color bool) {
+func writeSnippet(b *bytes.Buffer, src []byte, s hcl.Range, color bool, secrets hidden) {
 	if s.Start.Byte < 0 || s.Start.Byte > len(src) || s.Start.Line < 1 {
 		return
 	}
@@ -93,10 +127,13 @@ func writeSnippet(b *bytes.Buffer, src []byte, s hcl.Range, color bool) {
 	}
 	last = min(last, first+maxSnippetLines-1, len(lines))
 	width := len(fmt.Sprint(last))
+	at := s.Start.Byte - prefixLen(src, s.Start.Byte) // where line n starts
 	for n := first; n <= last && n <= len(lines); n++ {
 		text := strings.TrimRight(string(lines[n-1]), "\r")
-		fmt.Fprintf(b, "  %*d: %s\n", width, n, text)
-		if n != first {
+		shown := secrets.line(s.Filename, src, at, at+len(text), text)
+		at += len(lines[n-1]) + 1
+		fmt.Fprintf(b, "  %*d: %s\n", width, n, shown)
+		if n != first || shown != text {
 			continue
 		}
 		lineStart := s.Start.Byte - prefixLen(src, s.Start.Byte)

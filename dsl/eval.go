@@ -73,7 +73,8 @@ func (l *loader) checkRefs(expr hcl.Expression) bool {
 				"%s refers to a block; block references can only be the whole value of a scenario's target, corpus or script attribute.", traversalText(tr))
 			ok = false
 		default:
-			names := []string{"var", "local"}
+			// The template names too: "${documnet}" is a slip for ${document}.
+			names := []string{"var", "local", "document", "document_id", "user", "round"}
 			detail := fmt.Sprintf("There is no variable named %q.", root)
 			if s := suggest(root, names); s != "" {
 				detail += fmt.Sprintf(" Did you mean %s?", s)

@@ -110,10 +110,14 @@ func (l *loader) envFunc() function.Function {
 			if len(args) > 2 {
 				return cty.NilVal, function.NewArgErrorf(2, "env takes a name and an optional default")
 			}
+			// Recorded here, not only where the result lands: a later
+			// error (tonumber(env("X"))) may quote the value.
 			if v, ok := l.env[args[0].AsString()]; ok {
+				l.addSecrets(cty.StringVal(v))
 				return cty.StringVal(v).Mark(sensitiveMark), nil
 			}
 			if len(args) == 2 {
+				l.addSecrets(args[1])
 				return args[1].Mark(sensitiveMark), nil
 			}
 			return cty.NilVal, function.NewArgErrorf(0, "environment variable %q is not set and no default was given; write env(%q, \"default\")", args[0].AsString(), args[0].AsString())

@@ -44,6 +44,8 @@ type Loaded struct {
 	Diags hcl.Diagnostics
 	// Files maps file names to parsed files, for WriteDiagnostics' snippets.
 	Files map[string]*hcl.File
+
+	hidden hidden // what Loaded.WriteDiagnostics keeps out of snippets
 }
 
 // HasErrors reports whether any diagnostic is an error.
@@ -53,7 +55,7 @@ func (l *Loaded) HasErrors() bool { return l.Diags.HasErrors() }
 // file:line:column and a source snippet for each (see the package-level
 // WriteDiagnostics, which can colour them).
 func (l *Loaded) WriteDiagnostics(w io.Writer) error {
-	return WriteDiagnostics(w, l.Files, l.Diags, false)
+	return writeDiagnostics(w, l.Files, l.Diags, false, l.hidden)
 }
 
 // Load reads, evaluates and checks the scenario file at path.
@@ -78,7 +80,18 @@ func LoadSource(path string, src []byte, opts Options) *Loaded {
 	for name, file := range l.extra {
 		files[name] = file
 	}
-	out := &Loaded{Diags: l.diags, Files: files}
+	for name := range l.hidden {
+		delete(files, name)
+	}
+	secrets := l.secretList()
+	// Messages may quote a value: a function's argument, a condition's text.
+	for _, d := range l.diags {
+		d.Summary = scrub(d.Summary, secrets)
+		d.Detail = scrub(d.Detail, secrets)
+	}
+	ranges := append([]hcl.Range(nil), l.sensitives...)
+	sort.Slice(ranges, func(i, j int) bool { return ranges[i].Start.Byte < ranges[j].Start.Byte })
+	out := &Loaded{Diags: l.diags, Files: files, hidden: hidden{secrets, ranges}}
 	if !l.diags.HasErrors() {
 		out.File = f
 	}
@@ -93,6 +106,7 @@ type loader struct {
 	env    map[string]string
 	parser *hclparse.Parser
 	extra  map[string]*hcl.File // -var values parsed as expressions
+	hidden map[string]bool      // files whose lines may hold secrets: no snippets
 	src    []byte
 	diags  hcl.Diagnostics
 
@@ -110,6 +124,8 @@ type loader struct {
 	// broken holds blocks whose decoding failed, so checks that use them
 	// stay quiet instead of repeating the error.
 	broken map[any]bool
+
+	varFileFailed bool // a -var-file could not be read or parsed
 
 	secrets    map[string]bool
 	sensitives []hcl.Range // ranges in the scenario file to redact
@@ -138,6 +154,7 @@ func newLoader(path string, opts Options) *loader {
 		env:       env,
 		parser:    hclparse.NewParser(),
 		extra:     map[string]*hcl.File{},
+		hidden:    map[string]bool{},
 		vars:      map[string]*variable{},
 		localDefs: map[string]*hcl.Attribute{},
 		values:    map[string]cty.Value{},
@@ -224,14 +241,21 @@ func (l *loader) load(src []byte) *spec.File {
 	}
 
 	f.Variables = l.specVariables()
-	for s := range l.secrets {
-		if s != "" {
-			f.Secrets = append(f.Secrets, s)
-		}
-	}
-	sort.Strings(f.Secrets)
+	f.Secrets = l.secretList()
 	f.Redacted = redact(src, l.sensitives, f.Secrets)
 	return f
+}
+
+// secretList returns the secrets found so far, sorted.
+func (l *loader) secretList() []string {
+	var out []string
+	for s := range l.secrets {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // rangeOf returns a pointer to a copy of r, for Diagnostic.Subject.
@@ -268,6 +292,11 @@ func (l *loader) checkName(b *hcl.Block) bool {
 
 // duplicate reports a second declaration of a name.
 func (l *loader) duplicate(b *hcl.Block, first hcl.Range) {
+	article, scope := "A", "a file"
+	if b.Type == "slo" {
+		// SLO names are per scenario: two scenarios may each have slo "ttft".
+		article, scope = "An", "a scenario"
+	}
 	l.errorf(b.LabelRanges[0], fmt.Sprintf("Duplicate %s %q", b.Type, b.Labels[0]),
-		"A %s named %q was already declared at %s. Names must be unique within a file.", b.Type, b.Labels[0], first)
+		"%s %s named %q was already declared at %s. Names must be unique within %s.", article, b.Type, b.Labels[0], first, scope)
 }

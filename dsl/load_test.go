@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -217,7 +218,7 @@ script "s" {
   questions            = local.qs
   max_tokens           = 64
   temperature          = 0.7
-  completions_template = "{{messages}}"
+  completions_template = "{{messages}}{{role}}: {{content}}\n{{end}}assistant:"
 }
 scenario "x" {
   target = target.t
@@ -270,7 +271,7 @@ scenario "x" {
 		t.Errorf("corpus = %+v", c)
 	}
 	s := sc.Script
-	if s.System[0].Text != "You are a critic." || s.Questions[0][0].Text != "one X" || s.MaxTokens != 64 || s.Temperature != 0.7 || s.CompletionsTemplate != "{{messages}}" {
+	if s.System[0].Text != "You are a critic." || s.Questions[0][0].Text != "one X" || s.MaxTokens != 64 || s.Temperature != 0.7 || s.CompletionsTemplate != "{{messages}}{{role}}: {{content}}\n{{end}}assistant:" {
 		t.Errorf("script = %+v", s)
 	}
 	if !reflect.DeepEqual(sc.Grid.Concurrent, []int{1, 2, 3}) || sc.Seed != 7 || sc.Assign != "random" || sc.Score != "harmonic" || sc.Rounds != 2 {
@@ -416,6 +417,42 @@ func TestVariablePrecedence(t *testing.T) {
 		f := mustLoad(t, src, Options{Env: []string{"MRQA_VAR_model=set"}})
 		if f.Scenarios[0].Target.Model != "set" {
 			t.Error("env did not satisfy a required variable")
+		}
+	})
+	// A -var-file that cannot be read or parsed is one error, not also a
+	// missing value for each variable it might have set.
+	t.Run("broken var file", func(t *testing.T) {
+		src := strings.Replace(precedenceFile, "  default = \"from-default\"\n", "", 1)
+		broken := filepath.Join(t.TempDir(), "broken.hcl")
+		if err := os.WriteFile(broken, []byte("model = \"unclosed\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, vf := range []string{filepath.Join(t.TempDir(), "absent.hcl"), broken} {
+			errs := loadErrors(t, src, Options{VarFiles: []string{vf}})
+			if len(errs) == 0 {
+				t.Errorf("%s: no error", vf)
+			}
+			for _, d := range errs {
+				if d.Summary == "No value for required variable" || (d.Subject != nil && d.Subject.Filename != vf) {
+					t.Errorf("%s: cascading error %s: %s", vf, d.Summary, d.Detail)
+				}
+			}
+			if strings.HasSuffix(vf, "absent.hcl") && (errs[0].Summary != "Cannot read -var-file" || !strings.Contains(errs[0].Detail, "no such file")) {
+				t.Errorf("unreadable file reported as %s: %s", errs[0].Summary, errs[0].Detail)
+			}
+		}
+	})
+	// default = null makes a variable optional (as in Terraform): an
+	// attribute set from it takes its own default.
+	t.Run("null default", func(t *testing.T) {
+		src := strings.Replace(precedenceFile, "  default = \"from-default\"\n", "  default = null\n", 1)
+		f := mustLoad(t, src, Options{Env: testEnv})
+		if m := f.Scenarios[0].Target.Model; m != "" {
+			t.Errorf("model = %q, want the attribute's default (empty)", m)
+		}
+		f = mustLoad(t, src, Options{Env: testEnv, Vars: map[string]string{"model": "m1"}})
+		if m := f.Scenarios[0].Target.Model; m != "m1" {
+			t.Errorf("model = %q, want m1 from -var", m)
 		}
 	})
 }
@@ -638,5 +675,148 @@ func TestSelect(t *testing.T) {
 	}
 	if _, err := Select(f, []string{"zzz"}); err == nil || !strings.Contains(err.Error(), "it has vllm, lmcache") {
 		t.Errorf("Select(zzz) error = %v", err)
+	}
+}
+
+// TestSecretsNotInDiagnostics checks that no diagnostic, snippet or plan
+// shows a sensitive value, however it reaches them: quoted by a function's
+// error, as a condition's text, in the source line of a -var or -var-file
+// value, or on the line of a header that failed to evaluate.
+func TestSecretsNotInDiagnostics(t *testing.T) {
+	const pw = `variable "pw" {
+  type      = string
+  sensitive = true
+  default   = "pw-value-123"
+}
+`
+	dir := t.TempDir()
+	varFile := filepath.Join(dir, "secret.hcl")
+	if err := os.WriteFile(varFile, []byte("pw = \"vf-secret-000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		src    string
+		opts   Options
+		secret string
+		where  string // a position the diagnostics must still name; "" for a valid file
+	}{
+		{"function error", pw + "locals {\n  n = tonumber(var.pw)\n}\n" + validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`),
+			Options{}, "pw-value-123", "test.hcl:7:16"},
+		{"env in a failing call", "locals {\n  n = tonumber(env(\"MRQA_T_TOK\"))\n}\n" + validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`),
+			Options{Env: []string{"MRQA_T_TOK=env-secret-456"}}, "env-secret-456", "test.hcl:2:16"},
+		{"condition", pw + validSkeleton(`  slo "a" { condition = var.pw }`), Options{}, "pw-value-123", "test.hcl:24:25"},
+		{"-var text", `variable "creds" {
+  type      = map(string)
+  sensitive = true
+}
+` + validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`),
+			Options{Vars: map[string]string{"creds": `{id = "raw-secret-789", x = `}}, "raw-secret-789", "<value for var.creds>:1:"},
+		{"-var-file line", pw + validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`),
+			Options{VarFiles: []string{varFile}}, "vf-secret-000", "secret.hcl:1:"},
+		{"header line", strings.Replace(validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`),
+			`base_url = "http://127.0.0.1:8000/v1"`,
+			`base_url = "http://127.0.0.1:8000/v1"
+  headers  = { authorization = "Bearer sk-literal-111", x = 1 + "a" }`, 1),
+			Options{}, "sk-literal-111", "test.hcl:3:"},
+		{"plan", pw + strings.Replace(validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }
+  report { title = "run ${var.pw}" }`), `base_url = "http://127.0.0.1:8000/v1"`,
+			`base_url = "http://127.0.0.1:8000/v1"
+  model    = "m-${var.pw}"`, 1), Options{}, "pw-value-123", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.opts.Env == nil {
+				tt.opts.Env = testEnv
+			}
+			loaded := LoadSource("test.hcl", []byte(tt.src), tt.opts)
+			var buf bytes.Buffer
+			if err := loaded.WriteDiagnostics(&buf); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if tt.where == "" {
+				if loaded.HasErrors() {
+					t.Fatalf("unexpected errors:\n%s", out)
+				}
+				out += Plan(loaded.File)
+			} else if !loaded.HasErrors() || !strings.Contains(out, tt.where) {
+				t.Errorf("want an error at %s:\n%s", tt.where, out)
+			}
+			if strings.Contains(out, tt.secret) {
+				t.Errorf("%q shown:\n%s", tt.secret, out)
+			}
+		})
+	}
+}
+
+// TestPlainVariableFeedingASecret checks that a variable not marked
+// sensitive is still listed as "(sensitive)" when its value became a secret
+// (here the api_key), so results.json does not show it.
+func TestPlainVariableFeedingASecret(t *testing.T) {
+	src := "variable \"key\" {\n  default = \"\"\n}\nvariable \"other\" {\n  default = \"shown\"\n}\n" + strings.Replace(
+		validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`),
+		`base_url = "http://127.0.0.1:8000/v1"`,
+		`base_url = "http://127.0.0.1:8000/v1"
+  api_key  = var.key`, 1)
+	f := mustLoad(t, src, Options{Vars: map[string]string{"key": "sk-from-flag"}})
+	if v := f.Variables[0]; v.Value != redactedText {
+		t.Errorf("variable feeding api_key recorded as %+v", v)
+	}
+	if v := f.Variables[1]; v.Value != "shown" {
+		t.Errorf("plain variable recorded as %+v", v)
+	}
+}
+
+// TestShortSecretsKeepText checks that a short header value, a secret by
+// rule, does not turn every occurrence of its text into "(sensitive)".
+func TestShortSecretsKeepText(t *testing.T) {
+	src := strings.Replace(validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`),
+		`base_url = "http://127.0.0.1:8000/v1"`,
+		`base_url = "http://127.0.0.1:8000/v1"
+  headers  = { "x-retry" = "1" }`, 1)
+	f := mustLoad(t, src, Options{})
+	for _, keep := range []string{"documents = 16", `concurrent = [1, 2]`, `"x-retry" = (sensitive)`} {
+		if !strings.Contains(f.Redacted, keep) {
+			t.Errorf("Redacted lost %q:\n%s", keep, f.Redacted)
+		}
+	}
+}
+
+// TestMissingPathWarns checks that a corpus directory or tokenizer file that
+// is not there is a warning at validate time, not an error, and that one
+// that is there is silent.
+func TestMissingPathWarns(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "docs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path, tokenizer string
+		warnings        int
+	}{
+		{"docs", "cl100k_base", 0},
+		{"./nope", "cl100k_base", 1},
+		{"docs", "hf:./missing.json", 1},
+		{"nope", "hf:missing", 2},
+	} {
+		src := strings.Replace(validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`),
+			`source "synthetic" { documents = 16 }`,
+			fmt.Sprintf("source \"dir\" { path = %q }\n  tokenizer = %q", tt.path, tt.tokenizer), 1)
+		loaded := LoadSource(filepath.Join(dir, "test.hcl"), []byte(src), Options{Env: testEnv})
+		var buf bytes.Buffer
+		_ = loaded.WriteDiagnostics(&buf)
+		if loaded.HasErrors() {
+			t.Fatalf("%s %s: errors:\n%s", tt.path, tt.tokenizer, buf.String())
+		}
+		n := 0
+		for _, d := range loaded.Diags {
+			if d.Summary == "Path not found" {
+				n++
+			}
+		}
+		if n != tt.warnings {
+			t.Errorf("%s %s: %d warnings, want %d:\n%s", tt.path, tt.tokenizer, n, tt.warnings, buf.String())
+		}
 	}
 }

@@ -34,15 +34,26 @@ func redact(src []byte, ranges []hcl.Range, secrets []string) string {
 		at = r.End.Byte
 	}
 	b.Write(src[at:])
-	out := b.String()
+	return scrub(b.String(), secrets)
+}
 
+// minSecretLen is the shortest secret scrub replaces wherever it occurs:
+// replacing a header value such as "1" or "kv" everywhere would mangle the
+// text, and the expressions that carry such values are redacted by range.
+const minSecretLen = 3
+
+// scrub replaces every occurrence of a secret in s by redactedText.
+func scrub(s string, secrets []string) string {
 	// Longest first, so a secret containing another is replaced whole.
-	byLen := append([]string(nil), secrets...)
-	sort.Slice(byLen, func(i, j int) bool { return len(byLen[i]) > len(byLen[j]) })
-	for _, s := range byLen {
-		if s != "" {
-			out = strings.ReplaceAll(out, s, redactedText)
+	byLen := make([]string, 0, len(secrets))
+	for _, sec := range secrets {
+		if len(sec) >= minSecretLen {
+			byLen = append(byLen, sec)
 		}
 	}
-	return out
+	sort.Slice(byLen, func(i, j int) bool { return len(byLen[i]) > len(byLen[j]) })
+	for _, sec := range byLen {
+		s = strings.ReplaceAll(s, sec, redactedText)
+	}
+	return s
 }

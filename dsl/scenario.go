@@ -364,19 +364,22 @@ func sentence(s string) string {
 }
 
 // offsetRange maps a byte offset in a string's value to its source range:
-// exact when the string is a plain one-line literal without escapes, the
-// whole expression otherwise.
+// exact when the string is written as one literal without escapes (a quoted
+// string or a heredoc), the whole expression otherwise.
 func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Range {
 	rng := expr.Range()
 	te, ok := expr.(*hclsyntax.TemplateExpr)
 	if !ok || len(te.Parts) != 1 || rng.Filename != l.path {
 		return rng
 	}
-	if _, lit := te.Parts[0].(*hclsyntax.LiteralValueExpr); !lit {
+	lit, ok := te.Parts[0].(*hclsyntax.LiteralValueExpr)
+	if !ok {
 		return rng
 	}
-	start, end := rng.Start.Byte+1, rng.End.Byte-1
-	if start < 0 || end > len(l.src) || start > end || string(l.src[start:end]) != text || strings.ContainsAny(text, "\n\r") {
+	// The literal's own range covers its text in the source, inside the
+	// quotes or between the heredoc's markers.
+	src := lit.SrcRange
+	if src.Start.Byte < 0 || src.End.Byte > len(l.src) || src.Start.Byte > src.End.Byte || string(l.src[src.Start.Byte:src.End.Byte]) != text {
 		return rng
 	}
 	off = max(0, min(off, len(text)))
@@ -384,16 +387,21 @@ func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Rang
 	for stop < len(text) && isWordByte(text[stop]) {
 		stop++
 	}
-	if stop == off && stop < len(text) {
+	if stop == off && stop < len(text) && text[stop] != '\n' {
 		_, n := utf8.DecodeRuneInString(text[stop:])
 		stop += n
 	}
 	pos := func(o int) hcl.Pos {
-		return hcl.Pos{
-			Line:   rng.Start.Line,
-			Column: rng.Start.Column + 1 + utf8.RuneCountInString(text[:o]),
-			Byte:   start + o,
+		p := src.Start
+		for _, r := range text[:o] {
+			if r == '\n' {
+				p.Line, p.Column = p.Line+1, 1
+			} else {
+				p.Column++
+			}
 		}
+		p.Byte = src.Start.Byte + o
+		return p
 	}
 	return hcl.Range{Filename: rng.Filename, Start: pos(off), End: pos(stop)}
 }

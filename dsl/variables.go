@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -105,7 +106,9 @@ func (l *loader) decodeVariableBlock(b *hcl.Block) {
 			l.sensitives = append(l.sensitives, a.Expr.Range())
 		}
 		if !diags.HasErrors() {
-			if val, ok := l.convertVar(v, val, a.Expr.Range()); ok && !val.IsNull() {
+			// default = null makes the variable optional, as in Terraform:
+			// an attribute set from it takes its own default.
+			if val, ok := l.convertVar(v, val, a.Expr.Range()); ok {
 				v.value, v.source = val, sourceDefault
 			}
 		}
@@ -184,8 +187,8 @@ func (l *loader) assignVariables() {
 			}
 			continue
 		}
-		if v.failed {
-			continue
+		if v.failed || l.varFileFailed {
+			continue // the value may be in the file that failed: no cascade
 		}
 		l.errorf(v.def, "No value for required variable",
 			"var.%s has no default and was not set. Set it with -var %s=VALUE, in a -var-file, or with the environment variable %s%s.",
@@ -201,7 +204,12 @@ func (l *loader) rawValue(v *variable, raw, filename string) (cty.Value, bool) {
 	if v.typ.IsPrimitiveType() || v.typ == cty.DynamicPseudoType {
 		return l.convertVar(v, cty.StringVal(raw), rng)
 	}
-	l.extra[filename] = &hcl.File{Bytes: []byte(raw)}
+	if v.sensitive {
+		// Diagnostics about the text must not show it, nor quote it.
+		l.secrets[raw] = true
+	} else {
+		l.extra[filename] = &hcl.File{Bytes: []byte(raw)}
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), filename, hcl.InitialPos)
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() {
@@ -219,15 +227,30 @@ func (l *loader) rawValue(v *variable, raw, filename string) (cty.Value, bool) {
 
 // applyVarFile reads NAME = VALUE lines from a -var-file.
 func (l *loader) applyVarFile(path string) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		l.varFileFailed = true
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read -var-file",
+			Detail:   err.Error() + ".",
+		})
+		return
+	}
 	var file *hcl.File
 	var diags hcl.Diagnostics
 	if strings.EqualFold(filepath.Ext(path), ".json") {
-		file, diags = l.parser.ParseJSONFile(path)
+		file, diags = l.parser.ParseJSON(src, path)
 	} else {
-		file, diags = l.parser.ParseHCLFile(path)
+		file, diags = l.parser.ParseHCL(src, path)
 	}
 	l.diags = append(l.diags, diags...)
 	if file == nil || diags.HasErrors() {
+		l.varFileFailed = true
+		// The broken file may set a sensitive variable: show no lines of it.
+		if l.anySensitive() {
+			l.hidden[path] = true
+		}
 		return
 	}
 	attrs, diags := file.Body.JustAttributes()
@@ -248,16 +271,33 @@ func (l *loader) applyVarFile(path string) {
 			l.warnf(a.NameRange, "Value for undeclared variable", "%s", detail)
 			continue
 		}
+		if v.sensitive {
+			// Its lines hold a secret: diagnostics name positions only.
+			l.hidden[path] = true
+		}
 		val, diags := a.Expr.Value(&hcl.EvalContext{Functions: l.functions()})
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
 			v.failed = true
 			continue
 		}
+		if v.sensitive {
+			val = val.Mark(sensitiveMark)
+		}
 		if val, ok := l.convertVar(v, val, a.Expr.Range()); ok && !val.IsNull() {
 			v.value, v.source = val, sourceFile
 		}
 	}
+}
+
+// anySensitive reports whether a declared variable is sensitive.
+func (l *loader) anySensitive() bool {
+	for _, v := range l.vars {
+		if v.sensitive {
+			return true
+		}
+	}
+	return false
 }
 
 // varObject is the value of var in expressions; sensitive variables carry
@@ -280,6 +320,7 @@ func (l *loader) varObject() cty.Value {
 // specVariables renders the variables' final values for results.json.
 func (l *loader) specVariables() []spec.Variable {
 	var out []spec.Variable
+	secrets := l.secretList()
 	for _, name := range l.varOrder {
 		v := l.vars[name]
 		sv := spec.Variable{Name: name, Sensitive: v.sensitive, Source: v.source}
@@ -293,6 +334,10 @@ func (l *loader) specVariables() []spec.Variable {
 			if b, err := ctyjson.Marshal(v.value, v.value.Type()); err == nil {
 				sv.Value = string(b)
 			}
+		}
+		// A plain variable that feeds api_key or a header holds a secret.
+		if sv.Value != "" && scrub(sv.Value, secrets) != sv.Value {
+			sv.Value = redactedText
 		}
 		out = append(out, sv)
 	}

@@ -49,7 +49,7 @@ func (v *varFlags) options() (dsl.Options, error) {
 	for _, kv := range v.vars {
 		k, val, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return opts, fmt.Errorf("-var %q: want name=value", kv)
+			return opts, fmt.Errorf("-var: want name=value") // the argument itself may be a secret
 		}
 		opts.Vars[k] = val
 	}

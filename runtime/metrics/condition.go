@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -102,9 +103,17 @@ func Compile(text string, scope Scope) (*Condition, error) {
 
 	tree, err := parser.Parse(rewritten)
 	if err != nil {
+		// "2sec", "2S" or "0.o1" confuse expr's lexer into naming only a
+		// part of the token; say what is wrong with the whole of it.
+		if ce := badNumber(text); ce != nil {
+			return nil, ce
+		}
 		return nil, compileError(err, at)
 	}
 	if ce := checkNames(tree.Node, scope, at); ce != nil {
+		return nil, ce
+	}
+	if ce := checkDurationCalls(tree.Node, at); ce != nil {
 		return nil, ce
 	}
 	var env any = Point{}
@@ -196,6 +205,81 @@ func checkNames(root ast.Node, scope Scope, at func(file.Location) int) *Compile
 					})
 				}
 			}
+		}
+	})
+	return first
+}
+
+// numberRE matches the number literals expr accepts.
+var numberRE = regexp.MustCompile(`^(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9_]+)?)`)
+
+// badNumber finds, outside string literals, the first token that starts
+// like a number but runs on into letters without being a duration literal.
+func badNumber(text string) *CompileError {
+	for i := 0; i < len(text); {
+		ch := text[i]
+		if ch == '"' || ch == '\'' || ch == '`' {
+			i = skipString(text, i)
+			continue
+		}
+		if !isDigit(ch) || i > 0 && (isIdent(text[i-1]) || text[i-1] == '.') {
+			i++
+			continue
+		}
+		end := i + len(numberRE.FindString(text[i:]))
+		if n := durationLen(text[i:]); n > 0 {
+			end = i + n
+		} else if end < len(text) && isIdent(text[end]) && !isDigit(text[end]) {
+			for end < len(text) && (isIdent(text[end]) || text[end] == '.') {
+				end++
+			}
+			return &CompileError{Offset: i, Msg: fmt.Sprintf(
+				"%q is neither a number nor a duration: a duration is a number with one of the units ns, us, ms, s, m, h, as in 2s, 500ms or 1m30s", text[i:end])}
+		}
+		i = max(end, i+1)
+	}
+	return nil
+}
+
+// skipString returns the offset just past the string literal starting at i.
+func skipString(text string, i int) int {
+	quote := text[i]
+	j := i + 1
+	for j < len(text) && text[j] != quote {
+		if text[j] == '\\' && quote != '`' {
+			j++
+		}
+		j++
+	}
+	return min(j+1, len(text))
+}
+
+// checkDurationCalls reports duration("…") calls whose literal argument is
+// not a duration, which expr would only find when the condition runs.
+func checkDurationCalls(root ast.Node, at func(file.Location) int) *CompileError {
+	var first *CompileError
+	walk(root, func(n ast.Node, _ ast.Node) {
+		var args []ast.Node
+		switch n := n.(type) {
+		case *ast.BuiltinNode:
+			if n.Name == "duration" {
+				args = n.Arguments
+			}
+		case *ast.CallNode:
+			if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "duration" {
+				args = n.Arguments
+			}
+		}
+		if len(args) != 1 {
+			return
+		}
+		s, ok := args[0].(*ast.StringNode)
+		if !ok {
+			return
+		}
+		if _, err := time.ParseDuration(s.Value); err != nil && first == nil {
+			first = &CompileError{Offset: at(s.Location()), Msg: fmt.Sprintf(
+				"duration(%q) is not a duration: write a number with one of the units ns, us, ms, s, m, h, as in 2s, 500ms or 1m30s", s.Value)}
 		}
 	})
 	return first
@@ -508,14 +592,7 @@ func rewriteDurations(text string) (string, func(int) int) {
 	for i := 0; i < len(text); {
 		ch := text[i]
 		if ch == '"' || ch == '\'' || ch == '`' {
-			j := i + 1
-			for j < len(text) && text[j] != ch {
-				if text[j] == '\\' && ch != '`' {
-					j++
-				}
-				j++
-			}
-			j = min(j+1, len(text))
+			j := skipString(text, i)
 			b.WriteString(text[i:j])
 			i = j
 			continue

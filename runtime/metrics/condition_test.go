@@ -24,6 +24,15 @@ func TestCompileErrors(t *testing.T) {
 		{"ttft_p95 <= 1m30s && ttft_p95 <= ", ScopePoint, 32, "unexpected token EOF"},
 		{"error_rate", ScopePoint, 0, "must be true or false"},
 		{"", ScopePoint, 0, "empty condition"},
+		// A number running on into letters is named whole, not as expr's
+		// lexer sees a part of it.
+		{"ttft_p95 <= 2sec", ScopePoint, 12, `"2sec" is neither a number nor a duration`},
+		{"ttft_p95 <= 2min && error_rate < 0.1", ScopePoint, 12, `"2min" is neither`},
+		{"ttft_p95 <= 2S", ScopePoint, 12, `"2S" is neither`},
+		{`"2x" == "" || error_rate <= 0.o1`, ScopePoint, 28, `"0.o1" is neither`},
+		// duration("…") with a bad literal fails at compile time, not per point.
+		{`ttft_p95 <= duration("2x")`, ScopePoint, 21, `duration("2x") is not a duration`},
+		{`ttft_p95 <= 1s && itl_p95 < duration("5 ms")`, ScopePoint, 37, "is not a duration"},
 		// The offset after a rewritten literal maps back to the original text.
 		{`ttft_p95 <= 500ms && "x" + 1`, ScopePoint, 25, "mismatched types"},
 	}

@@ -327,3 +327,10 @@ func (r *bodyReader) WriteTo(w io.Writer) (int64, error) {
 }
 
 func (r *bodyReader) Close() error { return nil }
+
+// CheckCompletionsTemplate reports whether src is a valid completions
+// template, so a scenario file can be rejected before any run starts.
+func CheckCompletionsTemplate(src string) error {
+	_, err := parseTemplate(src)
+	return err
+}
