@@ -276,3 +276,26 @@ func TestPlanPointDeterministicAndDistinct(t *testing.T) {
 		t.Fatal("a different seed gave the same 16 draws")
 	}
 }
+
+func TestVirtualSharesOnlySessionIndependentText(t *testing.T) {
+	sc := testScenario(1)
+	v := &virtualExecutor{script: sc.Script, tok: countWords{}}
+	plan, _ := PlanPoint(sc, []corpus.Document{{ID: "d", Text: "x", Tokens: 100}, {ID: "e", Text: "y", Tokens: 100}}, 1, 2)
+	// testScenario's opening is "Read ${document} as ${user}": the label comes
+	// after the document, so the document prefix is shared.
+	if got := v.sessions(plan)[0][0].DocumentTokens; got == 0 {
+		t.Fatal("document prefix not shared")
+	}
+	sc.Script.Opening = spec.Template{{Kind: spec.PartUser}, {Kind: spec.PartLiteral, Text: " reads "}, {Kind: spec.PartDocument}}
+	if got := v.sessions(plan)[0][0].DocumentTokens; got != 0 {
+		t.Fatalf("opening names the user before the document, yet %d tokens are shared", got)
+	}
+}
+
+// countWords is a stand-in tokenizer: one token per space-separated word.
+type countWords struct{}
+
+func (countWords) Name() string            { return "words" }
+func (countWords) Encode(s string) []int   { return make([]int, len(strings.Fields(s))) }
+func (countWords) Decode(ids []int) string { return "" }
+func (countWords) Count(s string) int      { return len(strings.Fields(s)) }

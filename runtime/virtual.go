@@ -72,7 +72,10 @@ func (v *virtualExecutor) sessions(p *Point) [][]sim.Session {
 			}
 			open, before, hasDoc := v.count(v.script.Opening, sess, 0)
 			docTokens := 0
-			if hasDoc {
+			// Only text that is the same for every session reading this
+			// document is shared: a user label before the document makes
+			// the whole opening private.
+			if hasDoc && !mentionsUser(v.script.System, false) && !mentionsUser(v.script.Opening, true) {
 				docTokens = sim.DocumentPrefixTokens(system, before, sess.Doc.Tokens)
 			}
 			vs := sim.Session{Name: sess.Label, Document: sess.Doc.ID, DocumentTokens: docTokens}
@@ -128,3 +131,17 @@ func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metr
 
 // window is the last point's span on the virtual timeline.
 func (v *virtualExecutor) window() (time.Time, time.Time) { return v.from, v.to }
+
+// mentionsUser reports whether t names the session's user label (before its
+// document, when beforeDoc).
+func mentionsUser(t spec.Template, beforeDoc bool) bool {
+	for _, p := range t {
+		switch {
+		case p.Kind == spec.PartDocument && beforeDoc:
+			return false
+		case p.Kind == spec.PartUser:
+			return true
+		}
+	}
+	return false
+}

@@ -397,6 +397,10 @@ func sliceOne(c *spec.Corpus, tok tokenizer.Tokenizer, r *rawDoc) sliced {
 	if errors.As(err, &short) {
 		return sliced{warn: short.Error() + "; dropped"}
 	}
+	var inexact *noExactCutError
+	if errors.As(err, &inexact) {
+		return sliced{warn: inexact.Error() + "; dropped"}
+	}
 	if err != nil {
 		return sliced{err: err}
 	}

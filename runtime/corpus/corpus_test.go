@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
@@ -391,6 +392,18 @@ func TestCleanGutenberg(t *testing.T) {
 			raw:   "The Project Gutenberg Etext of Old Book\nTitle: Old Book\n     Second Line\n**The Legal Small Print**\n*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*\n\nIt begins.\n\nEnd of The Project Gutenberg Etext of Old Book\nmore\n",
 			body:  "It begins.\n",
 			title: "Old Book Second Line",
+		},
+		{
+			name:  "small print header and End of this line",
+			raw:   "Title: Old Book\n*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*\nIt begins.\nEnd of this Project Gutenberg Etext of Old Book\nlicense\n",
+			body:  "It begins.\n",
+			title: "Old Book",
+		},
+		{
+			name:  "markers without THE",
+			raw:   "Title: Z\n*** START OF PROJECT GUTENBERG EBOOK Z ***\nZed.\n*** END OF PROJECT GUTENBERG EBOOK Z ***\n",
+			body:  "Zed.\n",
+			title: "Z",
 		},
 		{
 			name:  "start then small print",
@@ -808,5 +821,160 @@ func TestServerTokenizerSlicing(t *testing.T) {
 	srv.Close()
 	if _, _, err := Load(context.Background(), c, Options{Tokenizer: tokenizer.Options{ServerURL: srv.URL}}); err == nil {
 		t.Error("Load succeeded with the tokenizer server down")
+	}
+}
+
+// TestCutInsideCharacterDropsDocument: when the N-th token ends inside a
+// character that takes several tokens, no prefix has exactly N tokens. The
+// document is dropped with a warning saying so (the count stays exact), the
+// rest of the corpus loads, and finding out is quick even deep in a long
+// document.
+func TestCutInsideCharacterDropsDocument(t *testing.T) {
+	tok, err := tokenizer.Load(tokenizer.CL100KBase, tokenizer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "È" after "LOMY" is two byte tokens in cl100k_base (as in Les
+	// Misérables' "THOLOMYÈS").
+	bad := strings.Repeat("The quiet river ran past the mill. ", 6000) + "LOMYÈS IS here.\n" +
+		strings.Repeat("More text follows the name. ", 200)
+	ids := tok.Encode(bad)
+	n, pos := -1, 0
+	for k := 1; k < len(ids); k++ {
+		if pos += len(tok.Decode(ids[k-1 : k])); !utf8.RuneStart(bad[pos]) {
+			n = k
+			break
+		}
+	}
+	if n < 0 {
+		t.Fatal("test text has no cut inside a character")
+	}
+	dir := t.TempDir()
+	good := Synthetic(1, 3, 400_000)[0]
+	for name, text := range map[string]string{"bad": bad, "good": good} {
+		if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &spec.Corpus{Name: "mid", Source: spec.Source{Kind: spec.SourceDir, Path: dir}, Tokens: n}
+	start := time.Now()
+	docs, warns, err := Load(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatalf("tokens = %d: %v", n, err)
+	}
+	if len(docs) != 1 || docs[0].ID != "good" || tok.Count(docs[0].Text) != n {
+		t.Errorf("docs %v, want only good with %d tokens", docs, n)
+	}
+	if len(warns) != 1 || warns[0].DocumentID != "bad" || !strings.Contains(warns[0].Msg, "exactly") {
+		t.Errorf("warnings %v", warns)
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Errorf("took %s", d)
+	}
+}
+
+// TestServerTokenizerCutsInsideCharacter: vLLM's /detokenize turns the
+// bytes of a cut character into U+FFFD. Cuts near such a character must
+// still be prefixes of the document with exactly N tokens (or the document
+// is dropped), never text ending in a replacement character.
+func TestServerTokenizerCutsInsideCharacter(t *testing.T) {
+	ref, err := tokenizer.Load(tokenizer.CL100KBase, tokenizer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /tokenize", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Prompt string }
+		if err := jsonDecode(r, &req); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		ids := ref.Encode(req.Prompt)
+		fmt.Fprintf(w, `{"tokens":%s,"count":%d}`, jsonInts(ids), len(ids))
+	})
+	mux.HandleFunc("POST /detokenize", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Tokens []int }
+		if err := jsonDecode(r, &req); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		out, _ := json.Marshal(map[string]string{"prompt": strings.ToValidUTF8(ref.Decode(req.Tokens), "\uFFFD")})
+		w.Write(out)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	text := strings.Repeat("The quiet river ran past the mill. ", 30) + "LOMYÈS IS here. " + strings.Repeat("More text follows. ", 40)
+	ids := ref.Encode(text)
+	mid, pos := -1, 0
+	for k := 1; k < len(ids); k++ {
+		if pos += len(ref.Decode(ids[k-1 : k])); !utf8.RuneStart(text[pos]) {
+			mid = k
+			break
+		}
+	}
+	if mid < 0 {
+		t.Fatal("test text has no cut inside a character")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "doc.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for n := mid - 3; n <= mid+3; n++ {
+		c := &spec.Corpus{Name: "srv", Source: spec.Source{Kind: spec.SourceDir, Path: dir}, Tokenizer: tokenizer.Server, Tokens: n}
+		docs, _, err := Load(context.Background(), c, Options{Tokenizer: tokenizer.Options{ServerURL: srv.URL}})
+		if err != nil {
+			if n == mid && strings.Contains(err.Error(), "exactly") {
+				continue // dropped: no prefix has n tokens
+			}
+			t.Errorf("tokens = %d: %v", n, err)
+			continue
+		}
+		kept++
+		d := docs[0].Text
+		if !strings.HasPrefix(text, d) || ref.Count(d) != n {
+			t.Errorf("tokens = %d: cut %q (%d tokens) is not a %d-token prefix of the document", n, d[max(0, len(d)-20):], ref.Count(d), n)
+		}
+	}
+	if kept < 6 {
+		t.Errorf("only %d of 7 cuts kept", kept)
+	}
+}
+
+// TestCacheSweepsStalePartials: a process killed while writing a book
+// leaves its temporary file behind; the next write of that book removes
+// stale ones (but not a file another process may be writing right now), so
+// nothing half-written stays in the cache.
+func TestCacheSweepsStalePartials(t *testing.T) {
+	dir := t.TempDir()
+	c := bookCache{dir: dir}
+	stale := []string{".84.txt.partial-111", ".84.txt.sha256.partial-222"}
+	fresh := ".84.txt.partial-333"
+	for _, name := range append(stale, fresh, ".85.txt.partial-444") {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("half a bo"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, name := range append(stale, ".85.txt.partial-444") {
+		if err := os.Chtimes(filepath.Join(dir, name), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.write(84, []byte("a whole book\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.read(84); err != nil || string(got) != "a whole book\n" {
+		t.Fatalf("read back %q, %v", got, err)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stale %s still there (%v)", name, err)
+		}
+	}
+	for _, name := range []string{fresh, ".85.txt.partial-444"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s removed: %v", name, err)
+		}
 	}
 }

@@ -96,6 +96,7 @@ func (c bookCache) write(id int, data []byte) (string, error) {
 	}
 	sum := sha256Hex(data)
 	p := c.path(id)
+	sweepStalePartials(p)
 	// The sidecar goes last: a book counts as cached only when both exist
 	// and agree, so a crash between the renames leaves no valid entry.
 	if err := writeAtomic(p, data); err != nil {
@@ -105,6 +106,24 @@ func (c bookCache) write(id int, data []byte) (string, error) {
 		return "", err
 	}
 	return sum, nil
+}
+
+// stalePartialAge is how old a temporary file must be before it counts as
+// left behind by a killed process rather than being written by a live one.
+const stalePartialAge = time.Hour
+
+// sweepStalePartials removes the temporary files of path and its sidecar
+// that a process killed mid-write left behind.
+func sweepStalePartials(path string) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	for _, pat := range []string{"." + base + ".partial-*", "." + base + ".sha256.partial-*"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > stalePartialAge {
+				os.Remove(m) // best effort: a leftover only costs disk space
+			}
+		}
+	}
 }
 
 func writeAtomic(path string, data []byte) error {
@@ -282,10 +301,10 @@ func downloadHint(mirror string) string {
 
 // Start and end markers of the Project Gutenberg boilerplate, old and new.
 var (
-	startMarker = regexp.MustCompile(`(?i)^\s*\*{3}\s*START OF (THE|THIS) PROJECT GUTENBERG`)
+	startMarker = regexp.MustCompile(`(?i)^\s*\*{3}\s*START OF (THE |THIS )?PROJECT GUTENBERG`)
 	// Pre-2000s files end the "small print" header with *END*THE SMALL PRINT.
 	smallPrintEnd = regexp.MustCompile(`(?i)^\s*\*END\*?\s*THE SMALL PRINT`)
-	endMarker     = regexp.MustCompile(`(?i)^\s*(\*{3}\s*END OF (THE|THIS) PROJECT GUTENBERG|End of (the )?Project Gutenberg'?s?\b|\*\*\*\s*END OF PROJECT GUTENBERG)`)
+	endMarker     = regexp.MustCompile(`(?i)^\s*(\*{3}\s*END OF (THE|THIS) PROJECT GUTENBERG|End of (the |this )?Project Gutenberg'?s?\b|\*\*\*\s*END OF PROJECT GUTENBERG)`)
 	titleLine     = regexp.MustCompile(`^Title:\s*(.*)$`)
 )
 

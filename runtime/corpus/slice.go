@@ -2,6 +2,8 @@ package corpus
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
@@ -57,16 +59,18 @@ func runeStart(s string, i int) int {
 }
 
 // trimPartialRune drops a trailing incomplete UTF-8 sequence, which a cut in
-// the middle of a multi-byte character leaves behind.
+// the middle of a multi-byte character leaves behind, and trailing U+FFFD:
+// a server's detokenizer (vLLM's) turns those bytes into replacement
+// characters that are not in the document.
 func trimPartialRune(s string) string {
 	for i := 0; i < utf8.UTFMax && len(s) > 0; i++ {
 		r, size := utf8.DecodeLastRuneInString(s)
 		if r != utf8.RuneError || size != 1 {
-			return s
+			break
 		}
 		s = s[:len(s)-1]
 	}
-	return s
+	return strings.TrimRight(s, "\uFFFD")
 }
 
 // cutExact returns a prefix of the text behind ids (the first ids of a
@@ -112,7 +116,12 @@ func cutExact(tok tokenizer.Tokenizer, ids []int, n int) (string, error) {
 		k = next
 	}
 	// Counts jumped over n at token granularity: walk the decoded text one
-	// character at a time around the cut.
+	// character at a time around the cut. Re-encoding the whole prefix for
+	// each character would cost hundreds of full encodes of a long
+	// document, so counts are taken from an anchor 64 tokens back: a prefix
+	// up to the anchor has a tokens, and the text after it re-encodes to
+	// the document's own ids there (checked), so a + count(tail) is the
+	// prefix's count. The cut found is checked with a full count.
 	full, err := tokenizer.DecodeErr(tok, ids)
 	if err != nil {
 		return "", err
@@ -121,14 +130,49 @@ func cutExact(tok tokenizer.Tokenizer, ids []int, n int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for i := len(lo); i <= len(full); {
-		s := full[:i]
-		c, err := count(s)
+	from := runeStart(full, min(len(lo), len(full)))
+	a, p, useAnchor := 0, 0, false
+	for k := max(0, n-64); k > 0 && k > n-72; k-- {
+		// The anchor must be the exact text of ids[:k], ending on a
+		// character boundary (a server's decode of a cut character is not).
+		s, err := tokenizer.DecodeErr(tok, ids[:k])
 		if err != nil {
 			return "", err
 		}
+		if !strings.HasPrefix(full, s) || (len(s) < len(full) && !utf8.RuneStart(full[len(s)])) {
+			continue
+		}
+		tail, err := tokenizer.EncodeErr(tok, full[len(s):])
+		if err != nil {
+			return "", err
+		}
+		if slices.Equal(tail, ids[k:]) {
+			a, p, useAnchor, from = k, len(s), true, len(s)
+		}
+		break
+	}
+	for i := from; i <= len(full); {
+		var c int
+		if useAnchor {
+			c, err = count(full[p:i])
+			c += a
+		} else {
+			c, err = count(full[:i])
+		}
+		if err != nil {
+			return "", err
+		}
+		if c == n && useAnchor {
+			if c, err = count(full[:i]); err != nil {
+				return "", err
+			}
+			if c != n {
+				useAnchor = false // the anchor did not hold: count whole prefixes
+				continue
+			}
+		}
 		if c == n {
-			return s, nil
+			return full[:i], nil
 		}
 		if c > n {
 			break
@@ -139,7 +183,16 @@ func cutExact(tok tokenizer.Tokenizer, ids []int, n int) (string, error) {
 		}
 		i += size
 	}
-	return "", fmt.Errorf("no prefix re-encodes to exactly %d tokens", n)
+	return "", &noExactCutError{n: n}
+}
+
+// noExactCutError says no prefix of a document at a character boundary has
+// exactly the tokens asked for: the cut falls inside a character that takes
+// several tokens (a byte-level BPE splits rare characters into bytes).
+type noExactCutError struct{ n int }
+
+func (e *noExactCutError) Error() string {
+	return fmt.Sprintf("no prefix of it has exactly %d tokens (token %d ends inside a character that takes several)", e.n, e.n)
 }
 
 // bucketFor returns the bucket size of a document with length tokens, 0 when

@@ -13,11 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pkoukk/tiktoken-go"
-	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
-
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
 // realTurn streams one chat request and returns its TTFT and usage.
@@ -101,7 +99,7 @@ func TestRealClockMatchesVirtual(t *testing.T) {
 						last[s] = prompt
 						sessions[w][s].Turns = append(sessions[w][s].Turns, Turn{NewTokens: newTokens, MaxTokens: 32})
 						mu.Lock()
-						real = append(real, metrics.Record{Turn: turn, TTFT: ttft.Seconds(), PromptTokens: prompt, CachedTokens: cached})
+						real = append(real, metrics.Record{Worker: w, Slot: s, Turn: turn, TTFT: ttft.Seconds(), PromptTokens: prompt, CachedTokens: cached})
 						mu.Unlock()
 					}
 				}
@@ -113,6 +111,22 @@ func TestRealClockMatchesVirtual(t *testing.T) {
 		virt, err := RunVirtual(cfg, sessions)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if i == 0 {
+			// Everything stays cached at the passing point, so the virtual
+			// clock's block accounting must give each turn exactly the
+			// cached prefix the server reported.
+			type key struct{ w, s, turn int }
+			got := map[key]int{}
+			for _, r := range virt {
+				got[key{r.Worker, r.Slot, r.Turn}] = r.CachedTokens
+			}
+			for _, r := range real {
+				if v, ok := got[key{r.Worker, r.Slot, r.Turn}]; !ok || v != r.CachedTokens {
+					t.Errorf("C=%d S=%d worker %d slot %d turn %d: server cached %d tokens, virtual clock %d (found %v)",
+						pt.c, pt.s, r.Worker, r.Slot, r.Turn, r.CachedTokens, v, ok)
+				}
+			}
 		}
 		rp, vp := steadyP95(real), steadyP95(virt)
 		t.Logf("C=%d S=%d: real p95 %.3fs, virtual %.3fs", pt.c, pt.s, rp, vp)
@@ -143,12 +157,11 @@ func TestTemplateTokenCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader())
-	enc, err := tiktoken.GetEncoding("cl100k_base")
+	enc, err := tokenizer.Load(tokenizer.CL100KBase, tokenizer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(s string) int { return len(enc.EncodeOrdinary(s)) }
+	count := enc.Count
 	system, opening, question := "You are a critic.", "Read and summarize this novel.\n\nIt was a dark night.", "Why?"
 	msgs := []map[string]any{{"role": "system", "content": system}, {"role": "user", "content": opening}}
 	_, answer, p0, _ := realTurn(t, srv.BaseURL(), msgs, 5)

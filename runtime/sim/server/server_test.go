@@ -156,13 +156,13 @@ func TestChatStreamShapeAndUsage(t *testing.T) {
 	tok := s.tok
 	want := 0
 	for _, m := range []struct{ role, text string }{{"system", "Be brief."}, {"user", text}} {
-		want += 1 + len(tok.enc.EncodeOrdinary(m.role+"\n")) + len(tok.enc.EncodeOrdinary(m.text)) + 1 + 1
+		want += 1 + len(tok.enc.Encode(m.role+"\n")) + len(tok.enc.Encode(m.text)) + 1 + 1
 	}
-	want += 1 + len(tok.enc.EncodeOrdinary("assistant\n"))
+	want += 1 + len(tok.enc.Encode("assistant\n"))
 	if u.PromptTokens != want || u.CompletionTokens != 7 || u.TotalTokens != want+7 || u.PromptTokensDetails.CachedTokens != 0 {
 		t.Errorf("usage %+v, want prompt %d, completion 7, cached 0", *u, want)
 	}
-	if n := len(tok.enc.EncodeOrdinary(answer)); n != 7 {
+	if n := len(tok.enc.Encode(answer)); n != 7 {
 		t.Errorf("answer %q is %d tokens, want 7", answer, n)
 	}
 
@@ -221,7 +221,7 @@ func TestCompletionsAndNonStream(t *testing.T) {
 	if err := json.Unmarshal([]byte(w.body), &body); err != nil || w.status != 200 {
 		t.Fatalf("non-stream: %d %q: %v", w.status, w.body, err)
 	}
-	if body.Object != "chat.completion" || body.Usage.CompletionTokens != 3 || len(s.tok.enc.EncodeOrdinary(body.Choices[0].Message.Content)) != 3 {
+	if body.Object != "chat.completion" || body.Usage.CompletionTokens != 3 || len(s.tok.enc.Encode(body.Choices[0].Message.Content)) != 3 {
 		t.Errorf("non-stream body %s", w.body)
 	}
 }

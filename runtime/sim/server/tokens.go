@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/pkoukk/tiktoken-go"
-	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
-
 	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
+	tkz "github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
 // Chat template marker ids (ChatML's <|im_start|> and <|im_end|> in the
@@ -39,7 +37,7 @@ var answerWords = [...]string{
 // tokens, so a conversation that only grows at its end costs the encoder
 // only its new messages. The cache is bounded by total tokens held.
 type tokenizer struct {
-	enc    *tiktoken.Tiktoken
+	enc    tkz.Tokenizer    // encodes ordinarily: no special tokens
 	role   map[string][]int // "user" -> tokens of "user\n"
 	answer []int            // token id of each answerWords entry
 	nl     []int            // tokens of "\n" after <|im_end|>
@@ -58,20 +56,23 @@ type cached struct {
 }
 
 func newTokenizer(encoding string, limit int) (*tokenizer, error) {
-	// The offline loader: nothing is ever downloaded.
-	tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader())
-	enc, err := tiktoken.GetEncoding(encoding)
+	// The embedded ranks: nothing is ever downloaded, and tiktoken-go's
+	// global loader is left alone.
+	if encoding != tkz.CL100KBase && encoding != tkz.O200KBase {
+		return nil, fmt.Errorf("tokenizer %q: the simulator supports %s and %s", encoding, tkz.CL100KBase, tkz.O200KBase)
+	}
+	enc, err := tkz.Load(encoding, tkz.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer %q: %w", encoding, err)
+		return nil, err
 	}
 	t := &tokenizer{enc: enc, role: map[string][]int{}, text: map[int]string{},
 		cache: map[string]*cached{}, limit: limit}
 	for _, r := range []string{"system", "user", "assistant", "tool", "developer"} {
-		t.role[r] = enc.EncodeOrdinary(r + "\n")
+		t.role[r] = enc.Encode(r + "\n")
 	}
-	t.nl = enc.EncodeOrdinary("\n")
+	t.nl = enc.Encode("\n")
 	for _, w := range answerWords {
-		ids := enc.EncodeOrdinary(w)
+		ids := enc.Encode(w)
 		if len(ids) != 1 {
 			return nil, fmt.Errorf("tokenizer %q: answer word %q is %d tokens, want 1", encoding, w, len(ids))
 		}
@@ -91,11 +92,11 @@ func (t *tokenizer) encode(text any) []int {
 		if x == "" {
 			return nil
 		}
-		return t.enc.EncodeOrdinary(x)
+		return t.enc.Encode(x)
 	case rawText:
 		return t.encodeRaw(x)
 	}
-	return t.enc.EncodeOrdinary(fmt.Sprint(text))
+	return t.enc.Encode(fmt.Sprint(text))
 }
 
 func (t *tokenizer) encodeRaw(x rawText) []int {
@@ -107,7 +108,7 @@ func (t *tokenizer) encodeRaw(x rawText) []int {
 		return c.tokens
 	}
 	t.mu.Unlock()
-	ids := t.enc.EncodeOrdinary(x.String())
+	ids := t.enc.Encode(x.String())
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if _, ok := t.cache[string(x.raw)]; !ok {
