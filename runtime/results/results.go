@@ -45,8 +45,10 @@ type Results struct {
 	// Best is the best passing point by the scenario's score; nil when none passed.
 	Best *Best `json:"best,omitempty"`
 	// ServerSeries is every scrape of the target's /metrics during the run,
-	// for the report's time series; nil when nothing was scraped.
-	ServerSeries  *promscrape.Series `json:"server_series,omitempty"`
+	// for the report's time series; nil when nothing was scraped. It can
+	// run to megabytes, so it is kept in server_metrics.json beside
+	// results.json, not inside it.
+	ServerSeries  *promscrape.Series `json:"-"`
 	Sweep         metrics.Sweep      `json:"sweep"`
 	ExpectOutcome metrics.Outcome    `json:"expect_outcome,omitempty"`
 }

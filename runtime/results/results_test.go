@@ -573,6 +573,17 @@ func TestSchemaMatchesResults(t *testing.T) {
 	buf.Write(b)
 	c := &schemaChecker{root: schema, seen: map[string]map[string]bool{}}
 	c.check(schema, "#", decodeJSON(t, buf.Bytes()), "$")
+	// The scrape series lives beside results.json; its schema is a $def.
+	series, err := os.ReadFile(filepath.Join(dir, SeriesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, _ := schema["$defs"].(map[string]any)
+	seriesSchema, _ := defs["server_series"].(map[string]any)
+	if seriesSchema == nil {
+		t.Fatal("schema has no $defs/server_series for " + SeriesFile)
+	}
+	c.check(seriesSchema, "#/$defs/server_series", decodeJSON(t, series), "$"+SeriesFile)
 	for _, e := range c.errs {
 		t.Error(e)
 	}

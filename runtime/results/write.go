@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 )
 
 // WriteFile writes data to path atomically: a temporary file in the same
@@ -55,8 +56,21 @@ func WriteJSON(path string, v any) error {
 	return WriteFile(path, append(b, '\n'))
 }
 
-// Save writes results.json under dir.
+// SeriesFile holds a run's scrapes of the target's /metrics, beside results.json.
+const SeriesFile = "server_metrics.json"
+
+// Save writes results.json under dir, and server_metrics.json when the run
+// scraped the target.
 func Save(dir string, r *Results) error {
+	if r.ServerSeries != nil {
+		b, err := json.Marshal(r.ServerSeries)
+		if err != nil {
+			return fmt.Errorf("results: encode %s: %w", SeriesFile, err)
+		}
+		if err := WriteFile(filepath.Join(dir, SeriesFile), append(b, '\n')); err != nil {
+			return err
+		}
+	}
 	return WriteJSON(filepath.Join(dir, "results.json"), r)
 }
 
@@ -72,6 +86,13 @@ func Load(dir string) (*Results, error) {
 	}
 	if r.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("results: %s: schema version %d, this mrqa reads %d", dir, r.SchemaVersion, SchemaVersion)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, SeriesFile)); err == nil {
+		var ser promscrape.Series
+		if err := json.Unmarshal(b, &ser); err != nil {
+			return nil, fmt.Errorf("results: %s: %w", filepath.Join(dir, SeriesFile), err)
+		}
+		r.ServerSeries = &ser
 	}
 	return &r, nil
 }
