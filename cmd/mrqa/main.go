@@ -16,7 +16,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // Exit codes of DESIGN.md §7.
@@ -40,10 +39,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		select {
 		case <-sigs:
-		case <-ctx.Done():
+		case <-done:
 			return
 		}
 		fmt.Fprintln(stderr, "\ninterrupt: cancelling requests in flight and writing results (interrupt again to exit now)")
@@ -52,7 +53,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		case <-sigs:
 			fmt.Fprintln(stderr, "interrupted twice: exiting without finishing")
 			os.Exit(exitInterrupted)
-		case <-time.After(24 * time.Hour):
+		case <-done:
 		}
 	}()
 	return dispatch(ctx, args, stdout, stderr)
