@@ -169,16 +169,18 @@ func TestPrepareFromMirror(t *testing.T) {
 		books = books[:3]
 	}
 	m := newMirror(t, books)
-	const missing, broken = 999999, 888888
+	const missing, broken, page = 999999, 888888, 777777
 	m.books[broken] = books[0].raw
 	m.truncated[broken] = true
+	// A mirror's error page served with 200 must not be cached as a book.
+	m.books[page] = []byte("\n<!DOCTYPE html>\n<html><body>Please log in</body></html>\n")
 
 	const n = 8192
 	var ids []int
 	for _, b := range books {
 		ids = append(ids, b.id)
 	}
-	ids = append(ids, missing, broken)
+	ids = append(ids, missing, broken, page)
 	cache := t.TempDir()
 	c := &spec.Corpus{
 		Name:      "novels",
@@ -199,6 +201,7 @@ func TestPrepareFromMirror(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf("book %d: FAILED", missing), "404",
 		fmt.Sprintf("book %d: FAILED", broken), "truncated",
+		fmt.Sprintf("book %d: FAILED", page), "HTML page",
 		fmt.Sprintf("book %d: fetched", books[0].id),
 		fmt.Sprintf("%d documents ready", len(books)),
 	} {
@@ -209,6 +212,9 @@ func TestPrepareFromMirror(t *testing.T) {
 	// A 404 is not retried; a truncated download is, with doubling backoff.
 	if got := m.count(missing); got != 1 {
 		t.Errorf("404 requested %d times, want 1", got)
+	}
+	if got := m.count(page); got != 1 {
+		t.Errorf("HTML page requested %d times, want 1 (it will not change on a retry)", got)
 	}
 	if got := m.count(broken); got != defaultAttempts {
 		t.Errorf("truncated book requested %d times, want %d", got, defaultAttempts)
@@ -244,7 +250,7 @@ func TestPrepareFromMirror(t *testing.T) {
 			t.Errorf("book %d: sha256 file %q, want %s", b.id, sum, sha(string(b.raw)))
 		}
 	}
-	for _, id := range []int{missing, broken} {
+	for _, id := range []int{missing, broken, page} {
 		if _, err := os.Stat(filepath.Join(cache, strconv.Itoa(id)+".txt")); err == nil {
 			t.Errorf("failed book %d was cached", id)
 		}
@@ -254,7 +260,7 @@ func TestPrepareFromMirror(t *testing.T) {
 	before := m.total()
 	out.Reset()
 	_ = Prepare(context.Background(), []*spec.Corpus{c}, opts, &out)
-	if got, want := m.total()-before, 1+defaultAttempts; got != want {
+	if got, want := m.total()-before, 2+defaultAttempts; got != want {
 		t.Errorf("second run made %d requests, want %d (only the failed books)", got, want)
 	}
 	if !strings.Contains(out.String(), fmt.Sprintf("book %d: skipped download, in the cache", books[0].id)) {

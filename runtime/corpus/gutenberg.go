@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -284,7 +285,20 @@ func (f *fetcher) get(ctx context.Context, url string) ([]byte, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty response")
 	}
+	if looksLikeHTML(data) {
+		// A mirror's error or login page answered 200: caching it would fail
+		// every later run until the entry was deleted by hand.
+		return nil, permanentError{fmt.Errorf("the server answered with an HTML page (%s), not the book's plain text", resp.Header.Get("Content-Type"))}
+	}
 	return data, nil
+}
+
+// looksLikeHTML reports whether a download starts like an HTML document
+// rather than a plain-text book.
+func looksLikeHTML(data []byte) bool {
+	head := bytes.TrimLeft(bytes.TrimPrefix(data[:min(len(data), 512)], []byte("\uFEFF")), " \t\r\n")
+	lower := bytes.ToLower(head)
+	return bytes.HasPrefix(lower, []byte("<!doctype html")) || bytes.HasPrefix(lower, []byte("<html"))
 }
 
 // downloadHint is appended to download failures so a user without access to
