@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -11,7 +12,9 @@ import (
 )
 
 // progress reports a sweep's progress on stderr: one redrawn line on a
-// terminal, plain lines otherwise.
+// terminal, plain lines otherwise. Workers only count into it; the line is
+// redrawn by a goroutine of its own, so a worker never sorts samples or
+// writes to the terminal between two requests.
 type progress struct {
 	w        io.Writer
 	tty      bool
@@ -24,7 +27,7 @@ type progress struct {
 	reqs, reqN int
 	errs       int
 	steady     []time.Duration
-	last       time.Time
+	stop       chan struct{} // ends the redraw loop of the point in flight
 }
 
 func newProgress(w io.Writer, tty bool, scenario string) *progress {
@@ -53,11 +56,39 @@ func (p *progress) start(total, done int) {
 }
 
 func (p *progress) point(c, s, requests int) {
+	p.stopRedraw()
 	p.mu.Lock()
 	p.c, p.s, p.reqs, p.reqN, p.errs, p.steady = c, s, 0, requests, 0, p.steady[:0]
 	p.mu.Unlock()
+	if p.w == nil {
+		return
+	}
 	if !p.tty {
 		p.line("point C=%d S=%d: %d requests", c, s, requests)
+		return
+	}
+	stop := make(chan struct{})
+	p.stop = stop
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				p.redraw()
+			}
+		}
+	}()
+}
+
+// stopRedraw ends the redraw loop, if one runs. Only the sweep's goroutine
+// starts and stops it.
+func (p *progress) stopRedraw() {
+	if p.stop != nil {
+		close(p.stop)
+		p.stop = nil
 	}
 }
 
@@ -75,14 +106,16 @@ func (p *progress) record(r metrics.Record) {
 	if r.Turn > 0 {
 		t := metrics.Inf
 		if r.OK() && r.TTFT > 0 {
-			t = time.Duration(r.TTFT * 1e9)
+			t = time.Duration(math.Round(r.TTFT * 1e9))
 		}
 		p.steady = append(p.steady, t)
 	}
-	if !p.tty || time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
+}
+
+// redraw rewrites the terminal's progress line.
+func (p *progress) redraw() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	total := "?"
 	if p.total > 0 {
 		total = fmt.Sprint(p.total)
@@ -99,6 +132,7 @@ func (p *progress) record(r metrics.Record) {
 }
 
 func (p *progress) done(pt *results.Point) {
+	p.stopRedraw()
 	p.mu.Lock()
 	p.finished++
 	p.mu.Unlock()
@@ -111,6 +145,7 @@ func (p *progress) done(pt *results.Point) {
 }
 
 func (p *progress) finish() {
+	p.stopRedraw()
 	if p.w != nil && p.tty {
 		p.mu.Lock()
 		fmt.Fprint(p.w, "\r\033[K")

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -79,6 +80,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		copts.Tokenizers = opts.Tokenizers
 	}
 	prog := newProgress(opts.Progress, opts.Terminal, sc.Name)
+	defer prog.stopRedraw()
 
 	prog.line("loading corpus %q", sc.Corpus.Name)
 	docs, warns, err := corpus.Load(ctx, sc.Corpus, copts)
@@ -268,15 +270,7 @@ func anySucceeded(r *results.Results) bool {
 
 // buildPoint aggregates a point's records and evaluates its SLOs.
 func buildPoint(sc *spec.Scenario, plan *Point, recs []metrics.Record, started time.Time, dur time.Duration) results.Point {
-	slices.SortStableFunc(recs, func(a, b metrics.Record) int {
-		switch {
-		case a.Start < b.Start:
-			return -1
-		case a.Start > b.Start:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(recs, func(a, b metrics.Record) int { return cmp.Compare(a.Start, b.Start) })
 	pt := results.Point{
 		Concurrent: plan.C,
 		Sequential: plan.S,
