@@ -433,16 +433,22 @@ func errorsOption(ps []*results.Point, kinds []string) (template.JS, error) {
 	return optionJS(bar, nil)
 }
 
-// serverCacheOption shows KV-cache usage and the prefix-cache hit rate.
-func serverCacheOption(ps []*results.Point) (template.JS, error) {
+// percentBars is a bar chart over the points with a 0–100 % value axis.
+func percentBars(ps []*results.Point, yName string) *charts.Bar {
 	bar := charts.NewBar()
 	bar.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis", ValueFormatter: jsFunc(`function(v){return v==null?'—':v+'%';}`)}),
 		charts.WithLegendOpts(opts.Legend{Top: "0"}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "C×S", NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "%", Min: 0, Max: 100}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: yName, Min: 0, Max: 100}),
 		charts.WithGridOpts(opts.Grid{Left: "48", Right: "16", Top: "48", Bottom: "40"}),
 	)
+	return bar
+}
+
+// serverCacheOption shows KV-cache usage and the prefix-cache hit rate.
+func serverCacheOption(ps []*results.Point) (template.JS, error) {
+	bar := percentBars(ps, "%")
 	series := []struct {
 		name string
 		get  func(*results.ServerSummary) *float64

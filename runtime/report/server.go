@@ -106,14 +106,7 @@ func hasQueueShare(ps []*results.Point) bool {
 // splitOption stacks, per point, the share of the mean TTFT spent queueing at
 // the server and the rest.
 func splitOption(ps []*results.Point) (template.JS, error) {
-	bar := charts.NewBar()
-	bar.SetGlobalOptions(
-		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis", ValueFormatter: jsFunc(`function(v){return v==null?'—':v+'%';}`)}),
-		charts.WithLegendOpts(opts.Legend{Top: "0"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "C×S", NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "% of mean TTFT", Min: 0, Max: 100}),
-		charts.WithGridOpts(opts.Grid{Left: "48", Right: "16", Top: "48", Bottom: "40"}),
-	)
+	bar := percentBars(ps, "% of mean TTFT")
 	queue := make([]any, len(ps))
 	rest := make([]any, len(ps))
 	for i, p := range ps {
