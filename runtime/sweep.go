@@ -211,8 +211,9 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			// The server's queue-time histogram counts every request, so the
 			// decomposition compares it with the client's mean over all turns.
 			pt.Server = serverSummary(sum, meanTTFT(recs))
-			evalSLOs(sc, &pt)
 		}
+		// SLOs are decided once every metric, the server's included, is in.
+		evalSLOs(sc, &pt)
 		if errors.Is(perr, ErrTargetDown) {
 			runErr = perr
 			r.Stopped = perr.Error()
@@ -268,7 +269,8 @@ func anySucceeded(r *results.Results) bool {
 	return false
 }
 
-// buildPoint aggregates a point's records and evaluates its SLOs.
+// buildPoint aggregates a point's records; the caller adds server metrics
+// and then evaluates the SLOs.
 func buildPoint(sc *spec.Scenario, plan *Point, recs []metrics.Record, started time.Time, dur time.Duration) results.Point {
 	slices.SortStableFunc(recs, func(a, b metrics.Record) int { return cmp.Compare(a.Start, b.Start) })
 	pt := results.Point{
@@ -302,7 +304,6 @@ func buildPoint(sc *spec.Scenario, plan *Point, recs []metrics.Record, started t
 		}
 		pt.Sessions = append(pt.Sessions, sd)
 	}
-	evalSLOs(sc, &pt)
 	return pt
 }
 
