@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/runtime/closedloop"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/openai"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
@@ -110,7 +111,7 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 						down.Store(true)
 						cancel()
 					}
-				} else if r.Error != metrics.ErrCanceled {
+				} else if r.Error != metrics.ErrCanceled && r.Sent() {
 					e.failRun.Store(0)
 				}
 				recMu.Lock()
@@ -129,10 +130,12 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 	return recs, ctx.Err()
 }
 
-// worker serves one worker's sessions strictly in turn.
+// worker serves one worker's sessions strictly in turn, following the
+// closed-loop rules of package closedloop.
 func (e *HTTPExecutor) worker(ctx context.Context, p *Point, w int, conn *openai.Conn, epoch time.Time, emit func(metrics.Record)) {
 	sessions := p.Workers[w]
 	hist := make([][]openai.Message, len(sessions))
+	loop := make([]closedloop.Session, len(sessions))
 	for slot := range sessions {
 		if len(e.Script.System) > 0 {
 			hist[slot] = append(hist[slot], openai.Message{Role: "system", Parts: e.parts(e.Script.System, &sessions[slot], 0)})
@@ -141,38 +144,58 @@ func (e *HTTPExecutor) worker(ctx context.Context, p *Point, w int, conn *openai
 	for turn := 0; turn <= p.Rounds; turn++ {
 		for slot := range sessions {
 			sess := &sessions[slot]
-			var user openai.Message
-			if turn == 0 {
-				user = openai.Message{Role: "user", Parts: e.parts(e.Script.Opening, sess, 0)}
-			} else {
-				q := e.Script.Questions[(turn-1)%len(e.Script.Questions)]
-				user = openai.Message{Role: "user", Parts: e.parts(q, sess, turn)}
-			}
-			msgs := append(hist[slot][:len(hist[slot]):len(hist[slot])], user)
-			rec := metrics.Record{
-				ID:       e.RunID + "-c" + strconv.Itoa(p.C) + "s" + strconv.Itoa(p.S) + "-" + sess.Label + "-t" + strconv.Itoa(turn),
-				Worker:   w,
-				Slot:     slot,
-				Session:  sess.Label,
-				Document: sess.Doc.ID,
-				Turn:     turn,
-			}
 			if ctx.Err() != nil {
+				rec := e.record(p, w, sess, turn, 0)
 				rec.Start = time.Since(epoch).Seconds()
 				rec.Error, rec.Message = metrics.ErrCanceled, "not sent: run stopped"
 				emit(rec)
 				continue
 			}
+			act := loop[slot].Next(turn)
+			if act.Skipped {
+				rec := e.record(p, w, sess, turn, 0)
+				rec.Start = time.Since(epoch).Seconds()
+				closedloop.Skip(&rec)
+				emit(rec)
+			}
+			sent := turn
+			if act.Opening {
+				sent = 0
+			}
+			rec := e.record(p, w, sess, sent, act.Attempt)
+			msgs := append(hist[slot][:len(hist[slot]):len(hist[slot])], e.userMessage(sess, sent))
 			res := conn.Do(ctx, openai.Request{ID: rec.ID, Messages: msgs, MaxTokens: e.Script.MaxTokens, Temperature: e.Script.Temperature})
 			done := time.Now()
 			fillRecord(&rec, &res, epoch, done)
 			emit(rec)
+			loop[slot].Done(act, res.ErrKind == "")
 			if res.ErrKind == "" {
 				// The exchange joins the history; a failed one is left out.
 				hist[slot] = append(msgs, openai.Message{Role: "assistant", Parts: []*openai.Text{openai.NewText(res.Content)}})
 			}
 		}
 	}
+}
+
+// userMessage is the session's user message for turn (0 = the opening).
+func (e *HTTPExecutor) userMessage(sess *Session, turn int) openai.Message {
+	if turn == 0 {
+		return openai.Message{Role: "user", Parts: e.parts(e.Script.Opening, sess, 0)}
+	}
+	q := e.Script.Questions[(turn-1)%len(e.Script.Questions)]
+	return openai.Message{Role: "user", Parts: e.parts(q, sess, turn)}
+}
+
+// record starts the record of one turn; attempt > 1 marks a resent opening,
+// whose X-Request-Id gains an "-a<attempt>" suffix so every id stays unique.
+func (e *HTTPExecutor) record(p *Point, w int, sess *Session, turn, attempt int) metrics.Record {
+	id := e.RunID + "-c" + strconv.Itoa(p.C) + "s" + strconv.Itoa(p.S) + "-" + sess.Label + "-t" + strconv.Itoa(turn)
+	if attempt > 1 {
+		id += "-a" + strconv.Itoa(attempt)
+	} else {
+		attempt = 0
+	}
+	return metrics.Record{ID: id, Worker: w, Slot: sess.Slot, Session: sess.Label, Document: sess.Doc.ID, Turn: turn, Attempt: attempt}
 }
 
 func fillRecord(rec *metrics.Record, res *openai.Result, epoch, done time.Time) {

@@ -21,10 +21,12 @@ import (
 // recordingServer is a fake OpenAI-compatible server that records every chat
 // request's messages and answers each with a text naming the request.
 type recordingServer struct {
-	mu     sync.Mutex
-	reqs   []recorded
-	fail   func(n int) bool // fail the n-th chat request (1-based) with HTTP 500
-	resets int              // accept POST /reset_prefix_cache when non-zero; counts them
+	mu   sync.Mutex
+	reqs []recorded
+	fail func(n int) bool // fail the n-th chat request (1-based) with HTTP 500
+	// failMsgs fails a chat request whose messages it picks with HTTP 500.
+	failMsgs func(messages []map[string]string) bool
+	resets   int // accept POST /reset_prefix_cache when non-zero; counts them
 }
 
 type recorded struct {
@@ -64,7 +66,7 @@ func (s *recordingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.reqs = append(s.reqs, recorded{id: r.Header.Get("X-Request-Id"), messages: req.Messages})
 	n := len(s.reqs)
 	s.mu.Unlock()
-	if s.fail != nil && s.fail(n) {
+	if (s.fail != nil && s.fail(n)) || (s.failMsgs != nil && s.failMsgs(req.Messages)) {
 		http.Error(w, `{"error":{"message":"planted failure"}}`, http.StatusInternalServerError)
 		return
 	}
@@ -210,18 +212,21 @@ func TestHTTPExecutorTargetDown(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "target is down") {
 		t.Fatalf("err = %v, want target down", err)
 	}
-	connect := 0
+	connect, turns := 0, 0
 	for _, r := range recs {
+		if r.Attempt == 0 {
+			turns++ // a resent opening is an extra record of its slot
+		}
 		switch r.Error {
 		case metrics.ErrConnect:
 			connect++
-		case metrics.ErrCanceled:
+		case metrics.ErrCanceled, metrics.ErrOpeningFailed:
 		default:
 			t.Fatalf("unexpected record %+v", r)
 		}
 	}
-	if connect < 5 || len(recs) != plan.Requests() {
-		t.Fatalf("%d connect errors, %d records of %d", connect, len(recs), plan.Requests())
+	if connect < 5 || turns != plan.Requests() {
+		t.Fatalf("%d connect errors, %d turn records of %d", connect, turns, plan.Requests())
 	}
 }
 

@@ -32,8 +32,10 @@ import (
 var (
 	// ErrInterrupted: the run was cancelled (Ctrl-C); completed points are on disk.
 	ErrInterrupted = errors.New("interrupted")
-	// ErrNothingSucceeded: every request of the sweep failed.
-	ErrNothingSucceeded = errors.New("no request succeeded")
+	// ErrNoAnswer: the target answered none of the sweep's requests (every
+	// one failed to connect or timed out). A server that answers with
+	// errors has been measured: its points fail, and an expect decides.
+	ErrNoAnswer = errors.New("the target answered no request")
 )
 
 // Options control a sweep.
@@ -254,16 +256,23 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	if runErr != nil {
 		return r, runErr
 	}
-	if !anySucceeded(r) {
-		return r, ErrNothingSucceeded
+	if !anyAnswered(r) {
+		return r, ErrNoAnswer
 	}
 	return r, nil
 }
 
-func anySucceeded(r *results.Results) bool {
+// anyAnswered reports whether the target answered at least one request,
+// successfully or with an error of its own.
+func anyAnswered(r *results.Results) bool {
 	for _, p := range r.Points {
 		if p.Metrics.Requests > p.Metrics.Errors {
 			return true
+		}
+		for kind := range p.Errors {
+			if !metrics.Unanswered(kind) {
+				return true
+			}
 		}
 	}
 	return false

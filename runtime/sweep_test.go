@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,75 @@ func TestServerSummaryNoNaN(t *testing.T) {
 	}
 	if _, err := json.Marshal(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A server that fails every opening (the turn carrying the document) and
+// answers everything else at once must pass no point: the follow-ups it
+// answers never had the document. Each session re-sends its opening in its
+// next slot, so the server keeps seeing full-size openings, and every
+// question it could not ask is a failed steady turn.
+func TestFailedOpeningsPassNoPoint(t *testing.T) {
+	isOpening := func(msgs []map[string]string) bool {
+		for _, m := range msgs {
+			if m["role"] == "user" {
+				return strings.HasPrefix(m["content"], "Read ")
+			}
+		}
+		return false
+	}
+	srv := &recordingServer{failMsgs: isOpening}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	sc.Rounds = 2
+	sc.Grid = spec.Grid{Concurrent: []int{1, 2}, Sequential: []int{1, 2}}
+	expect, err := metrics.Compile("max_sessions >= 1", metrics.ScopeSweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Expect = expect
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err) // the server answered, with errors: a measurement, not a failed run
+	}
+	if len(r.Points) != 4 {
+		t.Fatalf("%d points, want 4", len(r.Points))
+	}
+	for _, p := range r.Points {
+		m := p.Metrics
+		n := m.Sessions
+		if p.Passed || m.TTFTP95 != metrics.Inf || m.Samples != n*sc.Rounds || m.ErrorRate != 1 {
+			t.Errorf("C=%d S=%d: passed=%v ttft_p95=%v samples=%d error_rate=%v; want a failing point with %d +Inf samples, error rate 1",
+				p.Concurrent, p.Sequential, p.Passed, m.TTFTP95, m.Samples, m.ErrorRate, n*sc.Rounds)
+		}
+		if got := p.Errors[metrics.ErrOpeningFailed]; got != n*sc.Rounds {
+			t.Errorf("C=%d S=%d: %d turns recorded as %s, want %d", p.Concurrent, p.Sequential, got, metrics.ErrOpeningFailed, n*sc.Rounds)
+		}
+	}
+	if r.Best != nil || r.ExpectOutcome != metrics.Fail {
+		t.Errorf("best %+v, expect %q; want no best point and a failed expect", r.Best, r.ExpectOutcome)
+	}
+	// The load stayed what the plan says: every request the server saw
+	// was a full opening, one per slot.
+	var reqs []recorded
+	for _, q := range srv.reqs {
+		if q.id != "mrqa-preflight" {
+			reqs = append(reqs, q)
+		}
+	}
+	want := 0
+	for _, p := range r.Points {
+		want += p.Metrics.Sessions * (sc.Rounds + 1)
+	}
+	if len(reqs) != want {
+		t.Errorf("server saw %d requests, want %d (one per slot)", len(reqs), want)
+	}
+	for _, q := range reqs {
+		if !isOpening(q.messages) {
+			t.Errorf("request %s asked a question without the document: %v", q.id, q.messages)
+		}
 	}
 }

@@ -23,8 +23,23 @@ const (
 	ErrMalformed         = "malformed"
 	ErrServer            = "server_error"
 	ErrCanceled          = "canceled"
+	// ErrOpeningFailed marks a follow-up turn that was never sent: the
+	// session's opening had not succeeded, so the slot re-sent the opening
+	// instead (see package closedloop). It counts as a failed turn.
+	ErrOpeningFailed = "opening_failed"
 	// HTTP errors are "http_<status>", e.g. "http_500".
 )
+
+// Unanswered reports whether an error kind means the server gave the
+// request no answer at all: it could not be reached, sent no first token in
+// time, or the request was never sent.
+func Unanswered(kind string) bool {
+	switch kind {
+	case ErrConnect, ErrTimeoutConnect, ErrTimeoutFirstToken, ErrCanceled, ErrOpeningFailed:
+		return true
+	}
+	return false
+}
 
 // Record is one request as the client saw it. Times are seconds: Start from the
 // point's clock start, the others from the request's own start. A zero TTFT,
@@ -36,6 +51,9 @@ type Record struct {
 	Session  string `json:"session"` // c<worker+1>s<slot+1>
 	Document string `json:"document"`
 	Turn     int    `json:"turn"` // 0 is the opening turn
+	// Attempt numbers the sends of an opening turn: 2 and up are resends
+	// after a failed opening (see package closedloop); 0 elsewhere.
+	Attempt int `json:"attempt,omitempty"`
 
 	Start   float64 `json:"start"`
 	Connect float64 `json:"connect,omitempty"` // time spent opening a connection (0 when reused)
@@ -65,6 +83,11 @@ type Record struct {
 
 // OK reports whether the request succeeded.
 func (r *Record) OK() bool { return r.Error == "" }
+
+// Sent reports whether the record stands for a request that reached the
+// network: a turn skipped for lack of an opening never did. (A canceled
+// record may or may not have.)
+func (r *Record) Sent() bool { return r.Error != ErrOpeningFailed }
 
 // Stats is one distribution's summary.
 type Stats struct {

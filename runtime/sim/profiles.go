@@ -152,6 +152,7 @@ func fields() []field {
 		dur("fault_retry_after", "Retry-After sent with a 429 fault", func(c *engine.Config, v time.Duration) { c.Faults.RetryAfter = v }),
 		num("fault_after_tokens", "tokens sent before a cut, stall, malformed event or in-stream error", true, func(c *engine.Config, v float64) { c.Faults.AfterTokens = int(v) }),
 		dur("fault_stall", "how long a stall fault holds the stream", func(c *engine.Config, v time.Duration) { c.Faults.StallFor = v }),
+		num("fault_min_prompt_tokens", "faults strike only requests whose prompt has at least this many tokens (e.g. only openings that carry a document); 0 for all", true, func(c *engine.Config, v float64) { c.Faults.MinPromptTokens = int(v) }),
 	}
 	var probe engine.Faults
 	for i, k := range probe.Kinds() {

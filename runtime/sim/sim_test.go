@@ -194,6 +194,26 @@ func TestRunVirtualTooLong(t *testing.T) {
 	}
 }
 
+// An opening longer than the context is rejected; the session re-sends it
+// in each later slot (rejected again) and never asks a question without
+// its document: every question turn is recorded as opening_failed.
+func TestRunVirtualOpeningRejected(t *testing.T) {
+	cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart, Params: map[string]any{"max_model_len": 1000.0}})
+	recs, err := RunVirtual(cfg, [][]Session{{session("a", "d", 1100,
+		Turn{NewTokens: 1200, MaxTokens: 10}, Turn{NewTokens: 20, MaxTokens: 10}, Turn{NewTokens: 20, MaxTokens: 10})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, fmt.Sprintf("%s:%d:%d:%s", r.ID, r.Turn, r.Attempt, r.Error))
+	}
+	want := "a-t0:0:0:http_400 a-t1:1:0:opening_failed a-t0-a2:0:2:http_400 a-t2:2:0:opening_failed a-t0-a3:0:3:http_400"
+	if strings.Join(got, " ") != want {
+		t.Errorf("records\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
 // quickPoint is the quickstart workload: ~2k-token documents, 2 rounds,
 // 32-token answers.
 func quickPoint(c, s int) [][]Session {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/runtime/closedloop"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
 )
@@ -134,6 +135,7 @@ const (
 type slotState struct {
 	sess   *Session
 	stream stream
+	loop   closedloop.Session
 }
 
 type workerState struct {
@@ -143,7 +145,7 @@ type workerState struct {
 }
 
 // nextTurn returns the next (slot, turn) of the worker in the closed-loop
-// order of DESIGN.md §3: every session's turn t before any turn t+1.
+// order: every session's turn t before any turn t+1.
 func (w *workerState) nextTurn() (int, int, bool) {
 	for {
 		maxTurns := 0
@@ -163,6 +165,26 @@ func (w *workerState) nextTurn() (int, int, bool) {
 		w.turn++
 		w.slot = 0
 	}
+}
+
+// inflight is a request in the engine: its record's index, its worker, the
+// closed-loop action that sent it, the session's history if it succeeds,
+// and when its last event came.
+type inflight struct {
+	req     engine.Request
+	rec     int
+	worker  int
+	act     closedloop.Action
+	pending stream
+	last    time.Duration
+}
+
+// turnID is a turn's record id: Turn.ID, or "<session>-t<k>" when empty.
+func turnID(sess *Session, k int) string {
+	if id := sess.Turns[k].ID; id != "" {
+		return id
+	}
+	return fmt.Sprintf("%s-t%d", sess.Name, k)
 }
 
 // maxSteps guards the virtual loop against a model that stops progressing.
@@ -210,14 +232,12 @@ func RunVirtualObserved(cfg engine.Config, workers [][]Session, obs *Observer) (
 		}
 	}
 	records := make([]metrics.Record, 0, total)
-	reqs := make([]engine.Request, total)
-	lastEvent := make([]time.Duration, total)
-	owner := make([]int, total) // record index -> worker
-	pending := make([]stream, total)
 	var now time.Duration
 
-	// issue submits the worker's next turn at now; turns rejected at once
-	// are recorded and the worker moves on.
+	// issue submits the worker's next request at now, following the
+	// closed-loop rules: a session whose opening has not succeeded re-sends
+	// it and its question turn is recorded as not asked. Requests rejected
+	// at once are recorded and the worker moves on.
 	issue := func(w int) error {
 		for {
 			slot, k, ok := ws[w].nextTurn()
@@ -225,17 +245,22 @@ func RunVirtualObserved(cfg engine.Config, workers [][]Session, obs *Observer) (
 				return nil
 			}
 			st := &ws[w].slots[slot]
-			sess, turn := st.sess, st.sess.Turns[k]
-			id := turn.ID
-			if id == "" {
-				id = fmt.Sprintf("%s-t%d", sess.Name, k)
+			sess := st.sess
+			act := st.loop.Next(k)
+			if act.Skipped {
+				rec := metrics.Record{ID: turnID(sess, k), Worker: w, Slot: slot, Session: sess.Name, Document: sess.Document, Turn: k, Start: now.Seconds()}
+				closedloop.Skip(&rec)
+				records = append(records, rec)
 			}
-			i := len(records)
-			records = append(records, metrics.Record{
-				ID: id, Worker: w, Slot: slot, Session: sess.Name, Document: sess.Document, Turn: k,
-				Start: now.Seconds(),
-			})
-			owner[i] = w
+			if act.Opening {
+				k = 0
+			}
+			turn := sess.Turns[k]
+			rec := metrics.Record{ID: turnID(sess, k), Worker: w, Slot: slot, Session: sess.Name, Document: sess.Document, Turn: k, Start: now.Seconds()}
+			if act.Attempt > 1 {
+				rec.ID += fmt.Sprintf("-a%d", act.Attempt)
+				rec.Attempt = act.Attempt
+			}
 			s := st.stream // the session's history; committed only if the turn succeeds
 			s.hashes = s.hashes[:len(s.hashes):len(s.hashes)]
 			if k == 0 {
@@ -246,19 +271,20 @@ func RunVirtualObserved(cfg engine.Config, workers [][]Session, obs *Observer) (
 			}
 			prompt := s.tokens
 			s.appendSegment(keyOf(segAnswer, sess.Name, fmt.Sprint(k)), turn.MaxTokens)
-			pending[i] = s
-			r := &reqs[i]
-			*r = engine.Request{ID: id, PromptTokens: prompt, MaxTokens: turn.MaxTokens, Hashes: s.hashes, Tag: i}
-			records[i].PromptTokens = prompt
-			err := eng.Submit(r, now)
+			rec.PromptTokens = prompt
+			records = append(records, rec)
+			f := &inflight{rec: len(records) - 1, worker: w, act: act, pending: s}
+			f.req = engine.Request{ID: rec.ID, PromptTokens: prompt, MaxTokens: turn.MaxTokens, Hashes: s.hashes, Tag: f}
+			err := eng.Submit(&f.req, now)
 			if err == nil {
 				return nil
 			}
 			var ce *engine.ContextError
 			switch {
 			case errors.As(err, &ce), errors.Is(err, engine.ErrTooBig):
-				records[i].Error = "http_400"
-				records[i].Message = err.Error()
+				records[f.rec].Error = "http_400"
+				records[f.rec].Message = err.Error()
+				st.loop.Done(act, false)
 			default:
 				return fmt.Errorf("virtual clock: %w", err)
 			}
@@ -294,19 +320,19 @@ func RunVirtualObserved(cfg engine.Config, workers [][]Session, obs *Observer) (
 		now += d
 		observe(false)
 		for _, r := range prog {
-			i := r.Tag.(int)
-			rec := &records[i]
+			f := r.Tag.(*inflight)
+			rec := &records[f.rec]
 			if r.Generated%per != 0 && !r.Done {
 				continue // the token waits for the rest of its event
 			}
 			if rec.Chunks == 0 {
 				rec.TTFT = (now - r.Arrival).Seconds()
 				rec.TTFC = rec.TTFT
-			} else if gap := (now - lastEvent[i]).Seconds(); gap > rec.MaxChunkGap {
+			} else if gap := (now - f.last).Seconds(); gap > rec.MaxChunkGap {
 				rec.MaxChunkGap = gap
 			}
 			rec.Chunks++
-			lastEvent[i] = now
+			f.last = now
 			if !r.Done {
 				continue
 			}
@@ -314,10 +340,10 @@ func RunVirtualObserved(cfg engine.Config, workers [][]Session, obs *Observer) (
 			rec.Duration = rec.End
 			rec.CompletionTokens = r.Generated
 			rec.CachedTokens = r.CachedTokens
-			w := owner[i]
-			ws[w].slots[rec.Slot].stream = pending[i]
-			pending[i] = stream{}
-			if err := issue(w); err != nil {
+			st := &ws[f.worker].slots[rec.Slot]
+			st.stream = f.pending
+			st.loop.Done(f.act, true)
+			if err := issue(f.worker); err != nil {
 				return nil, err
 			}
 		}

@@ -77,6 +77,10 @@ type Faults struct {
 	AfterTokens int
 	// StallFor is how long a stall holds the stream.
 	StallFor time.Duration
+	// MinPromptTokens limits every fault to requests whose prompt has at
+	// least this many tokens (0: all), e.g. to fail only the openings that
+	// carry a document.
+	MinPromptTokens int
 }
 
 // Fault is one fault kind's trigger; zero never strikes.

@@ -507,7 +507,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, chat bool, req *r
 	f := &s.cfg.Faults
 	strikes := map[string]bool{}
 	for i, k := range f.Kinds() {
-		strikes[k.Name] = k.Fault.Strikes(n, faultSalt(i))
+		strikes[k.Name] = prompt >= f.MinPromptTokens && k.Fault.Strikes(n, faultSalt(i))
 	}
 	switch {
 	case strikes[engine.FaultHTTP500]:
