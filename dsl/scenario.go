@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
@@ -116,21 +117,6 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 			}
 		}
 	}
-	if sc.Script != nil && !l.broken[sc.Script] {
-		q := len(sc.Script.Questions)
-		if sc.Rounds > q {
-			rng, how := content.MissingItemRange, fmt.Sprintf("rounds is %d by default", defaultRounds)
-			if a := attrs["script"]; a != nil {
-				rng = a.Expr.Range()
-			}
-			if a := attrs["rounds"]; a != nil {
-				rng, how = a.Expr.Range(), fmt.Sprintf("rounds = %d", sc.Rounds)
-			}
-			l.errorf(rng, "Not enough questions",
-				"%s, but script.%s has %d question(s): each follow-up round asks the next question. Add questions or lower rounds.",
-				how, sc.Script.Name, q)
-		}
-	}
 	if sc.Rounds == 0 && attrs["rounds"] != nil {
 		l.warnf(attrs["rounds"].Expr.Range(), "No steady-state turns",
 			"With rounds = 0 every session makes only its opening request; every metric except opening_* and the request counts has no data.")
@@ -140,19 +126,57 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 			"script.%s sets completions_template, but target.%s uses the %s API, which sends messages as they are.",
 			sc.Script.Name, sc.Target.Name, sc.Target.API)
 	}
-	if sc.Corpus != nil && !l.broken[sc.Corpus] && sc.Assign == "distinct" && len(sc.Grid.Concurrent) > 0 && len(sc.Grid.Sequential) > 0 {
-		need := maxOf(sc.Grid.Concurrent) * maxOf(sc.Grid.Sequential)
-		if have := knownDocuments(sc.Corpus); have >= 0 && need > have {
-			rng := content.MissingItemRange
-			if g := blocks["grid"]; g != nil {
-				rng = g.DefRange
-			}
-			l.errorf(rng, "Corpus too small",
-				"With assign = \"distinct\" every session of a point gets its own document: the largest point (%d×%d) needs %d, but corpus.%s has %d. Add documents, shrink the grid, or set assign = \"random\" (drawn with replacement, as the source benchmark does).",
-				maxOf(sc.Grid.Concurrent), maxOf(sc.Grid.Sequential), need, sc.Corpus.Name, have)
+	l.checkPlan(sc, content, attrs, blocks)
+	return sc
+}
+
+// checkPlan reports the plan-time rules the scenario breaks (the same
+// rules exec checks again once it knows the corpus and the target).
+func (l *loader) checkPlan(sc *spec.Scenario, content *hcl.BodyContent, attrs hcl.Attributes, blocks map[string]*hcl.Block) {
+	if sc.Script == nil || l.broken[sc.Script] || (sc.Corpus != nil && l.broken[sc.Corpus]) || len(sc.Grid.Concurrent) == 0 || len(sc.Grid.Sequential) == 0 {
+		return
+	}
+	facts := spec.Facts{Documents: -1}
+	if sc.Corpus != nil {
+		facts.Documents = knownDocuments(sc.Corpus)
+		if sc.Corpus.Tokens > 0 {
+			facts.Conversation = spec.ConversationFloor(sc, sc.Corpus.Tokens)
 		}
 	}
-	return sc
+	if sc.Target != nil && sc.Target.Simulator != nil {
+		if cfg, err := sim.Build(sc.Target.Simulator); err == nil {
+			facts.MaxModelLen = cfg.MaxModelLen
+		}
+	}
+	for _, e := range spec.CheckPlan(sc, facts) {
+		rng := content.MissingItemRange
+		switch e.Field {
+		case "rounds":
+			if a := attrs["script"]; a != nil {
+				rng = a.Expr.Range()
+			}
+			if a := attrs["rounds"]; a != nil {
+				rng = a.Expr.Range()
+			}
+		case "grid", "search":
+			if b := blocks[e.Field]; b != nil {
+				rng = b.DefRange
+			}
+		case "corpus":
+			if a := attrs["corpus"]; a != nil {
+				rng = a.Expr.Range()
+			}
+		}
+		l.errorf(rng, planSummary[e.Field], "%s", sentence(e.Msg))
+	}
+}
+
+// planSummary titles a plan-time rule's diagnostic by the field it names.
+var planSummary = map[string]string{
+	"rounds": "Not enough questions",
+	"grid":   "Corpus too small",
+	"search": "Corpus too small",
+	"corpus": "Conversation longer than the context",
 }
 
 func maxOf(xs []int) int {

@@ -27,6 +27,8 @@ type recordingServer struct {
 	// failMsgs fails a chat request whose messages it picks with HTTP 500.
 	failMsgs func(messages []map[string]string) bool
 	resets   int // accept POST /reset_prefix_cache when non-zero; counts them
+	// maxModelLen is listed as the model's max_model_len when non-zero.
+	maxModelLen int
 }
 
 type recorded struct {
@@ -37,7 +39,7 @@ type recorded struct {
 func (s *recordingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/v1/models":
-		fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
+		fmt.Fprintf(w, `{"object":"list","data":[{"id":"fake","object":"model","max_model_len":%d}]}`, s.maxModelLen)
 		return
 	case "/v1/chat/completions":
 	case "/reset_prefix_cache":

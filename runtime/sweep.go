@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -36,6 +35,9 @@ var (
 	// one failed to connect or timed out). A server that answers with
 	// errors has been measured: its points fail, and an expect decides.
 	ErrNoAnswer = errors.New("the target answered no request")
+	// ErrPlan: the plan breaks a rule that could be decided before the
+	// first point (see spec.CheckPlan), with facts only exec knows.
+	ErrPlan = errors.New("the plan cannot run")
 )
 
 // Options control a sweep.
@@ -115,6 +117,12 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		return r, fmt.Errorf("scenario %q: target %q: %w", sc.Name, sc.Target.Name, err)
 	}
 	defer tgt.close()
+	for _, n := range tgt.notes {
+		prog.line("preflight: %s", red.apply(n))
+	}
+	if err := checkPlan(sc, docs, tgt.maxModelLen); err != nil {
+		return r, fmt.Errorf("scenario %q: %w", sc.Name, err)
+	}
 	r.Target.Model = tgt.model
 	r.Target.UsageSupported = tgt.usage
 	if tgt.baseURL != "" {
@@ -264,6 +272,28 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 
 // anyAnswered reports whether the target answered at least one request,
 // successfully or with an error of its own.
+// checkPlan applies the plan-time rules with what exec knows: the corpus as
+// loaded and the target's context length.
+func checkPlan(sc *spec.Scenario, docs []corpus.Document, maxModelLen int) error {
+	longest := 0
+	for i := range docs {
+		longest = max(longest, docs[i].Tokens)
+	}
+	facts := spec.Facts{Documents: len(docs), MaxModelLen: maxModelLen}
+	if longest > 0 {
+		facts.Conversation = spec.ConversationFloor(sc, longest)
+	}
+	errs := spec.CheckPlan(sc, facts)
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Msg
+	}
+	return fmt.Errorf("%w: %s", ErrPlan, strings.Join(msgs, "; "))
+}
+
 func anyAnswered(r *results.Results) bool {
 	for _, p := range r.Points {
 		if p.Metrics.Requests > p.Metrics.Errors {
@@ -377,7 +407,10 @@ type target struct {
 	baseURL string // where requests went, once started
 	usage   bool
 	fresh   bool // every point starts on an empty cache (virtual clock)
-	closers []func()
+	// maxModelLen is the target's context length in tokens; 0 when unknown.
+	maxModelLen int
+	notes       []string // what preflight learned, for the terminal
+	closers     []func()
 }
 
 func (t *target) close() {
@@ -402,6 +435,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 			return nil, err
 		}
 		t.exec, t.fresh, t.model, t.scraper = ex, true, ex.cfg.Model, ex.scraper
+		t.maxModelLen = ex.cfg.MaxModelLen
 		return t, nil
 	}
 	baseURL := ts.BaseURL
@@ -445,16 +479,14 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 	switch {
 	case err == nil:
 		t.client, t.model, t.usage = client, info.Model, info.StreamOptions && info.Usage
-	case unreachable(err) && ctx.Err() == nil:
-		// A target that refuses connections is measured, not rejected: the
-		// sweep records connect errors and stops, resumably, once the target
-		// counts as down.
-		prog.line("warning: preflight could not connect (%v); the sweep stops if the target stays down", err)
-		t.client, t.model = client, ts.Model
 	default:
+		// Nothing is measured against a target that cannot serve one
+		// request: the sweep stops before its first point and writes
+		// nothing that could read like a measurement.
 		t.close()
-		return nil, fmt.Errorf("preflight: %w", err)
+		return nil, err
 	}
+	t.notes, t.maxModelLen = info.Notes, info.MaxModelLen
 	if metricsURL != "" {
 		interval := time.Second
 		var include []string
@@ -687,13 +719,6 @@ func finalize(sc *spec.Scenario, r *results.Results, o *pointOrder) {
 	if sc.Expect != nil {
 		r.ExpectOutcome = sc.Expect.Eval(r.Sweep)
 	}
-}
-
-// unreachable reports whether err is a failure to connect at all (refused,
-// no route, dial timeout) rather than an answer the target gave.
-func unreachable(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // simulatedSpan is the time from the first request's start to the last one's end.

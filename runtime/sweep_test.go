@@ -3,8 +3,11 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +150,43 @@ func TestFailedOpeningsPassNoPoint(t *testing.T) {
 		if !isOpening(q.messages) {
 			t.Errorf("request %s asked a question without the document: %v", q.id, q.messages)
 		}
+	}
+}
+
+// Rules that can be decided before the first point stop exec there, with
+// the facts validate could not know: the documents the corpus really
+// yielded and the context length the target lists. Nothing is sent past
+// preflight and nothing is written.
+func TestPlanCheckedBeforeFirstPoint(t *testing.T) {
+	cases := []struct {
+		name        string
+		maxModelLen int
+		concurrent  []int
+		want        string
+	}{
+		{"documents", 0, []int{1, 8}, "needs 8, but corpus.c has 4"},
+		{"context", 40, []int{1}, "needs at least 48 tokens"}, // 32-token documents + 2 answers of 8
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := &recordingServer{maxModelLen: tc.maxModelLen}
+			ts := httptest.NewServer(srv)
+			defer ts.Close()
+			file, sc := sweepScenario(t, ts.URL+"/v1", false)
+			sc.Grid.Concurrent = tc.concurrent
+			out := t.TempDir()
+			_, err := Run(context.Background(), file, sc, Options{OutDir: out})
+			if !errors.Is(err, ErrPlan) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrPlan saying %q", err, tc.want)
+			}
+			for _, q := range srv.reqs {
+				if q.id != "mrqa-preflight" {
+					t.Errorf("request %s sent after the plan was rejected", q.id)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(out, sc.Name, "results.json")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("results.json written (stat: %v)", err)
+			}
+		})
 	}
 }

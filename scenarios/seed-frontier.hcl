@@ -68,7 +68,7 @@ scenario "frontier_lmcache" {
   search "frontier" {
     extend         = true
     max_concurrent = 16
-    max_sequential = 8
+    max_sequential = 4 # 16 × 4 = 64 sessions: as many novels as the corpus has (assign = "distinct")
   }
 
   slo "ttft" { condition = "ttft_p95 <= 2s" }

@@ -164,6 +164,10 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = worse(code, exitInterrupted)
 		default:
 			fmt.Fprintf(stderr, "%s: %v\n", sc.Name, err)
+			if errors.Is(err, rt.ErrPlan) {
+				code = worse(code, exitUsage)
+				continue
+			}
 			if errors.Is(err, rt.ErrTargetDown) {
 				fmt.Fprintf(stderr, "results so far are in %s; resume with: mrqa exec %s -resume%s\n", dir, pos[0], resumeArgs(args))
 			}

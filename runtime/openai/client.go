@@ -187,6 +187,9 @@ type PreflightInfo struct {
 	Usage         bool          // the probe's stream carried usage
 	TTFT          time.Duration // the probe's time to first token
 	Notes         []string      // facts worth telling the user
+	// MaxModelLen is the model's context length in tokens as /v1/models
+	// lists it (vLLM's max_model_len); 0 when not listed.
+	MaxModelLen int
 }
 
 // Preflight checks that the target can serve the run: /v1/models confirms the
@@ -205,7 +208,11 @@ func (c *Client) Preflight(ctx context.Context) (PreflightInfo, error) {
 func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	var info PreflightInfo
 	model := c.cfg.Model
-	models, status, err := c.listModels(ctx)
+	served, status, err := c.readModels(ctx)
+	models := make([]string, 0, len(served))
+	for _, m := range served {
+		models = append(models, m.ID)
+	}
 	switch {
 	case err != nil && status == 0:
 		return info, fmt.Errorf("preflight: cannot reach the target: %w", err)
@@ -236,6 +243,11 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 		}
 	}
 	info.Model = model
+	for _, m := range served {
+		if m.ID == model {
+			info.MaxModelLen = m.MaxModelLen
+		}
+	}
 
 	probe := func(streamOptions bool) (Result, error) {
 		plan, err := newBodyPlan(&c.cfg, model, streamOptions, c.prompt)
@@ -345,8 +357,14 @@ func listOrNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// listModels reads /v1/models. status is 0 when no response came.
-func (c *Client) listModels(ctx context.Context) ([]string, int, error) {
+// servedModel is one entry of /v1/models; vLLM adds max_model_len.
+type servedModel struct {
+	ID          string `json:"id"`
+	MaxModelLen int    `json:"max_model_len"`
+}
+
+// readModels reads /v1/models. status is 0 when no response came.
+func (c *Client) readModels(ctx context.Context) ([]servedModel, int, error) {
 	u := c.base + "/models"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -366,18 +384,12 @@ func (c *Client) listModels(ctx context.Context) ([]string, int, error) {
 		return nil, resp.StatusCode, fmt.Errorf("GET %s: http_%d: %s", u, resp.StatusCode, c.bodyMessage(body))
 	}
 	var list struct {
-		Data []struct {
-			ID string `json:"id"`
-		} `json:"data"`
+		Data []servedModel `json:"data"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
 		return nil, resp.StatusCode, fmt.Errorf("GET %s: not a model list: %w", u, err)
 	}
-	ids := make([]string, 0, len(list.Data))
-	for _, m := range list.Data {
-		ids = append(ids, m.ID)
-	}
-	return ids, resp.StatusCode, nil
+	return list.Data, resp.StatusCode, nil
 }
 
 // ResetPrefixCache asks the server to drop its prefix cache:

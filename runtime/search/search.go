@@ -79,7 +79,7 @@ const (
 
 // DefaultMaxFactor bounds extension on an axis whose maximum is 0: the axis
 // may grow to this many times the grid's largest value on it.
-const DefaultMaxFactor = 8
+const DefaultMaxFactor = spec.SearchMaxFactor
 
 // Config is the frontier search's configuration: the declared grid axes (in
 // any order, duplicates ignored) and the search "frontier" block.

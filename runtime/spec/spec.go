@@ -198,10 +198,16 @@ type Report struct {
 	LMBench bool
 }
 
+// Document assignments (Scenario.Assign).
+const (
+	AssignDistinct = "distinct" // every session of a point gets its own document
+	AssignRandom   = "random"   // drawn with replacement, as the source benchmark does
+)
+
 // Defaults applied by dsl when an attribute is absent; runtime relies on them.
 const (
 	DefaultAPI       = "chat"
-	DefaultAssign    = "distinct"
+	DefaultAssign    = AssignDistinct
 	DefaultScore     = "sessions"
 	DefaultDownAfter = 10
 	DefaultMaxTokens = 512

@@ -4,7 +4,7 @@ target "t" {
   base_url = "http://127.0.0.1:8000/v1"
 }
 corpus "c" {
-  source "synthetic" { documents = 16 }
+  source "synthetic" { documents = 256 }
 }
 script "s" {
   opening   = "Summarize.\n\n${document}"
