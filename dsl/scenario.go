@@ -3,6 +3,7 @@ package dsl
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -127,6 +128,7 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 			sc.Script.Name, sc.Target.Name, sc.Target.API)
 	}
 	l.checkPlan(sc, content, attrs, blocks)
+	l.checkMetricsSource(sc, sloAttrs)
 	return sc
 }
 
@@ -168,6 +170,25 @@ func (l *loader) checkPlan(sc *spec.Scenario, content *hcl.BodyContent, attrs hc
 			}
 		}
 		l.errorf(rng, planSummary[e.Field], "%s", sentence(e.Msg))
+	}
+}
+
+// checkMetricsSource reports SLOs that read a server metric of a target
+// with no /metrics to scrape: they could only ever have no data.
+func (l *loader) checkMetricsSource(sc *spec.Scenario, sloAttrs map[string]*hcl.Attribute) {
+	if sc.Target == nil || sc.Target.Simulator != nil || sc.Target.Metrics != nil {
+		return
+	}
+	for _, slo := range sc.SLOs {
+		for _, name := range slo.Condition.Reads {
+			if !slices.Contains(metrics.ServerNames[:], name) {
+				continue
+			}
+			l.errorf(sloAttrs[slo.Name].Expr.Range(), "Server metric without a metrics source",
+				"slo %q reads %s, which comes from the target's Prometheus /metrics, but target.%s has no metrics block: every point would have no data and fail. Add metrics { url = \"http://HOST:PORT/metrics\" } to target.%s, or drop %s from the condition.",
+				slo.Name, name, sc.Target.Name, sc.Target.Name, name)
+			break
+		}
 	}
 }
 

@@ -137,7 +137,10 @@ func (p *progress) done(pt *results.Point) {
 	p.finished++
 	p.mu.Unlock()
 	verdict := "pass"
-	if !pt.Passed {
+	switch {
+	case pt.Undecided():
+		verdict = "NO DATA: " + pt.FirstReason()
+	case !pt.Passed:
 		verdict = "FAIL"
 	}
 	p.line("point C=%d S=%d done in %.1fs: ttft_p95 %s (%d samples), errors %d  %s",

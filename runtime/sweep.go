@@ -208,19 +208,25 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		pt := buildPoint(sc, plan, recs, started, dur)
 		pt.Reset = resetOK || tgt.fresh
 		if tgt.scraper != nil {
-			var from, to time.Time
+			w := promscrape.Window{BusyFrom: started}
 			if v, ok := tgt.exec.(*virtualExecutor); ok {
-				from, to = v.window()
-				pt.Started = from.UTC()
+				w.From, w.To = v.window()
+				w.BusyFrom = w.From
+				pt.Started = w.From.UTC()
 			} else {
 				_ = tgt.scraper.ScrapeNow(ctx)
-				from, to = scrapeFrom, time.Now()
+				w.From, w.To = scrapeFrom, time.Now()
 			}
-			sum := tgt.scraper.Summary(from, to)
+			w.BusyTo = w.BusyFrom.Add(dur)
+			sum := tgt.scraper.Summary(w)
 			sum.Apply(&pt.Metrics)
 			// The server's queue-time histogram counts every request, so the
 			// decomposition compares it with the client's mean over all turns.
 			pt.Server = serverSummary(sum, meanTTFT(recs))
+		} else {
+			for _, n := range metrics.ServerNames {
+				pt.Metrics.NoData[n] = metrics.WhyNoMetricsSource
+			}
 		}
 		// SLOs are decided once every metric, the server's included, is in.
 		evalSLOs(sc, &pt)
@@ -350,9 +356,9 @@ func evalSLOs(sc *spec.Scenario, pt *results.Point) {
 	pt.SLOs = pt.SLOs[:0]
 	pt.Passed = true
 	for _, slo := range sc.SLOs {
-		out := slo.Condition.Eval(&pt.Metrics)
-		pt.SLOs = append(pt.SLOs, results.SLOOutcome{Name: slo.Name, Outcome: out})
-		if !out.Passed() {
+		v := slo.Condition.Evaluate(&pt.Metrics)
+		pt.SLOs = append(pt.SLOs, results.SLOOutcome{Name: slo.Name, Outcome: v.Outcome, Reason: v.Reason})
+		if !v.Outcome.Passed() {
 			pt.Passed = false
 		}
 	}
@@ -598,6 +604,12 @@ func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.Serv
 	out.QueueTimeP95 = set("queue_time_p95", s.QueueTimeP95.Seconds())
 	out.QueueTimeMean = set("queue_time_p95", s.QueueTimeMean.Seconds())
 	out.ServerTTFTP95 = set(promscrape.HasServerTTFT, s.ServerTTFTP95.Seconds())
+	if s.Has["queue_time_p95"] {
+		out.QueueTimeP95Bounds = &s.QueueTimeP95Bounds
+	}
+	if s.Has[promscrape.HasServerTTFT] {
+		out.ServerTTFTP95Bounds = &s.ServerTTFTP95Bounds
+	}
 	if split, ok := s.Decompose(steadyMean); ok {
 		out.QueueShare = &split.QueueShare
 	}

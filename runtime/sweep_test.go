@@ -190,3 +190,47 @@ func TestPlanCheckedBeforeFirstPoint(t *testing.T) {
 		})
 	}
 }
+
+// Server metrics that could not be read make a point no_data with the
+// reason, never a pass and never a reading of 0: a /metrics that fails
+// every scrape, and a gauge scraped less often than a point lasts.
+func TestServerMetricsNoData(t *testing.T) {
+	kv, err := metrics.Compile("kv_cache_usage_max < 0.99", metrics.ScopePoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("scrapes fail", func(t *testing.T) {
+		srv := &recordingServer{}
+		ts := httptest.NewServer(srv) // serves 404 on /metrics
+		defer ts.Close()
+		file, sc := sweepScenario(t, ts.URL+"/v1", false)
+		sc.Target.Metrics = &spec.Metrics{URL: ts.URL + "/metrics", Interval: time.Hour}
+		sc.SLOs = append(sc.SLOs, spec.SLO{Name: "kv", Condition: kv})
+		r, err := Run(context.Background(), file, sc, Options{OutDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range r.Points {
+			o := p.SLOs[1]
+			if p.Passed || o.Outcome != metrics.NoData || !strings.Contains(o.Reason, "kv_cache_usage_max: every scrape of /metrics during the point failed") {
+				t.Errorf("C=%d: passed %v, kv outcome %+v", p.Concurrent, p.Passed, o)
+			}
+		}
+	})
+	t.Run("gauge not read in a short point", func(t *testing.T) {
+		file, sc := sweepScenario(t, "", false)
+		sc.Target = &spec.Target{Name: "sim", Simulator: &spec.Simulator{Profile: "quickstart", Clock: "virtual"},
+			Metrics: &spec.Metrics{Interval: time.Hour}}
+		sc.SLOs = []spec.SLO{{Name: "kv", Condition: kv}}
+		r, err := Run(context.Background(), file, sc, Options{OutDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range r.Points {
+			o := p.SLOs[0]
+			if p.Passed || o.Outcome != metrics.NoData || !strings.Contains(o.Reason, "not read while the point's requests were in flight") {
+				t.Errorf("C=%d: passed %v, kv %v, outcome %+v", p.Concurrent, p.Passed, p.Metrics.KVCacheUsageMax, o)
+			}
+		}
+	})
+}

@@ -70,10 +70,10 @@ func secs(f float64) time.Duration { return time.Duration(math.Round(f * 1e9)) }
 // every turn but the opening one. Canceled requests (an interrupted run) are
 // left out entirely: they say nothing about the server.
 func Aggregate(c, s int, recs []Record) Point {
-	p := Point{Concurrent: c, Sequential: s, Sessions: c * s, NoData: map[string]bool{}}
+	p := Point{Concurrent: c, Sequential: s, Sessions: c * s, NoData: NoDataSet{}}
 	var ttft, ttftOK, ttfc, lat, itl, open []time.Duration
 	var first, last float64 = math.Inf(1), math.Inf(-1)
-	var promptAll, complAll, cached, promptSteady int
+	var promptAll, complAll, cached, promptSteady, okSteady int
 	for i := range recs {
 		r := &recs[i]
 		if r.Error == ErrCanceled {
@@ -102,6 +102,7 @@ func Aggregate(c, s int, recs []Record) Point {
 			ttfc = append(ttfc, Inf)
 			continue
 		}
+		okSteady++
 		if t != Inf {
 			ttftOK = append(ttftOK, t)
 		}
@@ -126,11 +127,11 @@ func Aggregate(c, s int, recs []Record) Point {
 	}
 	p.Samples = len(ttft)
 	p.OpeningSamples = len(open)
-	fill := func(prefix string, vals []time.Duration, dst ...*time.Duration) {
+	fill := func(prefix string, vals []time.Duration, why string, dst ...*time.Duration) {
 		st, ok := Summarize(vals)
 		if !ok {
 			for _, suf := range statNames {
-				p.NoData[prefix+suf] = true
+				p.NoData[prefix+suf] = why
 			}
 			return
 		}
@@ -138,34 +139,40 @@ func Aggregate(c, s int, recs []Record) Point {
 			*dst[i] = v
 		}
 	}
-	fill("ttft_", ttft, &p.TTFTMin, &p.TTFTMean, &p.TTFTP50, &p.TTFTP90, &p.TTFTP95, &p.TTFTP99, &p.TTFTMax)
-	fill("ttft_ok_", ttftOK, &p.TTFTOKMin, &p.TTFTOKMean, &p.TTFTOKP50, &p.TTFTOKP90, &p.TTFTOKP95, &p.TTFTOKP99, &p.TTFTOKMax)
-	fill("ttfc_", ttfc, &p.TTFCMin, &p.TTFCMean, &p.TTFCP50, &p.TTFCP90, &p.TTFCP95, &p.TTFCP99, &p.TTFCMax)
-	fill("latency_", lat, &p.LatencyMin, &p.LatencyMean, &p.LatencyP50, &p.LatencyP90, &p.LatencyP95, &p.LatencyP99, &p.LatencyMax)
-	fill("itl_", itl, &p.ITLMin, &p.ITLMean, &p.ITLP50, &p.ITLP90, &p.ITLP95, &p.ITLP99, &p.ITLMax)
-	fill("opening_ttft_", open, &p.OpeningTTFTMin, &p.OpeningTTFTMean, &p.OpeningTTFTP50, &p.OpeningTTFTP90, &p.OpeningTTFTP95, &p.OpeningTTFTP99, &p.OpeningTTFTMax)
+	noOK := WhyNoSuccessfulSteady
+	if len(ttft) == 0 {
+		noOK = WhyNoSteadyTurn
+	}
+	fill("ttft_", ttft, WhyNoSteadyTurn, &p.TTFTMin, &p.TTFTMean, &p.TTFTP50, &p.TTFTP90, &p.TTFTP95, &p.TTFTP99, &p.TTFTMax)
+	fill("ttft_ok_", ttftOK, noOK, &p.TTFTOKMin, &p.TTFTOKMean, &p.TTFTOKP50, &p.TTFTOKP90, &p.TTFTOKP95, &p.TTFTOKP99, &p.TTFTOKMax)
+	fill("ttfc_", ttfc, WhyNoSteadyTurn, &p.TTFCMin, &p.TTFCMean, &p.TTFCP50, &p.TTFCP90, &p.TTFCP95, &p.TTFCP99, &p.TTFCMax)
+	fill("latency_", lat, noOK, &p.LatencyMin, &p.LatencyMean, &p.LatencyP50, &p.LatencyP90, &p.LatencyP95, &p.LatencyP99, &p.LatencyMax)
+	fill("itl_", itl, WhyNoITL, &p.ITLMin, &p.ITLMean, &p.ITLP50, &p.ITLP90, &p.ITLP95, &p.ITLP99, &p.ITLMax)
+	fill("opening_ttft_", open, WhyNoOpening, &p.OpeningTTFTMin, &p.OpeningTTFTMean, &p.OpeningTTFTP50, &p.OpeningTTFTP90, &p.OpeningTTFTP95, &p.OpeningTTFTP99, &p.OpeningTTFTMax)
 
 	if p.Requests > 0 {
 		p.ErrorRate = float64(p.Errors) / float64(p.Requests)
 	} else {
-		p.NoData["error_rate"] = true
+		p.NoData["error_rate"] = WhyNoRequest
 	}
 	if span := last - first; p.Requests > 0 && span > 0 {
 		p.InputTokensPerS = float64(promptAll) / span
 		p.OutputTokensPerS = float64(complAll) / span
 		p.RequestsPerS = float64(p.Requests) / span
 	} else {
-		p.NoData["input_tokens_per_s"] = true
-		p.NoData["output_tokens_per_s"] = true
-		p.NoData["requests_per_s"] = true
+		p.NoData["input_tokens_per_s"] = WhyNoSpan
+		p.NoData["output_tokens_per_s"] = WhyNoSpan
+		p.NoData["requests_per_s"] = WhyNoSpan
 	}
 	if promptSteady > 0 {
 		p.CachedTokensRatio = float64(cached) / float64(promptSteady)
+	} else if okSteady == 0 {
+		p.NoData["cached_tokens_ratio"] = noOK
 	} else {
-		p.NoData["cached_tokens_ratio"] = true
+		p.NoData["cached_tokens_ratio"] = WhyCachedUnreported
 	}
 	for _, n := range ServerNames {
-		p.NoData[n] = true
+		p.NoData[n] = WhyNotScraped
 	}
 	return p
 }

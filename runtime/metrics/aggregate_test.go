@@ -96,22 +96,22 @@ func TestAggregateHandComputed(t *testing.T) {
 	if p.OpeningTTFTP50 != ms(1100) {
 		t.Errorf("opening p50 %v", p.OpeningTTFTP50)
 	}
-	if !p.NoData["kv_cache_usage_max"] || p.NoData["ttft_p95"] {
+	if !p.NoData.Has("kv_cache_usage_max") || p.NoData.Has("ttft_p95") {
 		t.Errorf("no_data flags wrong: %v", p.NoData)
 	}
 }
 
 func TestAggregateNoSteadyTurns(t *testing.T) {
 	p := Aggregate(1, 1, []Record{{Turn: 0, TTFT: 1, End: 2, Duration: 2}})
-	if !p.NoData["ttft_p95"] || !p.NoData["cached_tokens_ratio"] || p.Samples != 0 {
+	if p.NoData["ttft_p95"] != WhyNoSteadyTurn || p.NoData["cached_tokens_ratio"] != WhyNoSteadyTurn || p.Samples != 0 {
 		t.Fatalf("want no data for steady names, got %v", p.NoData)
 	}
 	c, err := Compile("ttft_p95 <= 2s", ScopePoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Eval(&p); got != NoData {
-		t.Fatalf("outcome %v, want no_data", got)
+	if got := c.Evaluate(&p); got.Outcome != NoData || got.Reason != "ttft_p95: "+WhyNoSteadyTurn {
+		t.Fatalf("verdict %+v, want no_data naming ttft_p95 and why", got)
 	}
 	c, err = Compile("!(ttft_p95 > 2s)", ScopePoint)
 	if err != nil {
@@ -175,7 +175,7 @@ func TestAggregateCachedRatioUnknown(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := Aggregate(1, 1, tc.recs)
-			if p.NoData["cached_tokens_ratio"] != tc.noData || math.Abs(p.CachedTokensRatio-tc.want) > 1e-12 {
+			if p.NoData.Has("cached_tokens_ratio") != tc.noData || math.Abs(p.CachedTokensRatio-tc.want) > 1e-12 {
 				t.Fatalf("cached_tokens_ratio %v no_data %v; want %v %v", p.CachedTokensRatio, p.NoData["cached_tokens_ratio"], tc.want, tc.noData)
 			}
 		})
@@ -192,7 +192,7 @@ func TestAggregateITLOneEvent(t *testing.T) {
 	}
 	p := Aggregate(1, 1, recs)
 	// itl values: 0 and 0.7/7 = 0.1; mean 0.05.
-	if p.NoData["itl_p50"] || p.ITLMin != 0 || p.ITLMax != ms(100) || p.ITLMean != ms(50) {
+	if p.NoData.Has("itl_p50") || p.ITLMin != 0 || p.ITLMax != ms(100) || p.ITLMean != ms(50) {
 		t.Fatalf("itl min %v max %v mean %v no_data %v", p.ITLMin, p.ITLMax, p.ITLMean, p.NoData["itl_p50"])
 	}
 }
@@ -200,7 +200,7 @@ func TestAggregateITLOneEvent(t *testing.T) {
 // A server gauge can read NaN (the Prometheus text format allows it); one
 // such figure must not make results.json unwritable. It is written as no data.
 func TestPointJSONNonFinite(t *testing.T) {
-	p := Point{Concurrent: 1, KVCacheUsageMax: math.NaN(), PrefixCacheHitRate: math.Inf(1), ErrorRate: 0.5, NoData: map[string]bool{"queue_time_p95": true}}
+	p := Point{Concurrent: 1, KVCacheUsageMax: math.NaN(), PrefixCacheHitRate: math.Inf(1), ErrorRate: 0.5, NoData: NoDataSet{"queue_time_p95": WhyNotScraped}}
 	b, err := json.Marshal(p)
 	if err != nil {
 		t.Fatalf("marshal: %v", err)
@@ -209,13 +209,13 @@ func TestPointJSONNonFinite(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"kv_cache_usage_max": true, "prefix_cache_hit_rate": true, "queue_time_p95": true}
+	want := NoDataSet{"kv_cache_usage_max": WhyNotFinite, "prefix_cache_hit_rate": WhyNotFinite, "queue_time_p95": WhyNotScraped}
 	if len(back.NoData) != len(want) || back.KVCacheUsageMax != 0 || back.PrefixCacheHitRate != 0 || back.ErrorRate != 0.5 {
 		t.Fatalf("decoded %s as %+v", b, back)
 	}
-	for k := range want {
-		if !back.NoData[k] {
-			t.Errorf("no_data lacks %s: %s", k, b)
+	for k, why := range want {
+		if back.NoData[k] != why {
+			t.Errorf("no_data[%s] = %q, want %q: %s", k, back.NoData[k], why, b)
 		}
 	}
 	if len(p.NoData) != 1 {

@@ -29,12 +29,19 @@ const (
 // Outcome is the result of evaluating a condition.
 type Outcome string
 
-// Outcomes. NoData counts as failing.
+// Outcomes. NoData and Error count as failing.
 const (
 	Pass   Outcome = "pass"
 	Fail   Outcome = "fail"
 	NoData Outcome = "no_data"
+	// Error: the expression failed at run time (an integer division by
+	// zero, say); the verdict's reason has the message.
+	Error Outcome = "error"
 )
+
+// Decided reports whether the outcome is a pass or fail the data supports,
+// not a lack of data or an expression that could not be evaluated.
+func (o Outcome) Decided() bool { return o == Pass || o == Fail }
 
 // Passed reports whether the outcome is a pass.
 func (o Outcome) Passed() bool { return o == Pass }
@@ -384,38 +391,94 @@ func children(n ast.Node) []ast.Node {
 	return nil
 }
 
-// Eval evaluates the condition. For a point, any read metric without data
-// makes the outcome NoData, whatever the expression.
-func (c *Condition) Eval(env any) Outcome {
+// Verdict is a condition's outcome and, unless it is a plain pass or fail,
+// the reason: which metric had no data and why, or why the expression could
+// not be evaluated.
+type Verdict struct {
+	Outcome Outcome
+	Reason  string
+}
+
+// Evaluate evaluates the condition on a point (*Point or Point) or a sweep.
+//
+// On a point, a read metric without data makes the outcome NoData, whatever
+// the expression. A read metric known only within bounds (a quantile from a
+// histogram's buckets) is tried at both bounds: the verdict holds when they
+// agree, and is NoData when they do not, since the data cannot tell. An
+// expression that fails at run time (an integer division by zero) has the
+// outcome Error with expr's message.
+func (c *Condition) Evaluate(env any) Verdict {
+	var p *Point
 	switch e := env.(type) {
 	case *Point:
 		if e == nil {
-			return NoData
+			return Verdict{NoData, "no point"}
 		}
-		for _, name := range c.Reads {
-			if e.NoData[name] {
-				return NoData
-			}
-		}
+		p = e
 	case Point:
-		for _, name := range c.Reads {
-			if e.NoData[name] {
-				return NoData
-			}
-		}
+		p = &e
 	case *Sweep:
 		if e == nil {
-			return NoData
+			return Verdict{NoData, "no sweep"}
+		}
+		return c.run(e)
+	default:
+		return c.run(env)
+	}
+	for _, name := range c.Reads {
+		if p.NoData.Has(name) {
+			return Verdict{NoData, name + ": " + p.NoData.Reason(name)}
 		}
 	}
+	var bounded []string
+	for _, name := range c.Reads {
+		if _, ok := p.Bounds[name]; ok {
+			bounded = append(bounded, name)
+		}
+	}
+	if len(bounded) == 0 {
+		return c.run(p)
+	}
+	lo, hi := *p, *p
+	for _, name := range bounded {
+		b := p.Bounds[name]
+		setDuration(&lo, name, b.Lo.Duration())
+		setDuration(&hi, name, b.Hi.Duration())
+	}
+	vlo, vhi := c.run(&lo), c.run(&hi)
+	if vlo.Outcome != vhi.Outcome {
+		b := p.Bounds[bounded[0]]
+		return Verdict{NoData, fmt.Sprintf("%s lies in a histogram bucket between %s and %s; the condition holds at one end and not at the other, so the data cannot decide",
+			bounded[0], b.Lo.Duration(), b.Hi.Duration())}
+	}
+	return vhi
+}
+
+// run evaluates the compiled program on env.
+func (c *Condition) run(env any) Verdict {
 	out, err := expr.Run(c.prog, env)
 	if err != nil {
-		return Fail
+		return Verdict{Error, "cannot be evaluated: " + err.Error()}
 	}
 	if b, ok := out.(bool); ok && b {
-		return Pass
+		return Verdict{Outcome: Pass}
 	}
-	return Fail
+	return Verdict{Outcome: Fail}
+}
+
+// Eval is Evaluate's outcome alone.
+func (c *Condition) Eval(env any) Outcome { return c.Evaluate(env).Outcome }
+
+// setDuration sets the duration metric named name (its expr tag) in p.
+func setDuration(p *Point, name string, d time.Duration) {
+	v := reflect.ValueOf(p).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("expr") == name && t.Field(i).Type == condDurationType {
+			v.Field(i).SetInt(int64(d))
+			return
+		}
+	}
 }
 
 // loadPrefixes name the metrics that can only get worse as C or S grows.

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -68,7 +69,7 @@ func TestCompileAndEval(t *testing.T) {
 		{`ttft_p95 <= duration("2s")`, []string{"ttft_p95"}, Pass},
 		{"not (itl_p95 > 1s)", []string{"itl_p95"}, NoData},
 	}
-	p.NoData = map[string]bool{"itl_p95": true}
+	p.NoData = NoDataSet{"itl_p95": WhyNoITL}
 	for _, tt := range tests {
 		c, err := Compile(tt.text, ScopePoint)
 		if err != nil {
@@ -189,5 +190,58 @@ func BenchmarkCompile(b *testing.B) {
 		if _, err := Compile("ttft_p95 <= 2s && error_rate <= 0.01", ScopePoint); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A quantile known only to lie in a histogram bucket is judged at both
+// bounds: a condition that holds at one and not the other cannot be decided.
+func TestEvaluateBounded(t *testing.T) {
+	bucket := func(lo, hi float64) Point {
+		return Point{QueueTimeP95: 285 * time.Millisecond, Bounds: map[string]Bounds{"queue_time_p95": {Lo: Seconds(lo), Hi: Seconds(hi)}}}
+	}
+	cases := []struct {
+		cond   string
+		p      Point
+		want   Outcome
+		reason string
+	}{
+		{"queue_time_p95 <= 100ms", bucket(0, 0.3), NoData, "lies in a histogram bucket between 0s and 300ms"},
+		{"queue_time_p95 <= 300ms", bucket(0, 0.3), Pass, ""},
+		{"queue_time_p95 <= 100ms", bucket(0.3, 0.5), Fail, ""},
+		{"queue_time_p95 <= 1s && ttft_p95 <= 1s", bucket(0.8, 1), Pass, ""},
+		{"queue_time_p95 <= 100ms", Point{QueueTimeP95: 50 * time.Millisecond}, Pass, ""}, // no bounds: the value
+	}
+	for _, tc := range cases {
+		c, err := Compile(tc.cond, ScopePoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := c.Evaluate(&tc.p)
+		if got.Outcome != tc.want || !strings.Contains(got.Reason, tc.reason) {
+			t.Errorf("%s on %+v: %+v, want %s with reason containing %q", tc.cond, tc.p.Bounds, got, tc.want, tc.reason)
+		}
+	}
+}
+
+// An expression that fails at run time has the outcome error and says why.
+func TestEvaluateRuntimeError(t *testing.T) {
+	c, err := Compile("errors % samples == 0", ScopePoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Evaluate(&Point{})
+	if got.Outcome != Error || !strings.Contains(got.Reason, "divide by zero") || got.Outcome.Passed() {
+		t.Fatalf("verdict %+v, want error naming the division by zero", got)
+	}
+}
+
+// results.json written before reasons were recorded still reads.
+func TestNoDataLegacyJSON(t *testing.T) {
+	var p Point
+	if err := json.Unmarshal([]byte(`{"concurrent":1,"no_data":{"queue_time_p95":true}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	if !p.NoData.Has("queue_time_p95") || p.NoData.Has("ttft_p95") {
+		t.Fatalf("no_data %v", p.NoData)
 	}
 }

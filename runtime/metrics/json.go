@@ -77,12 +77,12 @@ func (p Point) MarshalJSON() ([]byte, error) {
 		}
 	}
 	if len(bad) > 0 {
-		nd := make(map[string]bool, len(p.NoData)+len(bad))
+		nd := make(NoDataSet, len(p.NoData)+len(bad))
 		for k, x := range p.NoData {
 			nd[k] = x
 		}
 		for _, n := range bad {
-			nd[n] = true
+			nd[n] = WhyNotFinite
 		}
 		p.NoData = nd
 		v = reflect.ValueOf(p)

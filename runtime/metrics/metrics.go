@@ -168,10 +168,22 @@ type Point struct {
 	Preemptions        float64       `expr:"preemptions" json:"preemptions"`
 	QueueTimeP95       time.Duration `expr:"queue_time_p95" json:"queue_time_p95"`
 
+	// Bounds holds, for metrics estimated from a histogram's buckets
+	// (queue_time_p95), the bucket the true value lies in. The field itself
+	// holds the interpolated estimate; conditions are judged at both bounds.
+	Bounds map[string]Bounds `expr:"-" json:"bounds,omitempty"`
+
 	// NoData names the metrics above that had nothing to measure at this
-	// point (no samples, no scrape). A condition reading one of them has the
-	// outcome no_data.
-	NoData map[string]bool `expr:"-" json:"no_data,omitempty"`
+	// point (no samples, no scrape), each with the reason. A condition
+	// reading one of them has the outcome no_data.
+	NoData NoDataSet `expr:"-" json:"no_data,omitempty"`
+}
+
+// Bounds are the lower and upper bound of a value known only to lie in an
+// interval (a histogram bucket): Lo < value <= Hi.
+type Bounds struct {
+	Lo Seconds `json:"lo"`
+	Hi Seconds `json:"hi"`
 }
 
 // Sweep holds the sweep-level names that expect conditions may use.

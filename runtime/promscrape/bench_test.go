@@ -62,7 +62,7 @@ func BenchmarkSummary(b *testing.B) {
 		}
 	}
 	for b.Loop() {
-		s := r.Summary(t0.Add(1800*time.Second), t0.Add(1860*time.Second))
+		s := r.Summary(Window{From: t0.Add(1800 * time.Second), To: t0.Add(1860 * time.Second)})
 		if !s.Has[NameQueueTimeP95] {
 			b.Fatal("no queue time")
 		}

@@ -137,7 +137,7 @@ func TestSteppedEndpoint(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sum := s.Summary(at(tc.from), at(tc.to))
+			sum := s.Summary(Window{From: at(tc.from), To: at(tc.to)})
 			if sum.Errors != 0 {
 				t.Fatalf("errors %d", sum.Errors)
 			}
@@ -175,7 +175,7 @@ func TestSummaryGolden(t *testing.T) {
 	s := scrapeSteps(t)
 	var out []Summary
 	for _, w := range [][2]float64{{0, 2}, {2, 4}, {0, 4}, {10, 11}} {
-		out = append(out, s.Summary(at(w[0]), at(w[1])))
+		out = append(out, s.Summary(Window{From: at(w[0]), To: at(w[1])}))
 	}
 	got, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
@@ -248,7 +248,7 @@ func TestOtherServers(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			tc.check(t, r.Summary(at(0), at(1)))
+			tc.check(t, r.Summary(Window{From: at(0), To: at(1)}))
 		})
 	}
 }
@@ -294,18 +294,18 @@ func TestQuantile(t *testing.T) {
 
 func TestApply(t *testing.T) {
 	s := scrapeSteps(t)
-	p := metrics.Point{NoData: map[string]bool{"ttft_p95": true, NamePreemptions: true}}
-	s.Summary(at(0), at(2)).Apply(&p)
+	p := metrics.Point{NoData: metrics.NoDataSet{"ttft_p95": metrics.WhyNoSteadyTurn, NamePreemptions: metrics.WhyNotScraped}}
+	s.Summary(Window{From: at(0), To: at(2)}).Apply(&p)
 	if p.KVCacheUsageMax != 0.9 || p.PrefixCacheHitRate != 0.85 || p.Preemptions != 2 || p.QueueTimeP95 != 850*time.Millisecond {
 		t.Fatalf("applied %v %v %v %v", p.KVCacheUsageMax, p.PrefixCacheHitRate, p.Preemptions, p.QueueTimeP95)
 	}
-	if want := map[string]bool{"ttft_p95": true}; fmt.Sprint(p.NoData) != fmt.Sprint(want) {
+	if want := (metrics.NoDataSet{"ttft_p95": metrics.WhyNoSteadyTurn}); fmt.Sprint(p.NoData) != fmt.Sprint(want) {
 		t.Fatalf("NoData %v, want %v", p.NoData, want)
 	}
 	var empty metrics.Point
-	NewRecorder(nil).Summary(at(0), at(1)).Apply(&empty)
+	NewRecorder(nil).Summary(Window{From: at(0), To: at(1)}).Apply(&empty)
 	for _, n := range PointNames {
-		if !empty.NoData[n] {
+		if !empty.NoData.Has(n) || empty.NoData.Reason(n) == "" {
 			t.Fatalf("no scrapes, yet %s not marked no_data: %v", n, empty.NoData)
 		}
 	}
@@ -313,12 +313,12 @@ func TestApply(t *testing.T) {
 
 func TestDecompose(t *testing.T) {
 	s := scrapeSteps(t)
-	sum := s.Summary(at(0), at(2))
+	sum := s.Summary(Window{From: at(0), To: at(2)})
 	sp, ok := sum.Decompose(time.Second)
 	if !ok || sp.QueueMean != 250*time.Millisecond || !near(sp.QueueShare, 0.25) || sp.PrefillMean != 0 || !near(sp.OtherShare, 0.75) {
 		t.Fatalf("split %+v ok %v", sp, ok)
 	}
-	if _, ok := NewRecorder(nil).Summary(at(0), at(1)).Decompose(time.Second); ok {
+	if _, ok := NewRecorder(nil).Summary(Window{From: at(0), To: at(1)}).Decompose(time.Second); ok {
 		t.Fatalf("decomposed without a queue histogram")
 	}
 }
@@ -408,7 +408,7 @@ func TestBrokenEndpoints(t *testing.T) {
 					t.Fatalf("a sample without error from a broken endpoint: %+v", smp)
 				}
 			}
-			sum := s.Summary(begin, time.Now())
+			sum := s.Summary(Window{From: begin, To: time.Now()})
 			if sum.Errors < 2 || sum.LastError == "" || len(sum.Has) != 0 {
 				t.Fatalf("summary errors %d (%q) has %v", sum.Errors, sum.LastError, sum.Has)
 			}
@@ -467,5 +467,76 @@ func TestRedact(t *testing.T) {
 	s := newScraper("http://user:secret@127.0.0.1:1/metrics", time.Second, nil, time.Now)
 	if got := s.Series().URL; strings.Contains(got, "secret") || !strings.Contains(got, "127.0.0.1:1/metrics") {
 		t.Fatalf("series URL %q", got)
+	}
+}
+
+// ingestAt feeds one exposition to a recorder at second sec.
+func ingestAt(t *testing.T, r *Scraper, sec float64, text string) {
+	t.Helper()
+	if err := r.Ingest(at(sec), strings.NewReader(text)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A gauge read only by the scrapes on a point's boundaries sees an idle
+// server: with no reading while requests were in flight it has no data,
+// never a reading of 0 %.
+func TestGaugeNeedsABusyReading(t *testing.T) {
+	idle := "# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc 0\n"
+	busy := "# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc 0.75\n"
+	cases := []struct {
+		name    string
+		reads   map[float64]string // second → exposition
+		hasKV   bool
+		max     float64
+		missing string
+	}{
+		{"boundaries only", map[float64]string{0: idle, 1: idle}, false, 0, "not read while the point's requests were in flight (they ran 600ms; the scrape interval is 1s)"},
+		{"one busy reading", map[float64]string{0: idle, 0.5: busy, 1: idle}, true, 0.75, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRecorder(nil)
+			for _, sec := range []float64{0, 0.5, 1} {
+				if text, ok := tc.reads[sec]; ok {
+					ingestAt(t, r, sec, text)
+				}
+			}
+			sum := r.Summary(Window{From: at(0), To: at(1), BusyFrom: at(0.2), BusyTo: at(0.8)})
+			if sum.Has[NameKVCacheUsageMax] != tc.hasKV || sum.KVCacheUsageMax != tc.max || !strings.Contains(sum.Missing[NameKVCacheUsageMax], tc.missing) {
+				t.Fatalf("has %v max %v missing %q; want %v %v %q", sum.Has[NameKVCacheUsageMax], sum.KVCacheUsageMax, sum.Missing[NameKVCacheUsageMax], tc.hasKV, tc.max, tc.missing)
+			}
+			var p metrics.Point
+			sum.Apply(&p)
+			if p.NoData.Has(NameKVCacheUsageMax) == tc.hasKV {
+				t.Fatalf("point no_data %v", p.NoData)
+			}
+		})
+	}
+}
+
+// When every observation sits in one bucket, the interpolated p95 is an
+// artifact of the bucket's width: the bounds say what is known.
+func TestHistogramP95Bounds(t *testing.T) {
+	// vLLM's TTFT buckets; 10 requests of exactly 200 ms fall in (0.1, 0.25].
+	hist := func(n int) string {
+		var b strings.Builder
+		b.WriteString("# TYPE vllm:time_to_first_token_seconds histogram\n")
+		for _, le := range []string{"0.04", "0.06", "0.08", "0.1"} {
+			fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_bucket{le=%q} 0\n", le)
+		}
+		for _, le := range []string{"0.25", "0.5", "+Inf"} {
+			fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_bucket{le=%q} %d\n", le, n)
+		}
+		fmt.Fprintf(&b, "vllm:time_to_first_token_seconds_sum %g\nvllm:time_to_first_token_seconds_count %d\n", 0.2*float64(n), n)
+		return b.String()
+	}
+	r := NewRecorder(nil)
+	ingestAt(t, r, 0, hist(0))
+	ingestAt(t, r, 1, hist(10))
+	sum := r.Summary(Window{From: at(0), To: at(1)})
+	// The interpolated p95 is 242.5 ms although every request took 200 ms.
+	if sum.ServerTTFTP95 != 242500*time.Microsecond || sum.ServerTTFTP95Bounds != (metrics.Bounds{Lo: 0.1, Hi: 0.25}) {
+		t.Fatalf("server ttft p95 %v bounds %+v; want 242.5ms in (0.1, 0.25]", sum.ServerTTFTP95, sum.ServerTTFTP95Bounds)
 	}
 }

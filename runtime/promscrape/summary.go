@@ -1,6 +1,7 @@
 package promscrape
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -41,6 +42,11 @@ type Stat struct {
 	P90   float64 `json:"p90,omitempty"`
 	P95   float64 `json:"p95,omitempty"`
 	P99   float64 `json:"p99,omitempty"`
+	// P95Lo and P95Hi bound the bucket the p95 lies in: the true p95 is
+	// somewhere in (P95Lo, P95Hi]; P95 interpolates inside it. P95Hi is
+	// +Inf (not written) when the rank falls past the last finite bucket.
+	P95Lo float64 `json:"p95_lo,omitempty"`
+	P95Hi float64 `json:"p95_hi,omitempty"`
 }
 
 // Keys of Summary.Has beyond the Point names.
@@ -70,19 +76,22 @@ type Summary struct {
 	// Prefix cache: deltas of the token counters (0 when the server exports
 	// only a rate gauge), and hits/queries over the window, else the rate
 	// gauge's mean.
-	PrefixCacheQueries    float64       `json:"prefix_cache_queries"`
-	PrefixCacheHits       float64       `json:"prefix_cache_hits"`
-	PrefixCacheHitRate    float64       `json:"prefix_cache_hit_rate"`
-	Preemptions           float64       `json:"preemptions"`
-	QueueTimeMean         time.Duration `json:"queue_time_mean"`
-	QueueTimeP50          time.Duration `json:"queue_time_p50"`
-	QueueTimeP95          time.Duration `json:"queue_time_p95"`
-	PrefillTimeMean       time.Duration `json:"prefill_time_mean"`
-	PrefillTimeP95        time.Duration `json:"prefill_time_p95"`
-	ServerTTFTMean        time.Duration `json:"server_ttft_mean"`
-	ServerTTFTP95         time.Duration `json:"server_ttft_p95"`
-	OffloadHitRate        float64       `json:"offload_hit_rate"`         // LMCache hit/requested tokens
-	ExternalPrefixHitRate float64       `json:"external_prefix_hit_rate"` // vLLM KV-connector hits/queries
+	PrefixCacheQueries float64       `json:"prefix_cache_queries"`
+	PrefixCacheHits    float64       `json:"prefix_cache_hits"`
+	PrefixCacheHitRate float64       `json:"prefix_cache_hit_rate"`
+	Preemptions        float64       `json:"preemptions"`
+	QueueTimeMean      time.Duration `json:"queue_time_mean"`
+	QueueTimeP50       time.Duration `json:"queue_time_p50"`
+	QueueTimeP95       time.Duration `json:"queue_time_p95"`
+	// QueueTimeP95Bounds is the histogram bucket QueueTimeP95 lies in.
+	QueueTimeP95Bounds    metrics.Bounds `json:"queue_time_p95_bounds"`
+	PrefillTimeMean       time.Duration  `json:"prefill_time_mean"`
+	PrefillTimeP95        time.Duration  `json:"prefill_time_p95"`
+	ServerTTFTMean        time.Duration  `json:"server_ttft_mean"`
+	ServerTTFTP95         time.Duration  `json:"server_ttft_p95"`
+	ServerTTFTP95Bounds   metrics.Bounds `json:"server_ttft_p95_bounds"`
+	OffloadHitRate        float64        `json:"offload_hit_rate"`         // LMCache hit/requested tokens
+	ExternalPrefixHitRate float64        `json:"external_prefix_hit_rate"` // vLLM KV-connector hits/queries
 	// Requests is how many observations the queue-time (else the TTFT)
 	// histogram gained in the window.
 	Requests float64 `json:"requests"`
@@ -90,19 +99,31 @@ type Summary struct {
 	// Has says which figures had data: the Point names (NameKVCacheUsageMax,
 	// ...) and the Has* keys.
 	Has map[string]bool `json:"has"`
+	// Missing says why each Point name without data has none.
+	Missing map[string]string `json:"missing,omitempty"`
 	// Stats has every stored name (stable or raw) with data in the window.
 	Stats map[string]Stat `json:"stats"`
 }
 
-// Summary summarises the samples of the window [from, to].
+// Window is a grid point's time on the scraper's clock. From and To bracket
+// the point, boundary scrapes included; Busy is when its requests were in
+// flight (zero: the same as From and To).
+type Window struct {
+	From, To         time.Time
+	BusyFrom, BusyTo time.Time
+}
+
+// Summary summarises the samples of the window.
 //
-// Gauges use the scrapes inside the window. Counters and histograms run from
+// Gauges use the scrapes taken while the point's requests were in flight
+// (strictly inside Busy): a boundary scrape sees an idle server, and a gauge
+// with no reading in between has no data, not a reading of 0. Counters and histograms run from
 // a baseline, the last scrape at or before from (else the first inside), to
 // an end, the first scrape at or after to within half an interval (else the
 // last inside): a ScrapeNow just before the point and just after it makes
 // their deltas exact. Failed scrapes are counted, never fatal; a Summary is
 // always returned.
-func (s *Scraper) Summary(from, to time.Time) Summary {
+func (s *Scraper) Summary(w Window) Summary {
 	s.mu.Lock()
 	samples := make([]Sample, len(s.samples))
 	copy(samples, s.samples)
@@ -111,10 +132,15 @@ func (s *Scraper) Summary(from, to time.Time) Summary {
 		kinds[k] = v
 	}
 	s.mu.Unlock()
-	return summarize(samples, kinds, from, to, s.interval/2)
+	return summarize(samples, kinds, w, s.interval)
 }
 
-func summarize(samples []Sample, kinds map[string]string, from, to time.Time, grace time.Duration) Summary {
+func summarize(samples []Sample, kinds map[string]string, w Window, interval time.Duration) Summary {
+	from, to, grace := w.From, w.To, interval/2
+	busyFrom, busyTo := w.BusyFrom, w.BusyTo
+	if busyFrom.IsZero() && busyTo.IsZero() {
+		busyFrom, busyTo = from.Add(-time.Nanosecond), to.Add(time.Nanosecond)
+	}
 	sum := Summary{From: from, To: to, Has: map[string]bool{}, Stats: map[string]Stat{}}
 	var ok []Sample
 	for _, smp := range samples {
@@ -131,11 +157,11 @@ func summarize(samples []Sample, kinds map[string]string, from, to time.Time, gr
 		}
 		ok = append(ok, smp)
 	}
-	var win []Sample
+	var busy []Sample
 	start, end := -1, -1
 	for i, smp := range ok {
-		if !smp.T.Before(from) && !smp.T.After(to) {
-			win = append(win, smp)
+		if smp.T.After(busyFrom) && smp.T.Before(busyTo) {
+			busy = append(busy, smp)
 		}
 		if !smp.T.After(from) {
 			start = i
@@ -171,7 +197,7 @@ func summarize(samples []Sample, kinds map[string]string, from, to time.Time, gr
 		var has bool
 		switch kind {
 		case KindGauge:
-			st, has = gaugeStat(win, name)
+			st, has = gaugeStat(busy, name)
 		case KindCounter:
 			st, has = counterStat(span, name)
 		case KindHistogram:
@@ -182,7 +208,45 @@ func summarize(samples []Sample, kinds map[string]string, from, to time.Time, gr
 		}
 	}
 	sum.derive()
+	sum.explainMissing(kinds, busyTo.Sub(busyFrom), interval)
 	return sum
+}
+
+// explainMissing says, for each Point name without data, why.
+func (s *Summary) explainMissing(kinds map[string]string, busy, interval time.Duration) {
+	families := map[string]string{
+		NameKVCacheUsageMax:    KVCacheUsage,
+		NamePrefixCacheHitRate: PrefixCacheQueries,
+		NamePreemptions:        Preemptions,
+		NameQueueTimeP95:       QueueTime,
+	}
+	for name, family := range families {
+		if s.Has[name] {
+			continue
+		}
+		if s.Missing == nil {
+			s.Missing = map[string]string{}
+		}
+		var why string
+		switch {
+		case s.Scrapes == 0 && s.Errors > 0:
+			why = fmt.Sprintf("every scrape of /metrics during the point failed (%d; last: %s)", s.Errors, s.LastError)
+		case s.Scrapes == 0:
+			why = "no scrape of /metrics fell within the point"
+		case kinds[family] == "" && !(name == NamePrefixCacheHitRate && kinds[PrefixCacheHitRateGauge] != ""):
+			why = "the server's /metrics has no " + family + " family"
+		case kinds[family] == KindGauge:
+			why = fmt.Sprintf("the gauge was not read while the point's requests were in flight (they ran %s; the scrape interval is %s)",
+				busy.Round(time.Millisecond), interval)
+		case kinds[family] == KindHistogram:
+			why = "the histogram gained no observation during the point"
+		case name == NamePrefixCacheHitRate:
+			why = "no prefix-cache lookups during the point"
+		default:
+			why = "fewer than two scrapes spanned the point"
+		}
+		s.Missing[name] = why
+	}
 }
 
 func gaugeStat(win []Sample, name string) (Stat, bool) {
@@ -267,6 +331,7 @@ func histogramStat(span []Sample, name string) (Stat, bool) {
 		st.P90 = Quantile(0.90, d)
 		st.P95 = Quantile(0.95, d)
 		st.P99 = Quantile(0.99, d)
+		st.P95Lo, st.P95Hi = QuantileBucket(0.95, d)
 	}
 	return st, true
 }
@@ -336,6 +401,30 @@ func Quantile(q float64, h Histogram) float64 {
 	return h.Buckets[len(h.Buckets)-1].Le
 }
 
+// QuantileBucket returns the bounds of the bucket that holds the
+// q-quantile's rank, as Quantile finds it: the true quantile lies in
+// (lo, hi]. hi is +Inf when the rank falls in the implicit +Inf bucket. Both
+// are NaN for an empty histogram.
+func QuantileBucket(q float64, h Histogram) (lo, hi float64) {
+	if h.Count <= 0 || math.IsNaN(q) || len(h.Buckets) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	rank := min(max(q, 0), 1) * h.Count
+	prevLe := 0.0
+	for _, b := range h.Buckets {
+		if b.Count >= rank {
+			return min(prevLe, b.Le), b.Le
+		}
+		prevLe = b.Le
+	}
+	return prevLe, math.Inf(1)
+}
+
+// bounds converts a bucket's bounds in seconds.
+func bounds(lo, hi float64) metrics.Bounds {
+	return metrics.Bounds{Lo: metrics.Seconds(lo), Hi: metrics.Seconds(hi)}
+}
+
 func seconds(f float64) time.Duration {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0
@@ -380,6 +469,7 @@ func (s *Summary) derive() {
 	}
 	if st, ok := s.Stats[QueueTime]; ok && st.Count > 0 {
 		s.QueueTimeMean, s.QueueTimeP50, s.QueueTimeP95 = seconds(meanOf(st)), seconds(st.P50), seconds(st.P95)
+		s.QueueTimeP95Bounds = bounds(st.P95Lo, st.P95Hi)
 		s.Requests = st.Count
 		s.Has[NameQueueTimeP95] = true
 	}
@@ -389,6 +479,7 @@ func (s *Summary) derive() {
 	}
 	if st, ok := s.Stats[TTFT]; ok && st.Count > 0 {
 		s.ServerTTFTMean, s.ServerTTFTP95 = seconds(meanOf(st)), seconds(st.P95)
+		s.ServerTTFTP95Bounds = bounds(st.P95Lo, st.P95Hi)
 		s.Has[HasServerTTFT] = true
 		if s.Requests == 0 {
 			s.Requests = st.Count
@@ -413,20 +504,26 @@ func (s *Summary) derive() {
 // they have it), so conditions reading them come out no_data.
 func (s Summary) Apply(p *metrics.Point) {
 	if p.NoData == nil {
-		p.NoData = map[string]bool{}
+		p.NoData = metrics.NoDataSet{}
 	}
 	set := func(name string, fill func()) {
 		if s.Has[name] {
 			fill()
 			delete(p.NoData, name)
 		} else {
-			p.NoData[name] = true
+			p.NoData[name] = s.Missing[name]
 		}
 	}
 	set(NameKVCacheUsageMax, func() { p.KVCacheUsageMax = s.KVCacheUsageMax })
 	set(NamePrefixCacheHitRate, func() { p.PrefixCacheHitRate = s.PrefixCacheHitRate })
 	set(NamePreemptions, func() { p.Preemptions = s.Preemptions })
-	set(NameQueueTimeP95, func() { p.QueueTimeP95 = s.QueueTimeP95 })
+	set(NameQueueTimeP95, func() {
+		p.QueueTimeP95 = s.QueueTimeP95
+		if p.Bounds == nil {
+			p.Bounds = map[string]metrics.Bounds{}
+		}
+		p.Bounds[NameQueueTimeP95] = s.QueueTimeP95Bounds
+	})
 	if len(p.NoData) == 0 {
 		p.NoData = nil
 	}

@@ -17,7 +17,7 @@ import (
 type scenarioView struct {
 	Name, Title string
 	Answer      string
-	AnswerClass string // pass | fail
+	AnswerClass string // pass | fail | nodata
 	BestC       int    // 0 when no point passed
 	BestS       int
 	Extended    string
@@ -60,7 +60,7 @@ type cell struct {
 func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	ps := sortedPoints(r)
 	v := &scenarioView{Name: r.Scenario, Title: r.Title, SLOs: r.SLOs, File: r.File}
-	v.Answer, v.AnswerClass = answer(r)
+	v.Answer, v.AnswerClass = conclusion(r)
 	if r.Best != nil {
 		v.BestC, v.BestS = r.Best.Concurrent, r.Best.Sequential
 	}
@@ -171,22 +171,6 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 func heatHeight(r *results.Results) int {
 	_, ss := axes(r)
 	return min(720, max(260, 120+44*len(ss)))
-}
-
-// answer is the page's one-line answer.
-func answer(r *results.Results) (string, string) {
-	if r.Best == nil {
-		if len(r.Points) == 0 {
-			return "No point has run yet.", "fail"
-		}
-		return fmt.Sprintf("No point passed the SLOs (%s): the limit is below the smallest point run.", sloText(r)), "fail"
-	}
-	b := r.Best
-	score := ""
-	if r.Score == "harmonic" {
-		score = fmt.Sprintf(", harmonic score 2CS/(C+S) = %s", strconv.FormatFloat(b.Score, 'f', 2, 64))
-	}
-	return fmt.Sprintf("Best: %d sessions (C=%d, S=%d%s) with %s", b.Concurrent*b.Sequential, b.Concurrent, b.Sequential, score, sloText(r)), "pass"
 }
 
 // cacheLine says whether points started from a clean prefix cache.
@@ -462,6 +446,28 @@ func pctCell(f *float64) cell {
 	return cell{Text: fmtPct(*f), Sort: sortKey(*f)}
 }
 
+// bucketCell shows a quantile interpolated inside a histogram bucket as what
+// the data supports: the bucket, "≤ 300ms" when it starts at 0, else
+// "500ms–1s". The interpolated estimate is in the cell's title.
+func bucketCell(f *float64, b *metrics.Bounds) cell {
+	if f == nil {
+		return cell{Text: "—", Sort: "-1"}
+	}
+	if b == nil {
+		return cell{Text: fmtSec(*f), Sort: sortKey(*f)}
+	}
+	lo, hi := float64(b.Lo), float64(b.Hi)
+	text := fmtSec(lo) + "–" + fmtSec(hi)
+	switch {
+	case math.IsInf(hi, 1):
+		text = "> " + fmtSec(lo)
+	case lo <= 0:
+		text = "≤ " + fmtSec(hi)
+	}
+	return cell{Text: text, Sort: sortKey(*f),
+		Title: "from histogram buckets, opening turns included: the p95 lies in this bucket; interpolated inside it, " + fmtSec(*f)}
+}
+
 func serverTable(ps []*results.Point) table {
 	extras := map[string]bool{}
 	for _, p := range ps {
@@ -498,7 +504,7 @@ func serverTable(ps []*results.Point) table {
 			continue
 		}
 		cells = append(cells, pct(s.KVCacheUsageMax), pct(s.KVCacheUsageMean), pct(s.PrefixCacheHitRate),
-			numc(s.Preemptions), secs(s.QueueTimeP95), secs(s.QueueTimeMean), secs(s.ServerTTFTP95), pct(s.QueueShare),
+			numc(s.Preemptions), bucketCell(s.QueueTimeP95, s.QueueTimeP95Bounds), secs(s.QueueTimeMean), bucketCell(s.ServerTTFTP95, s.ServerTTFTP95Bounds), pct(s.QueueShare),
 			cell{Text: strconv.Itoa(s.ScrapeErrors), Sort: strconv.Itoa(s.ScrapeErrors)})
 		for _, k := range ek {
 			if v, ok := s.Extra[k]; ok {

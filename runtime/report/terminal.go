@@ -36,6 +36,9 @@ func Terminal(w io.Writer, r *results.Results) {
 	for _, p := range ps {
 		m := &p.Metrics
 		slo := passMark(p.Passed)
+		if p.Undecided() {
+			slo = "? no data"
+		}
 		if isBest(r, p.Concurrent, p.Sequential) {
 			slo = "★ " + slo
 		}
@@ -72,9 +75,16 @@ func Terminal(w io.Writer, r *results.Results) {
 	slo := sloText(r)
 	if r.Best == nil {
 		fmt.Fprintf(w, "Max (C x S) where %s: 0  => no point passed the SLOs\n", slo)
+		if text, kind := conclusion(r); kind == "nodata" || anyUndecided(r) {
+			fmt.Fprintln(w, text)
+		}
 	} else {
 		fmt.Fprintf(w, "Max (C x S) where %s: %d  => C=%d, S=%d\n",
 			slo, r.Best.Concurrent*r.Best.Sequential, r.Best.Concurrent, r.Best.Sequential)
+	}
+	if r.Best != nil && anyUndecided(r) {
+		text, _ := conclusion(r)
+		fmt.Fprintln(w, text)
 	}
 	if s := r.Search; s != nil && s.ExtendedBest != nil {
 		fmt.Fprintf(w, "  within the declared grid: %s; extended past it: %s\n",
@@ -95,10 +105,51 @@ func Terminal(w io.Writer, r *results.Results) {
 			where = fmt.Sprintf(", at C=%d, S=%d: %s", best.Concurrent, best.Sequential, sloOutcome(best, s.Name))
 		}
 		fmt.Fprintf(w, "%s %s: %s  (held at %d of %d points%s)\n", mark, s.Name, s.Condition, held, len(r.Points), where)
+		for _, why := range sloReasons(r, s.Name) {
+			fmt.Fprintf(w, "    %s\n", why)
+		}
 	}
 	if r.Expect != "" {
 		fmt.Fprintf(w, "%s expect: %s  (%s)\n", passMark(r.ExpectOutcome == metrics.Pass), r.Expect, expectWord(r.ExpectOutcome))
 	}
+}
+
+// anyUndecided reports whether some point could not be judged.
+func anyUndecided(r *results.Results) bool {
+	for i := range r.Points {
+		if r.Points[i].Undecided() {
+			return true
+		}
+	}
+	return false
+}
+
+// sloReasons lists, once each, why a named SLO was neither passed nor
+// failed at some points: "no_data at 4 points: kv_cache_usage_max: ...".
+func sloReasons(r *results.Results, name string) []string {
+	type key struct {
+		outcome metrics.Outcome
+		reason  string
+	}
+	var order []key
+	count := map[key]int{}
+	for _, p := range r.Points {
+		for _, o := range p.SLOs {
+			if o.Name != name || o.Outcome.Decided() {
+				continue
+			}
+			k := key{o.Outcome, o.Reason}
+			if count[k] == 0 {
+				order = append(order, k)
+			}
+			count[k]++
+		}
+	}
+	var out []string
+	for _, k := range order {
+		out = append(out, fmt.Sprintf("%s at %d point%s: %s", k.outcome, count[k], plural(count[k]), k.reason))
+	}
+	return out
 }
 
 // sloOutcome finds a named SLO's outcome at a point; a missing one is no_data.
@@ -119,6 +170,8 @@ func expectWord(o metrics.Outcome) string {
 		return "not evaluated"
 	case metrics.NoData:
 		return "no data"
+	case metrics.Error:
+		return "could not be evaluated"
 	}
 	return "did not hold"
 }

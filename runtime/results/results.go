@@ -5,6 +5,7 @@
 package results
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
@@ -147,6 +148,35 @@ type Point struct {
 type SLOOutcome struct {
 	Name    string          `json:"name"`
 	Outcome metrics.Outcome `json:"outcome"`
+	// Reason says why an outcome is no_data (which metric, and why it had
+	// none) or error (the expression's message).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Undecided reports whether the point failed only for want of data: no SLO
+// failed on a measurement, but at least one had no data or could not be
+// evaluated. Such a point counts as failing; it is not evidence of a limit.
+func (p *Point) Undecided() bool {
+	if p.Passed {
+		return false
+	}
+	for _, o := range p.SLOs {
+		if o.Outcome == metrics.Fail {
+			return false
+		}
+	}
+	return len(p.SLOs) > 0
+}
+
+// FirstReason is the reason of the point's first SLO that was neither
+// passed nor failed, prefixed with the SLO's name; empty when none.
+func (p *Point) FirstReason() string {
+	for _, o := range p.SLOs {
+		if !o.Outcome.Decided() {
+			return fmt.Sprintf("slo %q: %s", o.Name, o.Reason)
+		}
+	}
+	return ""
 }
 
 // TurnStats summarises one turn index across a point's sessions.
@@ -175,8 +205,13 @@ type ServerSummary struct {
 	PrefixCacheHitRate *float64 `json:"prefix_cache_hit_rate,omitempty"`
 	Preemptions        *float64 `json:"preemptions,omitempty"`
 	QueueTimeP95       *float64 `json:"queue_time_p95,omitempty"`
-	QueueTimeMean      *float64 `json:"queue_time_mean,omitempty"`
-	ServerTTFTP95      *float64 `json:"server_ttft_p95,omitempty"`
+	// QueueTimeP95Bounds and ServerTTFTP95Bounds are the histogram buckets
+	// the two p95s lie in: the p95s are interpolated inside them, and the
+	// bounds are all the data says.
+	QueueTimeP95Bounds  *metrics.Bounds `json:"queue_time_p95_bounds,omitempty"`
+	ServerTTFTP95Bounds *metrics.Bounds `json:"server_ttft_p95_bounds,omitempty"`
+	QueueTimeMean       *float64        `json:"queue_time_mean,omitempty"`
+	ServerTTFTP95       *float64        `json:"server_ttft_p95,omitempty"`
 	// QueueShare is the share of the client's mean TTFT (all successful
 	// turns, as the server's histogram counts them) that the server's
 	// queue-time histogram attributes to waiting in its queue.
