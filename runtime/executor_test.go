@@ -29,6 +29,7 @@ type recordingServer struct {
 	resets   int // accept POST /reset_prefix_cache when non-zero; counts them
 	// maxModelLen is listed as the model's max_model_len when non-zero.
 	maxModelLen int
+	delay       time.Duration // before answering a chat request
 }
 
 type recorded struct {
@@ -68,6 +69,7 @@ func (s *recordingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.reqs = append(s.reqs, recorded{id: r.Header.Get("X-Request-Id"), messages: req.Messages})
 	n := len(s.reqs)
 	s.mu.Unlock()
+	time.Sleep(s.delay)
 	if (s.fail != nil && s.fail(n)) || (s.failMsgs != nil && s.failMsgs(req.Messages)) {
 		http.Error(w, `{"error":{"message":"planted failure"}}`, http.StatusInternalServerError)
 		return

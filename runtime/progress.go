@@ -145,6 +145,9 @@ func (p *progress) done(pt *results.Point) {
 	}
 	p.line("point C=%d S=%d done in %.1fs: ttft_p95 %s (%d samples), errors %d  %s",
 		pt.Concurrent, pt.Sequential, pt.Duration, fmtDur(pt.Metrics.TTFTP95), pt.Metrics.Samples, pt.Metrics.Errors, verdict)
+	if c := pt.Client; c != nil && c.Limited {
+		p.line("warning: point C=%d S=%d may be client-limited: %s", pt.Concurrent, pt.Sequential, c.Why)
+	}
 }
 
 func (p *progress) finish() {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/runtime/clientcheck"
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/openai"
@@ -58,6 +59,9 @@ type Options struct {
 	Tokenizers *tokenizer.Cache
 	// Corpus overrides corpus loading options (tests point it at mirrors).
 	Corpus corpus.Options
+	// Clock is the client's self-check clock (nil: time.Now); tests move it
+	// to make a stall.
+	Clock func() time.Time
 }
 
 // Dir is where a scenario writes its outputs.
@@ -185,8 +189,17 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			_ = tgt.scraper.ScrapeNow(ctx)
 		}
 		started := time.Now()
+		var mon *clientcheck.Monitor
+		if !tgt.fresh {
+			mon = clientcheck.Start(opts.Clock)
+		}
 		recs, perr := tgt.exec.RunPoint(ctx, plan, prog.record)
 		finished := time.Now()
+		var self *clientcheck.Report
+		if mon != nil {
+			rep := mon.Stop()
+			self = &rep
+		}
 		if perr != nil && !errors.Is(perr, ErrTargetDown) {
 			if ctx.Err() != nil {
 				runErr = ErrInterrupted
@@ -227,6 +240,9 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			for _, n := range metrics.ServerNames {
 				pt.Metrics.NoData[n] = metrics.WhyNoMetricsSource
 			}
+		}
+		if self != nil {
+			pt.Client = clientSummary(*self, pt.Metrics.TTFTOKP95)
 		}
 		// SLOs are decided once every metric, the server's included, is in.
 		evalSLOs(sc, &pt)
@@ -278,6 +294,19 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 
 // anyAnswered reports whether the target answered at least one request,
 // successfully or with an error of its own.
+// clientSummary records the client's check on itself for results.json.
+func clientSummary(r clientcheck.Report, ttftOKP95 time.Duration) *results.ClientCheck {
+	if ttftOKP95 == metrics.Inf {
+		ttftOKP95 = 0
+	}
+	limited, why := clientcheck.Judge(r, ttftOKP95)
+	return &results.ClientCheck{
+		LagMax: r.LagMax.Seconds(), LagP99: r.LagP99.Seconds(), Stalls: r.Stalls,
+		CPUSeconds: r.CPU.Seconds(), Utilization: r.Utilization(), Cores: r.Cores,
+		Limited: limited, Why: why,
+	}
+}
+
 // checkPlan applies the plan-time rules with what exec knows: the corpus as
 // loaded and the target's context length.
 func checkPlan(sc *spec.Scenario, docs []corpus.Document, maxModelLen int) error {

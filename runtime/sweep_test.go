@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,4 +234,30 @@ func TestServerMetricsNoData(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A client that stalls while a point runs flags the point as possibly
+// client-limited in results.json. The stall is a clock jump the monitor
+// sees between two ticks, so the test does not depend on the machine.
+func TestClientStallFlagsPoint(t *testing.T) {
+	srv := &recordingServer{delay: 30 * time.Millisecond}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	sc.Grid.Concurrent = []int{1}
+	var calls atomic.Int64
+	clock := func() time.Time {
+		if calls.Add(1) >= 2 { // from the first tick on, 1.5 s later
+			return time.Now().Add(1500 * time.Millisecond)
+		}
+		return time.Now()
+	}
+	r, err := Run(context.Background(), file, sc, Options{OutDir: t.TempDir(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Points[0].Client
+	if c == nil || !c.Limited || c.LagMax < 1.5 || !strings.Contains(c.Why, "stalled for 1.5") {
+		t.Fatalf("client check %+v; want a 1.5s stall flagged", c)
+	}
 }

@@ -208,8 +208,22 @@ func notes(r *results.Results) []string {
 		}
 		out = append(out, "These points contradicted the search's assumption that more load never helps; their neighbours were measured: "+strings.Join(pts, "; ")+".")
 	}
+	if limited := clientLimited(r); len(limited) > 0 {
+		out = append(out, "The client may have distorted these points (a stall or saturated cores during the point; see each point's client check in results.json): "+strings.Join(limited, "; ")+".")
+	}
 	if !r.Target.UsageSupported && len(r.Points) > 0 {
 		out = append(out, "The server sent no token usage: token counts come from the client's tokenizer and cached_tokens_ratio is unknown.")
+	}
+	return out
+}
+
+// clientLimited lists the points the client flagged about itself, with why.
+func clientLimited(r *results.Results) []string {
+	var out []string
+	for _, p := range sortedPoints(r) {
+		if c := p.Client; c != nil && c.Limited {
+			out = append(out, fmt.Sprintf("C=%d, S=%d: %s", p.Concurrent, p.Sequential, c.Why))
+		}
 	}
 	return out
 }

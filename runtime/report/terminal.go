@@ -86,6 +86,9 @@ func Terminal(w io.Writer, r *results.Results) {
 		text, _ := conclusion(r)
 		fmt.Fprintln(w, text)
 	}
+	for _, l := range clientLimited(r) {
+		fmt.Fprintf(w, "warning: client-limited point, %s\n", l)
+	}
 	if s := r.Search; s != nil && s.ExtendedBest != nil {
 		fmt.Fprintf(w, "  within the declared grid: %s; extended past it: %s\n",
 			bestText(s.InGridBest), bestText(s.ExtendedBest))

@@ -132,14 +132,16 @@ type Point struct {
 	Started    time.Time `json:"started"`
 	Duration   float64   `json:"duration_s"`
 	// Reset is true when the prefix cache was reset before this point.
-	Reset    bool              `json:"prefix_cache_reset"`
-	Metrics  metrics.Point     `json:"metrics"`
-	SLOs     []SLOOutcome      `json:"slos"`
-	Passed   bool              `json:"passed"`
-	Errors   map[string]int    `json:"errors_by_kind,omitempty"`
-	Turns    []TurnStats       `json:"turns"`
-	CDF      []metrics.Seconds `json:"ttft_cdf"` // steady TTFT quantiles at 0%,1%,…,100%
-	Server   *ServerSummary    `json:"server,omitempty"`
+	Reset   bool              `json:"prefix_cache_reset"`
+	Metrics metrics.Point     `json:"metrics"`
+	SLOs    []SLOOutcome      `json:"slos"`
+	Passed  bool              `json:"passed"`
+	Errors  map[string]int    `json:"errors_by_kind,omitempty"`
+	Turns   []TurnStats       `json:"turns"`
+	CDF     []metrics.Seconds `json:"ttft_cdf"` // steady TTFT quantiles at 0%,1%,…,100%
+	Server  *ServerSummary    `json:"server,omitempty"`
+	// Client is the client's check on itself; absent on the virtual clock.
+	Client   *ClientCheck      `json:"client,omitempty"`
 	Records  string            `json:"records"` // path of the jsonl, relative to results.json
 	Sessions []SessionDocument `json:"sessions"`
 }
@@ -151,6 +153,20 @@ type SLOOutcome struct {
 	// Reason says why an outcome is no_data (which metric, and why it had
 	// none) or error (the expression's message).
 	Reason string `json:"reason,omitempty"`
+}
+
+// ClientCheck is what the client saw of itself during a point (see package
+// clientcheck): scheduling stalls, CPU use, and whether they may have
+// distorted the point's timings.
+type ClientCheck struct {
+	LagMax      float64 `json:"lag_max"` // seconds: the longest stall
+	LagP99      float64 `json:"lag_p99"` // seconds: an upper bound on the 99th percentile stall
+	Stalls      int     `json:"stalls"`  // stalls of 10 ms or more
+	CPUSeconds  float64 `json:"cpu_seconds,omitempty"`
+	Utilization float64 `json:"utilization,omitempty"` // CPU time / (wall × cores)
+	Cores       int     `json:"cores"`
+	Limited     bool    `json:"client_limited"`
+	Why         string  `json:"why,omitempty"`
 }
 
 // Undecided reports whether the point failed only for want of data: no SLO
