@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/runtime/clientcheck"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
 )
@@ -86,8 +87,9 @@ func Terminal(w io.Writer, r *results.Results) {
 		text, _ := conclusion(r)
 		fmt.Fprintln(w, text)
 	}
-	for _, l := range clientLimited(r) {
-		fmt.Fprintf(w, "warning: client-limited point, %s\n", l)
+	if pts, worst := clientLimitedSummary(r); len(pts) > 0 {
+		fmt.Fprintf(w, "warning: %d point%s may be client-limited (%s): %s; rerun on a quieter client machine before trusting them\n",
+			len(pts), plural(len(pts)), worst, strings.Join(pts, ", "))
 	}
 	if s := r.Search; s != nil && s.ExtendedBest != nil {
 		fmt.Fprintf(w, "  within the declared grid: %s; extended past it: %s\n",
@@ -115,6 +117,22 @@ func Terminal(w io.Writer, r *results.Results) {
 	if r.Expect != "" {
 		fmt.Fprintf(w, "%s expect: %s  (%s)\n", passMark(r.ExpectOutcome == metrics.Pass), r.Expect, expectWord(r.ExpectOutcome))
 	}
+}
+
+// clientLimitedSummary names the points the client flagged about itself and
+// the worst stall among them.
+func clientLimitedSummary(r *results.Results) (pts []string, worst string) {
+	var lag float64
+	for _, p := range sortedPoints(r) {
+		if c := p.Client; c != nil && c.Limited {
+			pts = append(pts, fmt.Sprintf("C=%d S=%d", p.Concurrent, p.Sequential))
+			lag = max(lag, c.LagMax)
+		}
+	}
+	if lag < clientcheck.StallFloor.Seconds() {
+		return pts, "its CPU saturated"
+	}
+	return pts, "stalls up to " + fmtSec(lag)
 }
 
 // anyUndecided reports whether some point could not be judged.
