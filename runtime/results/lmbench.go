@@ -56,28 +56,95 @@ type LMBenchResult struct {
 // LMBenchName is a point's file name in the lmbench directory.
 func LMBenchName(c, s int) string { return fmt.Sprintf("bench_c%d_s%d.json", c, s) }
 
-// WriteLMBench writes one point in the source's format under dir.
+// The two run-file formats mrqa writes: the seed's (C and S named
+// num_users_concurrent and num_users_sequential) and the later one's
+// (concurrent and session_depth). Everything else is the same.
+const (
+	LMBenchSeed  = "seed"
+	LMBenchLater = "later"
+)
+
+// seedParams and laterParams are the params objects of the two formats, in
+// the order the source writes their keys.
+type seedParams struct {
+	NumUsersConcurrent int    `json:"num_users_concurrent"`
+	NumUsersSequential int    `json:"num_users_sequential"`
+	NumRounds          int    `json:"num_rounds"`
+	Model              string `json:"model"`
+	BaseURL            string `json:"base_url"`
+	SrcDir             string `json:"src_dir"`
+	AnswerLen          int    `json:"answer_len"`
+	Output             string `json:"output"`
+}
+
+type laterParams struct {
+	Concurrent   int    `json:"concurrent"`
+	SessionDepth int    `json:"session_depth"`
+	Model        string `json:"model"`
+	BaseURL      string `json:"base_url"`
+	NumRounds    int    `json:"num_rounds"`
+	SrcDir       string `json:"src_dir"`
+	AnswerLen    int    `json:"answer_len"`
+	Output       string `json:"output"`
+}
+
+// WriteLMBench writes one point in the seed's format under dir.
 func WriteLMBench(dir string, r *Results, pt *Point, recs []metrics.Record) error {
-	out := LMBench{
-		Params: LMBenchParams{
-			NumUsersConcurrent: pt.Concurrent,
-			NumUsersSequential: pt.Sequential,
-			NumRounds:          r.Rounds,
-			Model:              r.Target.Model,
-			BaseURL:            r.Target.BaseURL,
-			SrcDir:             r.Corpus.Name,
-			AnswerLen:          r.Script.MaxTokens,
-			Output:             filepath.ToSlash(filepath.Join(dir, LMBenchName(pt.Concurrent, pt.Sequential))),
-		},
-		Results: make([]LMBenchResult, 0, len(recs)),
+	return WriteLMBenchFormat(dir, LMBenchSeed, r, pt, recs)
+}
+
+// WriteLMBenchFormat writes one point under dir in format (LMBenchSeed or
+// LMBenchLater).
+func WriteLMBenchFormat(dir, format string, r *Results, pt *Point, recs []metrics.Record) error {
+	path := filepath.Join(dir, LMBenchName(pt.Concurrent, pt.Sequential))
+	seed := seedParams{
+		NumUsersConcurrent: pt.Concurrent,
+		NumUsersSequential: pt.Sequential,
+		NumRounds:          r.Rounds,
+		Model:              r.Target.Model,
+		BaseURL:            stripUserinfo(r.Target.BaseURL),
+		SrcDir:             r.Corpus.Name,
+		AnswerLen:          r.Script.MaxTokens,
+		Output:             filepath.ToSlash(path),
 	}
+	var params any
+	switch format {
+	case LMBenchSeed:
+		params = seed
+	case LMBenchLater:
+		params = laterParams{Concurrent: seed.NumUsersConcurrent, SessionDepth: seed.NumUsersSequential,
+			Model: seed.Model, BaseURL: seed.BaseURL, NumRounds: seed.NumRounds, SrcDir: seed.SrcDir,
+			AnswerLen: seed.AnswerLen, Output: seed.Output}
+	default:
+		return fmt.Errorf("lmbench: unknown format %q (want %q or %q)", format, LMBenchSeed, LMBenchLater)
+	}
+	out := struct {
+		Params  any             `json:"params"`
+		Results []LMBenchResult `json:"results"`
+		Src     []string        `json:"src"`
+	}{params, lmResultsOf(recs), pointDocuments(pt)}
+	return WriteJSON(path, out)
+}
+
+// pointDocuments lists the documents of a point's sessions, each once, as
+// the run file's src.
+func pointDocuments(pt *Point) []string {
+	var out []string
 	seen := map[string]bool{}
 	for _, s := range pt.Sessions {
 		if !seen[s.Document] {
 			seen[s.Document] = true
-			out.Src = append(out.Src, s.Document)
+			out = append(out, s.Document)
 		}
 	}
+	return out
+}
+
+// lmResultsOf translates records: ttft is time to first content (the
+// source's definition), null with the error kind as status for a failed
+// request.
+func lmResultsOf(recs []metrics.Record) []LMBenchResult {
+	out := make([]LMBenchResult, 0, len(recs))
 	for i := range recs {
 		rec := &recs[i]
 		res := LMBenchResult{
@@ -95,9 +162,30 @@ func WriteLMBench(dir string, r *Results, pt *Point, recs []metrics.Record) erro
 			res.TTFT = &ttfc
 			res.GenerationTime = rec.Duration - ttfc
 		}
-		out.Results = append(out.Results, res)
+		out = append(out, res)
 	}
-	return WriteJSON(filepath.Join(dir, LMBenchName(pt.Concurrent, pt.Sequential)), out)
+	return out
+}
+
+// ExportLMBench writes every point of an mrqa run (results r, loaded from
+// srcDir, whose per-request records lie beside it) as run files in format
+// under dest.
+func ExportLMBench(srcDir string, r *Results, dest, format string) error {
+	for i := range r.Points {
+		pt := &r.Points[i]
+		rel := pt.Records
+		if rel == "" {
+			rel = RecordsPath(pt.Concurrent, pt.Sequential)
+		}
+		recs, err := ReadRecords(filepath.Join(srcDir, filepath.FromSlash(rel)))
+		if err != nil {
+			return fmt.Errorf("lmbench: C=%d S=%d: %w", pt.Concurrent, pt.Sequential, err)
+		}
+		if err := WriteLMBenchFormat(dest, format, r, pt, recs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lmRun is one run file as read.

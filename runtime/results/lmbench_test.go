@@ -1,12 +1,17 @@
 package results
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
 // runFile is one LMBenchmark run file as raw JSON, so a test can write keys
@@ -191,5 +196,121 @@ func TestJudgeRefuses(t *testing.T) {
 				t.Errorf("Judge = %v, want an error with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLMBenchFormatsRoundTrip writes the same points in both formats and
+// reads each directory back with the importer: the params carry C and S
+// under each format's keys, and every per-point metric is the same as
+// aggregating the records themselves the way the importer reads them
+// (ttft = time to first content, failed requests with a null ttft).
+func TestLMBenchFormatsRoundTrip(t *testing.T) {
+	points := map[[2]int][]metrics.Record{{1, 2}: lmRecords(), {2, 1}: slowRecords()}
+	keys := map[string][2]string{
+		LMBenchSeed:  {"num_users_concurrent", "num_users_sequential"},
+		LMBenchLater: {"concurrent", "session_depth"},
+	}
+	for format, cs := range keys {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			for k, recs := range points {
+				pt := &Point{Concurrent: k[0], Sequential: k[1]}
+				if err := WriteLMBenchFormat(dir, format, lmResults(), pt, recs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var raw runFile
+			if err := readJSONFile(filepath.Join(dir, LMBenchName(2, 1)), &raw); err != nil {
+				t.Fatal(err)
+			}
+			if raw.Params[cs[0]] != 2.0 || raw.Params[cs[1]] != 1.0 || len(raw.Params) != 8 {
+				t.Errorf("%s params = %v, want C and S as %s, %s and 8 keys", format, raw.Params, cs[0], cs[1])
+			}
+			got, err := ReadLMBench(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Points) != len(points) {
+				t.Fatalf("%d points read back, want %d", len(got.Points), len(points))
+			}
+			for _, p := range got.Points {
+				want := metrics.Aggregate(p.Concurrent, p.Sequential, asImported(points[[2]int{p.Concurrent, p.Sequential}]))
+				if !reflect.DeepEqual(p.Metrics, want) {
+					t.Errorf("C=%d S=%d metrics read back\n%+v\nwant\n%+v", p.Concurrent, p.Sequential, p.Metrics, want)
+				}
+			}
+			if got.Best == nil || got.Best.Concurrent != 1 || got.Best.Sequential != 2 || got.Rounds != 2 || got.Target.Model != "m" {
+				t.Errorf("best %+v, rounds %d, target %+v", got.Best, got.Rounds, got.Target)
+			}
+		})
+	}
+	if err := WriteLMBenchFormat(t.TempDir(), "v3", lmResults(), &Point{Concurrent: 1, Sequential: 1}, lmRecords()); err == nil {
+		t.Error("an unknown format was written")
+	}
+}
+
+// slowRecords are lmRecords with every steady TTFT 3 s later: past 2 s.
+func slowRecords() []metrics.Record {
+	recs := lmRecords()
+	for i := range recs {
+		if recs[i].OK() && recs[i].Turn > 0 {
+			recs[i].TTFC += 3
+			recs[i].TTFT += 3
+		}
+	}
+	return recs
+}
+
+// asImported is what a run file keeps of records: time to first content as
+// the only TTFT, ends at the latency, no cached-token counts, documents and
+// ids gone.
+func asImported(recs []metrics.Record) []metrics.Record {
+	out := make([]metrics.Record, len(recs))
+	for i, r := range recs {
+		out[i] = metrics.Record{Session: r.Session, Turn: r.Turn, Duration: r.Duration, Error: r.Error,
+			PromptTokens: r.PromptTokens, CompletionTokens: r.CompletionTokens, CachedUnknown: true}
+		if r.OK() {
+			out[i].TTFT, out[i].TTFC, out[i].End = r.TTFC, r.TTFC, r.Duration
+		}
+	}
+	return out
+}
+
+func readJSONFile(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// TestExportLMBench converts a saved mrqa run (results and per-request
+// records) into run files, and names the point whose records are missing.
+func TestExportLMBench(t *testing.T) {
+	src := t.TempDir()
+	r := lmResults()
+	for _, cs := range [][2]int{{1, 2}, {2, 1}} {
+		rel := filepath.ToSlash(RecordsPath(cs[0], cs[1]))
+		r.Points = append(r.Points, Point{Concurrent: cs[0], Sequential: cs[1], Records: rel,
+			Sessions: []SessionDocument{{Session: "c1s1", Document: "d1"}}})
+		if err := WriteRecords(filepath.Join(src, rel), lmRecords()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dest := filepath.Join(t.TempDir(), "lmbench")
+	if err := ExportLMBench(src, r, dest, LMBenchLater); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadLMBench(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := metrics.Aggregate(1, 2, asImported(lmRecords()))
+	if len(got.Points) != 2 || !reflect.DeepEqual(got.Points[0].Metrics, want) {
+		t.Errorf("exported points %+v, want C=1 S=2 first with %+v", got.Points, want)
+	}
+	r.Points[1].Records = "points/missing.jsonl"
+	if err := ExportLMBench(src, r, dest, LMBenchSeed); err == nil || !strings.Contains(err.Error(), "C=2 S=1") {
+		t.Errorf("missing records: %v, want an error naming C=2 S=1", err)
 	}
 }
