@@ -31,8 +31,8 @@ all must hold) or -score harmonic (the source's later rule, 2CS/(C+S))
 says otherwise.
 
 -lmbench writes every point of an mrqa run as LMBenchmark run files in
-DEST/lmbench: seed (num_users_concurrent/num_users_sequential, what exec
--lmbench writes) or later (concurrent/session_depth).
+lmbench/ beside its report: seed (num_users_concurrent/num_users_sequential,
+what exec -lmbench writes) or later (concurrent/session_depth).
 
 example:
   mrqa report out/baseline out/lmcache
