@@ -48,11 +48,19 @@ target "lmcache" {
 }
 
 corpus "novels_128k" {
+  # The novels of novel-critic.hcl: 21 long ones, so that each of the 16
+  # sessions of the largest point reads its own (assign = "distinct"). Fewer
+  # novels than sessions would let sessions share cached prefixes and make
+  # both servers look better than they are.
   source "gutenberg" {
-    ids = [2701, 1342, 2600, 145, 1400, 766, 1023, 135, 996, 1399, 345, 514, 1260]
+    ids = [
+      2701, 1342, 2600, 145, 1400, 766, 1023, 135, 996, 1399, 345, 514, 1260,
+      28054, 1184, 2554, 4300, 1257, 2610, 883, 580,
+    ]
   }
-  tokenizer = "cl100k_base"
-  tokens    = 131072
+  tokenizer     = "cl100k_base"
+  tokens        = 131072
+  min_documents = 16
 }
 
 script "critic" {
@@ -73,7 +81,7 @@ scenario "vllm" {
   script = script.critic
   rounds = 3
   seed   = 42
-  assign = "random"
+  assign = "distinct"
 
   grid {
     concurrent = [1, 2, 3, 4]
@@ -89,7 +97,7 @@ scenario "lmcache" {
   script = script.critic
   rounds = 3
   seed   = 42 # the same seed: both servers see the same documents per point
-  assign = "random"
+  assign = "distinct"
 
   grid {
     concurrent = [1, 2, 3, 4]

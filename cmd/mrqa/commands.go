@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/mrqa-dev/mrqa/dsl"
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
-	"github.com/mrqa-dev/mrqa/runtime/report"
-	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
@@ -132,76 +129,4 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
-}
-
-const reportUsage = `usage: mrqa report [-out DIR] DIR...
-
-Renders reports again without re-running: each DIR is an mrqa scenario
-output directory (with results.json) or a directory of LMBenchmark run files
-(bench_*.json). Prints the seed-style table and best point for each, writes
-report.html beside results.json (or under -out), and compare.html when
-several are given.
-
-example:
-  mrqa report out/baseline out/lmcache
-  mrqa report -out out/vllm ./bench_dir_vllm
-`
-
-func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("report", reportUsage, stdout, stderr)
-	out := fs.String("out", "", "where to write reports (default: beside results.json; out/<dir name> for LMBenchmark directories)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) == 0 {
-		fmt.Fprintln(stderr, "mrqa report: want at least one directory")
-		return exitUsage
-	}
-	var all []*results.Results
-	code := exitOK
-	for _, dir := range pos {
-		var r *results.Results
-		var err error
-		dest := dir
-		if results.IsLMBenchDir(dir) {
-			r, err = results.ReadLMBench(dir)
-			dest = filepath.Join("out", r.Scenario)
-		} else {
-			r, err = results.Load(dir)
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, "mrqa report:", err)
-			code = exitFailure
-			continue
-		}
-		if *out != "" {
-			dest = *out
-			if len(pos) > 1 {
-				dest = filepath.Join(*out, filepath.Base(filepath.Clean(dir)))
-			}
-		}
-		fmt.Fprintf(stdout, "== %s ==\n", r.Scenario)
-		report.Terminal(stdout, r)
-		if err := writeReport(dest, r, nil); err != nil {
-			fmt.Fprintln(stderr, "mrqa report:", err)
-			code = exitFailure
-			continue
-		}
-		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dest, "report.html"))
-		all = append(all, r)
-	}
-	if len(all) > 1 {
-		root := *out
-		if root == "" {
-			root = "out"
-		}
-		path := filepath.Join(root, "compare.html")
-		if err := writeCompare(path, all, nil); err != nil {
-			fmt.Fprintln(stderr, "mrqa report:", err)
-			return exitFailure
-		}
-		fmt.Fprintf(stdout, "comparison: %s\n", path)
-	}
-	return code
 }

@@ -728,9 +728,45 @@ func TestBucketsAndDropping(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	for _, tt := range []struct{ length, bucket int }{{8191, 0}, {8192, 8192}, {16383, 8192}, {1 << 20, 1 << 20}, {5 << 20, 1 << 20}} {
+}
+
+// TestBucketFor: the source puts a book in the largest bucket strictly below
+// its length, so a book of exactly 2^k tokens lands in 2^(k-1), and one of
+// exactly 8192 tokens in none.
+func TestBucketFor(t *testing.T) {
+	for _, tt := range []struct{ length, bucket int }{
+		{8191, 0}, {8192, 0}, {8193, 8192}, {16383, 8192}, {16384, 8192}, {16385, 16384},
+		{1 << 17, 1 << 16}, {1<<17 + 1, 1 << 17}, {1 << 20, 1 << 19}, {1<<20 + 1, 1 << 20}, {5 << 20, 1 << 20},
+	} {
 		if got := bucketFor(tt.length); got != tt.bucket {
 			t.Errorf("bucketFor(%d) = %d, want %d", tt.length, got, tt.bucket)
+		}
+	}
+}
+
+// TestBucketsExactPowerOfTwo slices documents of exactly 16384 and 16385
+// tokens with buckets = true: the first is cut to 8192, the second to 16384;
+// one of exactly 8192 tokens is dropped, saying why.
+func TestBucketsExactPowerOfTwo(t *testing.T) {
+	tok, err := tokenizer.Load(tokenizer.CL100KBase, tokenizer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := Synthetic(1, 9, 120_000)[0]
+	for _, tt := range []struct{ length, want int }{{16384, 8192}, {16385, 16384}, {8192, 0}} {
+		doc, _, err := slice(tok, long, tt.length, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut, n, err := slice(tok, doc, 0, true)
+		if tt.want == 0 {
+			if err == nil || !strings.Contains(err.Error(), "more than 8192") {
+				t.Errorf("%d tokens: cut to %d (%v), want dropped", tt.length, n, err)
+			}
+			continue
+		}
+		if err != nil || n != tt.want || tok.Count(cut) != tt.want {
+			t.Errorf("%d tokens: cut to %d (recount %d, %v), want %d", tt.length, n, tok.Count(cut), err, tt.want)
 		}
 	}
 }

@@ -10,16 +10,25 @@ import (
 )
 
 // Bucket bounds: buckets = true cuts to the largest power of two from
-// 2^MinBucketLog2 to 2^MaxBucketLog2 tokens not above the document's length.
+// 2^MinBucketLog2 to 2^MaxBucketLog2 tokens strictly below the document's
+// length, as the source's prepare.py does.
 const (
 	MinBucketLog2 = 13
 	MaxBucketLog2 = 20
 )
 
-// tooShortError says a document has fewer tokens than a cut needs.
-type tooShortError struct{ have, want int }
+// tooShortError says a document has fewer tokens than a cut needs; with
+// bucket set, no more than the smallest bucket (want), which buckets need
+// to exceed.
+type tooShortError struct {
+	have, want int
+	bucket     bool
+}
 
 func (e *tooShortError) Error() string {
+	if e.bucket {
+		return fmt.Sprintf("has %d tokens; buckets = true needs more than %d", e.have, e.want)
+	}
 	return fmt.Sprintf("has %d tokens, fewer than the %d asked for", e.have, e.want)
 }
 
@@ -195,12 +204,13 @@ func (e *noExactCutError) Error() string {
 	return fmt.Sprintf("no prefix of it has exactly %d tokens (token %d ends inside a character that takes several)", e.n, e.n)
 }
 
-// bucketFor returns the bucket size of a document with length tokens, 0 when
-// it is shorter than the smallest bucket.
+// bucketFor returns the bucket size of a document with length tokens: the
+// largest bucket strictly below length (a document of exactly 2^k tokens
+// goes to 2^(k-1)), 0 when it is no longer than the smallest bucket.
 func bucketFor(length int) int {
 	b := 0
 	for e := MinBucketLog2; e <= MaxBucketLog2; e++ {
-		if 1<<e <= length {
+		if 1<<e < length {
 			b = 1 << e
 		}
 	}
@@ -235,10 +245,7 @@ func slice(tok tokenizer.Tokenizer, text string, tokens int, buckets bool) (stri
 			b = 1 << MaxBucketLog2
 		}
 		if b == 0 {
-			return "", 0, &tooShortError{have: len(ids), want: 1 << MinBucketLog2}
-		}
-		if whole && len(ids) == b {
-			return text, b, nil
+			return "", 0, &tooShortError{have: len(ids), want: 1 << MinBucketLog2, bucket: true}
 		}
 		s, err := cutExact(tok, ids, b)
 		return s, b, err

@@ -3,7 +3,9 @@ package results
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/search"
 )
 
 // LMBench is one run file of the source benchmark (LMBenchmark's
@@ -53,28 +56,95 @@ type LMBenchResult struct {
 // LMBenchName is a point's file name in the lmbench directory.
 func LMBenchName(c, s int) string { return fmt.Sprintf("bench_c%d_s%d.json", c, s) }
 
-// WriteLMBench writes one point in the source's format under dir.
+// The two run-file formats mrqa writes: the seed's (C and S named
+// num_users_concurrent and num_users_sequential) and the later one's
+// (concurrent and session_depth). Everything else is the same.
+const (
+	LMBenchSeed  = "seed"
+	LMBenchLater = "later"
+)
+
+// seedParams and laterParams are the params objects of the two formats, in
+// the order the source writes their keys.
+type seedParams struct {
+	NumUsersConcurrent int    `json:"num_users_concurrent"`
+	NumUsersSequential int    `json:"num_users_sequential"`
+	NumRounds          int    `json:"num_rounds"`
+	Model              string `json:"model"`
+	BaseURL            string `json:"base_url"`
+	SrcDir             string `json:"src_dir"`
+	AnswerLen          int    `json:"answer_len"`
+	Output             string `json:"output"`
+}
+
+type laterParams struct {
+	Concurrent   int    `json:"concurrent"`
+	SessionDepth int    `json:"session_depth"`
+	Model        string `json:"model"`
+	BaseURL      string `json:"base_url"`
+	NumRounds    int    `json:"num_rounds"`
+	SrcDir       string `json:"src_dir"`
+	AnswerLen    int    `json:"answer_len"`
+	Output       string `json:"output"`
+}
+
+// WriteLMBench writes one point in the seed's format under dir.
 func WriteLMBench(dir string, r *Results, pt *Point, recs []metrics.Record) error {
-	out := LMBench{
-		Params: LMBenchParams{
-			NumUsersConcurrent: pt.Concurrent,
-			NumUsersSequential: pt.Sequential,
-			NumRounds:          r.Rounds,
-			Model:              r.Target.Model,
-			BaseURL:            r.Target.BaseURL,
-			SrcDir:             r.Corpus.Name,
-			AnswerLen:          r.Script.MaxTokens,
-			Output:             filepath.ToSlash(filepath.Join(dir, LMBenchName(pt.Concurrent, pt.Sequential))),
-		},
-		Results: make([]LMBenchResult, 0, len(recs)),
+	return WriteLMBenchFormat(dir, LMBenchSeed, r, pt, recs)
+}
+
+// WriteLMBenchFormat writes one point under dir in format (LMBenchSeed or
+// LMBenchLater).
+func WriteLMBenchFormat(dir, format string, r *Results, pt *Point, recs []metrics.Record) error {
+	path := filepath.Join(dir, LMBenchName(pt.Concurrent, pt.Sequential))
+	seed := seedParams{
+		NumUsersConcurrent: pt.Concurrent,
+		NumUsersSequential: pt.Sequential,
+		NumRounds:          r.Rounds,
+		Model:              r.Target.Model,
+		BaseURL:            stripUserinfo(r.Target.BaseURL),
+		SrcDir:             r.Corpus.Name,
+		AnswerLen:          r.Script.MaxTokens,
+		Output:             filepath.ToSlash(path),
 	}
+	var params any
+	switch format {
+	case LMBenchSeed:
+		params = seed
+	case LMBenchLater:
+		params = laterParams{Concurrent: seed.NumUsersConcurrent, SessionDepth: seed.NumUsersSequential,
+			Model: seed.Model, BaseURL: seed.BaseURL, NumRounds: seed.NumRounds, SrcDir: seed.SrcDir,
+			AnswerLen: seed.AnswerLen, Output: seed.Output}
+	default:
+		return fmt.Errorf("lmbench: unknown format %q (want %q or %q)", format, LMBenchSeed, LMBenchLater)
+	}
+	out := struct {
+		Params  any             `json:"params"`
+		Results []LMBenchResult `json:"results"`
+		Src     []string        `json:"src"`
+	}{params, lmResultsOf(recs), pointDocuments(pt)}
+	return WriteJSON(path, out)
+}
+
+// pointDocuments lists the documents of a point's sessions, each once, as
+// the run file's src.
+func pointDocuments(pt *Point) []string {
+	var out []string
 	seen := map[string]bool{}
 	for _, s := range pt.Sessions {
 		if !seen[s.Document] {
 			seen[s.Document] = true
-			out.Src = append(out.Src, s.Document)
+			out = append(out, s.Document)
 		}
 	}
+	return out
+}
+
+// lmResultsOf translates records: ttft is time to first content (the
+// source's definition), null with the error kind as status for a failed
+// request.
+func lmResultsOf(recs []metrics.Record) []LMBenchResult {
+	out := make([]LMBenchResult, 0, len(recs))
 	for i := range recs {
 		rec := &recs[i]
 		res := LMBenchResult{
@@ -92,87 +162,154 @@ func WriteLMBench(dir string, r *Results, pt *Point, recs []metrics.Record) erro
 			res.TTFT = &ttfc
 			res.GenerationTime = rec.Duration - ttfc
 		}
-		out.Results = append(out.Results, res)
+		out = append(out, res)
 	}
-	return WriteJSON(filepath.Join(dir, LMBenchName(pt.Concurrent, pt.Sequential)), out)
+	return out
+}
+
+// ExportLMBench writes every point of an mrqa run (results r, loaded from
+// srcDir, whose per-request records lie beside it) as run files in format
+// under dest.
+func ExportLMBench(srcDir string, r *Results, dest, format string) error {
+	for i := range r.Points {
+		pt := &r.Points[i]
+		rel := pt.Records
+		if rel == "" {
+			rel = RecordsPath(pt.Concurrent, pt.Sequential)
+		}
+		recs, err := ReadRecords(filepath.Join(srcDir, filepath.FromSlash(rel)))
+		if err != nil {
+			return fmt.Errorf("lmbench: C=%d S=%d: %w", pt.Concurrent, pt.Sequential, err)
+		}
+		if err := WriteLMBenchFormat(dest, format, r, pt, recs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lmRun is one run file as read.
+type lmRun struct {
+	file  string // base name
+	c, s  int
+	p     LMBenchParams
+	fixed map[string]any // every parameter but C, S and output
+	recs  []metrics.Record
 }
 
 // ReadLMBench reads every *.json run file in dir and builds Results the way
 // the source's plot script judges them: ttft pooled over turns ≥ 1 with nulls
-// skipped (ttft_ok_p95 in mrqa's names), ≤ 2 s, ties to the larger C. Several
-// files for the same C and S (repeated runs) are pooled.
+// skipped (ttft_ok_p95 in mrqa's names), ≤ 2 s, ties to the larger C. Files
+// whose fixed parameters differ come from different runs and are refused
+// with a *MixedRunsError; several files for the same C and S (repeated runs
+// with the same parameters) are pooled.
 func ReadLMBench(dir string) (*Results, error) {
+	runs, err := readLMRuns(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := sameRun(dir, runs); err != nil {
+		return nil, err
+	}
+	r := lmbenchResults(dir, runs)
+	if err := Judge(r, []SLO{{Name: "ttft", Condition: LMBenchSLO}}, search.ScoreSessions); err != nil {
+		return nil, fmt.Errorf("lmbench: %w", err)
+	}
+	return r, nil
+}
+
+// readLMRuns reads dir's run files in name order, skipping JSON files
+// without C and S.
+func readLMRuns(dir string) ([]lmRun, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, fmt.Errorf("lmbench: %w", err)
 	}
 	sort.Strings(files)
-	type key struct{ c, s int }
-	recs := map[key][]metrics.Record{}
+	var runs []lmRun
+	for _, f := range files {
+		run, err := readLMRun(f)
+		if err != nil {
+			return nil, err
+		}
+		if run.c != 0 && run.s != 0 {
+			runs = append(runs, run)
+		}
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("lmbench: no run files in %s", dir)
+	}
+	return runs, nil
+}
+
+func readLMRun(path string) (lmRun, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return lmRun{}, fmt.Errorf("lmbench: %w", err)
+	}
+	var run LMBench
+	var raw struct {
+		Params map[string]any `json:"params"`
+	}
+	if err := json.Unmarshal(b, &run); err != nil {
+		return lmRun{}, fmt.Errorf("lmbench: %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return lmRun{}, fmt.Errorf("lmbench: %s: %w", path, err)
+	}
+	p := run.Params
+	out := lmRun{file: filepath.Base(path), c: p.NumUsersConcurrent, s: p.NumUsersSequential, p: p, fixed: raw.Params}
+	if out.c == 0 {
+		out.c, out.s = p.Concurrent, p.SessionDepth
+	}
+	for _, k := range []string{"num_users_concurrent", "num_users_sequential", "concurrent", "session_depth", "output"} {
+		delete(out.fixed, k)
+	}
+	for _, res := range run.Results {
+		out.recs = append(out.recs, lmRecord(res))
+	}
+	return out, nil
+}
+
+func lmRecord(res LMBenchResult) metrics.Record {
+	rec := metrics.Record{Session: res.SessionID, Turn: res.Turn, Duration: res.Latency,
+		PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
+		CachedUnknown: true} // the source's files carry no cached-token counts
+	if res.Status != "" && res.Status != "success" {
+		rec.Error = res.Status
+	}
+	if res.TTFT != nil {
+		rec.TTFT, rec.TTFC, rec.End = *res.TTFT, *res.TTFT, res.Latency
+	} else if rec.Error == "" {
+		rec.Error = "no_ttft"
+	}
+	return rec
+}
+
+// lmbenchResults pools runs by C and S into points, not yet judged.
+func lmbenchResults(dir string, runs []lmRun) *Results {
+	p := runs[0].p
 	r := &Results{
 		SchemaVersion: SchemaVersion,
 		Tool:          "LMBenchmark",
 		Scenario:      LMBenchScenario(dir),
-		Score:         "sessions",
-		SLOs:          []SLO{{Name: "ttft", Condition: LMBenchSLO}},
+		Target:        Target{Model: p.Model, BaseURL: stripUserinfo(p.BaseURL)},
+		Corpus:        Corpus{Name: p.SrcDir},
+		Script:        Script{MaxTokens: p.AnswerLen},
+		Rounds:        p.NumRounds,
 		Complete:      true,
 		Points:        []Point{},
 	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("lmbench: %w", err)
-		}
-		var run LMBench
-		if err := json.Unmarshal(b, &run); err != nil {
-			return nil, fmt.Errorf("lmbench: %s: %w", f, err)
-		}
-		p := run.Params
-		c, s := p.NumUsersConcurrent, p.NumUsersSequential
-		if c == 0 {
-			c, s = p.Concurrent, p.SessionDepth
-		}
-		if c == 0 || s == 0 {
-			continue // not a run file
-		}
-		if r.Target.Model == "" {
-			r.Target.Model = p.Model
-			r.Target.BaseURL = p.BaseURL
-			r.Rounds = p.NumRounds
-			r.Script.MaxTokens = p.AnswerLen
-			r.Corpus.Name = p.SrcDir
-		}
-		k := key{c, s}
-		for _, res := range run.Results {
-			rec := metrics.Record{Session: fmt.Sprint(res.SessionID), Turn: res.Turn, Duration: res.Latency,
-				PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
-				CachedUnknown: true} // the source's files carry no cached-token counts
-			if res.Status != "" && res.Status != "success" {
-				rec.Error = res.Status
-			}
-			if res.TTFT != nil {
-				rec.TTFT, rec.TTFC, rec.End = *res.TTFT, *res.TTFT, res.Latency
-			} else if rec.Error == "" {
-				rec.Error = "no_ttft"
-			}
-			recs[k] = append(recs[k], rec)
-		}
-	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("lmbench: no run files in %s", dir)
-	}
-	cond, err := metrics.Compile(LMBenchSLO, metrics.ScopePoint)
-	if err != nil {
-		return nil, fmt.Errorf("lmbench: %w", err)
+	type key struct{ c, s int }
+	recs := map[key][]metrics.Record{}
+	for _, run := range runs {
+		k := key{run.c, run.s}
+		recs[k] = append(recs[k], run.recs...)
 	}
 	var cs, ss []int
 	for k, rs := range recs {
-		pt := Point{Concurrent: k.c, Sequential: k.s, Metrics: metrics.Aggregate(k.c, k.s, rs)}
-		pt.Turns = lmTurns(rs)
-		out := cond.Eval(&pt.Metrics)
-		pt.SLOs = []SLOOutcome{{Name: "ttft", Outcome: out}}
-		pt.Passed = out.Passed()
-		r.Points = append(r.Points, pt)
+		r.Points = append(r.Points, Point{Concurrent: k.c, Sequential: k.s,
+			Metrics: metrics.Aggregate(k.c, k.s, rs), Turns: lmTurns(rs)})
 		cs, ss = append(cs, k.c), append(ss, k.s)
 	}
 	slices.SortFunc(r.Points, func(a, b Point) int {
@@ -184,21 +321,149 @@ func ReadLMBench(dir string) (*Results, error) {
 	slices.Sort(cs)
 	slices.Sort(ss)
 	r.Grid = Grid{Concurrent: slices.Compact(cs), Sequential: slices.Compact(ss)}
-	r.Sweep.PointsRun = len(r.Points)
-	for _, p := range r.Points {
-		if !p.Passed {
-			continue
-		}
-		r.Sweep.PointsPassed++
-		n := p.Concurrent * p.Sequential
-		if r.Best == nil || n > r.Best.Sessions || n == r.Best.Sessions && p.Concurrent > r.Best.Concurrent {
-			r.Best = &Best{Concurrent: p.Concurrent, Sequential: p.Sequential, Sessions: n, Score: float64(n)}
+	return r
+}
+
+// MixedRunsError says a directory's run files come from different runs:
+// their fixed parameters (every one but C, S and output) differ.
+type MixedRunsError struct {
+	Dir    string
+	Fields []string // the parameters that differ, sorted
+	lines  []string // per field: each value and the files that have it
+}
+
+func (e *MixedRunsError) Error() string {
+	return fmt.Sprintf("lmbench: %s: the run files come from different runs (their fixed parameters differ), "+
+		"so they cannot be judged as one C×S table; put each run in its own directory:\n  %s",
+		e.Dir, strings.Join(e.lines, "\n  "))
+}
+
+// sameRun refuses runs whose fixed parameters differ, as the source's plot
+// script does.
+func sameRun(dir string, runs []lmRun) error {
+	keys := map[string]bool{}
+	for _, run := range runs {
+		for k := range run.fixed {
+			keys[k] = true
 		}
 	}
-	if r.Best != nil {
-		r.Sweep.MaxSessions, r.Sweep.BestConcurrent, r.Sweep.BestSequential = r.Best.Sessions, r.Best.Concurrent, r.Best.Sequential
+	e := &MixedRunsError{Dir: dir}
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if line, differ := fieldValues(k, runs); differ {
+			e.Fields = append(e.Fields, k)
+			e.lines = append(e.lines, line)
+		}
 	}
-	return r, nil
+	if len(e.Fields) > 0 {
+		return e
+	}
+	return nil
+}
+
+// fieldValues describes one parameter across runs: each distinct value, in
+// the order first seen, with the files that have it; differ is false when
+// every run has the same.
+func fieldValues(key string, runs []lmRun) (line string, differ bool) {
+	var order []string
+	files := map[string][]string{}
+	for _, run := range runs {
+		v := "(absent)"
+		if x, ok := run.fixed[key]; ok {
+			b, _ := json.Marshal(x)
+			v = string(b)
+		}
+		if _, seen := files[v]; !seen {
+			order = append(order, v)
+		}
+		files[v] = append(files[v], run.file)
+	}
+	parts := make([]string, len(order))
+	for i, v := range order {
+		parts[i] = shownValue(v) + " in " + fileList(files[v])
+	}
+	return key + ": " + strings.Join(parts, "; "), len(order) > 1
+}
+
+// shownValue is a JSON value as an error shows it: a URL's credentials removed.
+func shownValue(v string) string {
+	var s string
+	if json.Unmarshal([]byte(v), &s) != nil {
+		return v
+	}
+	b, _ := json.Marshal(stripUserinfo(s))
+	return string(b)
+}
+
+func fileList(files []string) string {
+	const most = 4
+	if len(files) <= most {
+		return strings.Join(files, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(files[:most], ", "), len(files)-most)
+}
+
+// stripUserinfo removes credentials from a URL; other strings are returned as they are.
+func stripUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+// Judge evaluates every point of r against slos (conditions at point
+// scope, as a scenario's slo blocks) and picks the best passing point by
+// score ("sessions" or "harmonic"), replacing r's SLOs, outcomes, best point
+// and sweep counts. Results of a frontier search or with an expect are
+// refused: their implied points and expect outcome would not follow.
+func Judge(r *Results, slos []SLO, score string) error {
+	if r.Search != nil || r.Expect != "" {
+		return fmt.Errorf("results of %s have a frontier search or an expect; only their scenario can judge them again", r.Scenario)
+	}
+	if score != search.ScoreSessions && score != search.ScoreHarmonic {
+		return fmt.Errorf("unknown score %q (want %q or %q)", score, search.ScoreSessions, search.ScoreHarmonic)
+	}
+	if len(slos) == 0 {
+		return fmt.Errorf("no SLO to judge the points by")
+	}
+	conds := make([]*metrics.Condition, len(slos))
+	for i, s := range slos {
+		c, err := metrics.Compile(s.Condition, metrics.ScopePoint)
+		if err != nil {
+			return fmt.Errorf("slo %q: %w", s.Condition, err)
+		}
+		conds[i] = c
+	}
+	r.SLOs, r.Score = slices.Clone(slos), score
+	var outs []search.PointOutcome
+	for i := range r.Points {
+		p := &r.Points[i]
+		p.SLOs, p.Passed = nil, true
+		for j, c := range conds {
+			o := c.Eval(&p.Metrics)
+			p.SLOs = append(p.SLOs, SLOOutcome{Name: slos[j].Name, Outcome: o})
+			p.Passed = p.Passed && o.Passed()
+		}
+		outs = append(outs, search.PointOutcome{C: p.Concurrent, S: p.Sequential, Passed: p.Passed})
+	}
+	setBest(r, outs, score)
+	return nil
+}
+
+// setBest fills r's best point and sweep counts from judged outcomes.
+func setBest(r *Results, outs []search.PointOutcome, score string) {
+	r.Sweep = metrics.Sweep{PointsRun: len(outs)}
+	for _, o := range outs {
+		if o.Passed {
+			r.Sweep.PointsPassed++
+		}
+	}
+	r.Best = nil
+	if c, s, ok := search.Best(outs, score); ok {
+		r.Best = &Best{Concurrent: c, Sequential: s, Sessions: c * s, Score: search.ScoreOf(score, c, s)}
+		r.Sweep.MaxSessions, r.Sweep.BestConcurrent, r.Sweep.BestSequential = c*s, c, s
+	}
 }
 
 // LMBenchSLO is the source plot script's rule in mrqa's terms.

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/report"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/search"
+)
+
+const reportUsage = `usage: mrqa report [-out DIR] [-slo COND]... [-score sessions|harmonic] [-lmbench seed|later] DIR...
+
+Renders reports again without re-running: each DIR is an mrqa scenario
+output directory (with results.json) or a directory of LMBenchmark run files
+(bench_*.json). Prints the seed-style table and best point for each, writes
+report.html beside results.json (or under -out), and compare.html when
+several are given.
+
+An LMBenchmark directory must hold one run: files whose fixed parameters
+(base_url, model, num_rounds, answer_len, src_dir, ...) differ are refused
+(exit 2). It is judged as the source's plot script judges it, ttft p95 over
+the follow-up turns of successful requests within 2 s and the largest C×S,
+unless -slo (an SLO condition as in a scenario file; repeat for several,
+all must hold) or -score harmonic (the source's later rule, 2CS/(C+S))
+says otherwise.
+
+-lmbench writes every point of an mrqa run as LMBenchmark run files in
+lmbench/ beside its report: seed (num_users_concurrent/num_users_sequential,
+what exec -lmbench writes) or later (concurrent/session_depth).
+
+example:
+  mrqa report out/baseline out/lmcache
+  mrqa report -out out/vllm ./bench_dir_vllm
+  mrqa report -score harmonic -slo 'ttft_p95 <= 1s' ./bench_dir_vllm
+  mrqa report -lmbench later out/novel_critic
+`
+
+// reportFlags are the report command's settings.
+type reportFlags struct {
+	out     string
+	slos    multiFlag
+	score   string
+	lmbench string
+}
+
+func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("report", reportUsage, stdout, stderr)
+	var rf reportFlags
+	fs.StringVar(&rf.out, "out", "", "where to write reports (default: beside results.json; out/<dir name> for LMBenchmark directories)")
+	fs.Var(&rf.slos, "slo", "an SLO condition that judges LMBenchmark run files (default \""+results.LMBenchSLO+"\"); repeatable")
+	fs.StringVar(&rf.score, "score", "", "how LMBenchmark run files' best point is chosen: sessions (default) or harmonic")
+	fs.StringVar(&rf.lmbench, "lmbench", "", "also write an mrqa run's points as LMBenchmark run files: seed or later")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) == 0 {
+		fmt.Fprintln(stderr, "mrqa report: want at least one directory")
+		return exitUsage
+	}
+	if err := rf.check(); err != nil {
+		fmt.Fprintln(stderr, "mrqa report:", err)
+		return exitUsage
+	}
+	var all []*results.Results
+	code := exitOK
+	for _, dir := range pos {
+		r, c := reportDir(dir, &rf, len(pos) > 1, stdout, stderr)
+		code = max(code, c)
+		if r != nil {
+			all = append(all, r)
+		}
+	}
+	if len(all) > 1 {
+		code = max(code, reportCompare(rf.out, all, stdout, stderr))
+	}
+	return code
+}
+
+// check rejects flag values before any directory is read.
+func (rf *reportFlags) check() error {
+	if rf.score != "" && rf.score != search.ScoreSessions && rf.score != search.ScoreHarmonic {
+		return fmt.Errorf("-score %q: want %s or %s", rf.score, search.ScoreSessions, search.ScoreHarmonic)
+	}
+	for _, s := range rf.slos {
+		if _, err := metrics.Compile(s, metrics.ScopePoint); err != nil {
+			return fmt.Errorf("-slo %q: %w", s, err)
+		}
+	}
+	if rf.lmbench != "" && rf.lmbench != results.LMBenchSeed && rf.lmbench != results.LMBenchLater {
+		return fmt.Errorf("-lmbench %q: want %s or %s", rf.lmbench, results.LMBenchSeed, results.LMBenchLater)
+	}
+	return nil
+}
+
+// judging reports whether -slo or -score was given.
+func (rf *reportFlags) judging() bool { return len(rf.slos) > 0 || rf.score != "" }
+
+// sloList names the -slo conditions: "slo", or slo1, slo2, … when several.
+func (rf *reportFlags) sloList() []results.SLO {
+	if len(rf.slos) == 0 {
+		return []results.SLO{{Name: "ttft", Condition: results.LMBenchSLO}}
+	}
+	out := make([]results.SLO, len(rf.slos))
+	for i, c := range rf.slos {
+		out[i] = results.SLO{Name: "slo", Condition: c}
+		if len(rf.slos) > 1 {
+			out[i].Name = fmt.Sprintf("slo%d", i+1)
+		}
+	}
+	return out
+}
+
+// reportDir loads one directory, prints its table and writes its report
+// (and run files with -lmbench). It returns the results when they could be
+// read, and the exit code.
+func reportDir(dir string, rf *reportFlags, several bool, stdout, stderr io.Writer) (*results.Results, int) {
+	r, dest, err := loadReportDir(dir, rf)
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa report:", err)
+		var mixed *results.MixedRunsError
+		var usage *usageError
+		if errors.As(err, &mixed) || errors.As(err, &usage) {
+			return nil, exitUsage
+		}
+		return nil, exitFailure
+	}
+	if rf.out != "" {
+		dest = rf.out
+		if several {
+			dest = filepath.Join(rf.out, filepath.Base(filepath.Clean(dir)))
+		}
+	}
+	fmt.Fprintf(stdout, "== %s ==\n", r.Scenario)
+	report.Terminal(stdout, r)
+	if r.Score == search.ScoreHarmonic && r.Best != nil {
+		b := r.Best
+		fmt.Fprintf(stdout, "Max harmonic mean 2CS/(C+S) where %s: %.2f  => C=%d, S=%d, CxS=%d\n",
+			conditions(r.SLOs), b.Score, b.Concurrent, b.Sequential, b.Sessions)
+	}
+	if err := writeReport(dest, r, nil); err != nil {
+		fmt.Fprintln(stderr, "mrqa report:", err)
+		return nil, exitFailure
+	}
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dest, "report.html"))
+	if rf.lmbench != "" {
+		lm := filepath.Join(dest, "lmbench")
+		if err := results.ExportLMBench(dir, r, lm, rf.lmbench); err != nil {
+			fmt.Fprintln(stderr, "mrqa report:", err)
+			return r, exitFailure
+		}
+		fmt.Fprintf(stdout, "lmbench (%s format): %s\n", rf.lmbench, lm)
+	}
+	return r, exitOK
+}
+
+// usageError is a flag that does not apply to the directory it met.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// loadReportDir reads an LMBenchmark directory (judged by the flags) or an
+// mrqa run, and says where its report goes by default.
+func loadReportDir(dir string, rf *reportFlags) (*results.Results, string, error) {
+	if !results.IsLMBenchDir(dir) {
+		if rf.judging() {
+			return nil, "", &usageError{fmt.Sprintf("%s: -slo and -score judge LMBenchmark run files; an mrqa run is judged by its scenario's slo blocks and score", dir)}
+		}
+		r, err := results.Load(dir)
+		return r, dir, err
+	}
+	if rf.lmbench != "" {
+		return nil, "", &usageError{fmt.Sprintf("%s: -lmbench writes an mrqa run's records as LMBenchmark run files; this directory already holds run files", dir)}
+	}
+	r, err := results.ReadLMBench(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if rf.judging() {
+		score := rf.score
+		if score == "" {
+			score = search.ScoreSessions
+		}
+		if err := results.Judge(r, rf.sloList(), score); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", dir, err)
+		}
+	}
+	return r, filepath.Join("out", r.Scenario), nil
+}
+
+func conditions(slos []results.SLO) string {
+	parts := make([]string, len(slos))
+	for i, s := range slos {
+		parts[i] = s.Condition
+	}
+	return strings.Join(parts, " && ")
+}
+
+func reportCompare(out string, all []*results.Results, stdout, stderr io.Writer) int {
+	root := out
+	if root == "" {
+		root = "out"
+	}
+	path := filepath.Join(root, "compare.html")
+	if err := writeCompare(path, all, nil); err != nil {
+		fmt.Fprintln(stderr, "mrqa report:", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "comparison: %s\n", path)
+	return exitOK
+}
