@@ -231,6 +231,7 @@ func (l *loader) load(src []byte) *spec.File {
 			}
 		}
 	}
+	l.checkOutputDirs(f.Scenarios)
 	if len(f.Scenarios) == 0 && !l.diags.HasErrors() {
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,

@@ -3,6 +3,7 @@ package dsl
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -170,6 +171,27 @@ func (l *loader) checkPlan(sc *spec.Scenario, content *hcl.BodyContent, attrs hc
 			}
 		}
 		l.errorf(rng, planSummary[e.Field], "%s", sentence(e.Msg))
+	}
+}
+
+// checkOutputDirs reports scenarios whose outputs would land in the same
+// folder (report { dir }, or out/<name> by default): one run would
+// overwrite or mix with the other's results.
+func (l *loader) checkOutputDirs(scs []*spec.Scenario) {
+	first := map[string]string{}
+	for _, sc := range scs {
+		dir := sc.Report.Dir
+		if dir == "" {
+			dir = filepath.Join("out", sc.Name)
+		}
+		dir = filepath.Clean(dir)
+		if other, ok := first[dir]; ok {
+			l.errorf(l.scenarios[sc.Name], "Two scenarios write to one folder",
+				"scenario %q writes its results to %s, as scenario %q (at %s) does: the second run would overwrite or mix with the first's. Give one of them its own report { dir = \"...\" }.",
+				sc.Name, dir, other, l.scenarios[other])
+			continue
+		}
+		first[dir] = sc.Name
 	}
 }
 

@@ -46,8 +46,12 @@ type Options struct {
 	// OutDir is the output root; a scenario writes to OutDir/<name> unless its
 	// report block names a directory.
 	OutDir string
-	// Resume skips points whose records are already complete on disk.
-	Resume  bool
+	// Resume continues the run in the output folder: points measured the
+	// same way are kept, the rest run.
+	Resume bool
+	// Force replaces the run in the output folder (once this run has a
+	// point to save).
+	Force   bool
 	LMBench bool
 	// Progress receives live progress; nil for none.
 	Progress io.Writer
@@ -100,20 +104,9 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	}
 
 	r := newResults(file, sc, docs, opts.Version, red)
-	if opts.Resume {
-		prev, err := results.Load(dir)
-		switch {
-		case err != nil:
-			prog.line("resume: nothing to resume in %s (%v); starting from the first point", dir, err)
-		case prev.File.SHA256 != r.File.SHA256:
-			prog.line("resume: %s was written by a different scenario file; starting over", dir)
-		case !slices.Equal(prev.Variables, r.Variables):
-			prog.line("resume: %s was run with different variable values; starting over", dir)
-		default:
-			r.Points = prev.Points
-			r.Started = prev.Started
-			r.ServerSeries = prev.ServerSeries
-		}
+	out, err := openOutput(dir, opts, r, prog)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
 	}
 
 	tgt, err := startTarget(ctx, sc, opts, prog)
@@ -133,7 +126,12 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		r.Target.BaseURL = red.apply(stripUserinfo(tgt.baseURL))
 	}
 
-	save := func() error { return saveResults(dir, r) }
+	save := func() error {
+		if err := out.beforeSave(); err != nil {
+			return err
+		}
+		return saveResults(dir, r)
+	}
 	points := newPointOrder(sc)
 	for _, p := range r.Points {
 		points.record(p.Concurrent, p.Sequential, p.Passed)
@@ -250,9 +248,14 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			runErr = perr
 			r.Stopped = perr.Error()
 			// The point is incomplete: keep its records for inspection but
-			// do not count it as a result.
-			_ = results.WriteRecords(filepath.Join(dir, "points", fmt.Sprintf("c%d_s%d.partial.jsonl", c, s)), redactRecords(recs, red))
+			// do not count it as a result (nor let it replace another run).
+			if !out.replace || out.replaced {
+				_ = results.WriteRecords(filepath.Join(dir, "points", fmt.Sprintf("c%d_s%d.partial.jsonl", c, s)), redactRecords(recs, red))
+			}
 			break
+		}
+		if err := out.beforeSave(); err != nil {
+			return r, err
 		}
 		if err := results.WriteRecords(filepath.Join(dir, pt.Records), redactRecords(recs, red)); err != nil {
 			return r, err
@@ -279,8 +282,12 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	r.Complete = runErr == nil
 	r.Finished = time.Now().UTC()
 	finalize(sc, r, points)
-	if err := save(); err != nil {
-		return r, err
+	// A run with no point of its own to show writes nothing: it never
+	// replaces or touches what the folder held.
+	if len(r.Points) > 0 && (out.resumed || !out.replace || out.replaced) {
+		if err := save(); err != nil {
+			return r, err
+		}
 	}
 	prog.finish()
 	if runErr != nil {
@@ -548,6 +555,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 // newResults fills the parts of results.json known before any point runs.
 func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, version string, red *redactor) *results.Results {
 	r := &results.Results{
+		Identity:      identity(sc, docs, red),
 		SchemaVersion: results.SchemaVersion,
 		Tool:          "mrqa",
 		ToolVersion:   version,

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -259,5 +261,48 @@ func TestClientStallFlagsPoint(t *testing.T) {
 	c := r.Points[0].Client
 	if c == nil || !c.Limited || c.LagMax < 1.5 || !strings.Contains(c.Why, "stalled for 1.5") {
 		t.Fatalf("client check %+v; want a 1.5s stall flagged", c)
+	}
+}
+
+// A target that goes down after preflight leaves finished points whose
+// failures are all connection errors. They measured an absent server, not
+// a loaded one: -resume runs them again once the target is back.
+func TestResumeRerunsPointsOfADownTarget(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	srv := &recordingServer{}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		if r.Header.Get("X-Request-Id") == "mrqa-preflight" {
+			go l.Close() // down right after preflight
+		}
+	})}
+	go func() { _ = hs.Serve(l) }()
+	file, sc := sweepScenario(t, "http://"+addr+"/v1", false)
+	sc.Target.DownAfter = 5
+	out := t.TempDir()
+	r, err := Run(context.Background(), file, sc, Options{OutDir: out})
+	if !errors.Is(err, ErrTargetDown) || len(r.Points) != 1 || r.Points[0].Errors[metrics.ErrConnect] != 2 {
+		t.Fatalf("first run: err %v, %d points; want target down after one point of connect errors", err, len(r.Points))
+	}
+	_ = hs.Close()
+
+	l2, err := net.Listen("tcp", addr) // the target is back
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	hs2 := &http.Server{Handler: &recordingServer{}}
+	go func() { _ = hs2.Serve(l2) }()
+	defer hs2.Close()
+	var log strings.Builder
+	r, err = Run(context.Background(), file, sc, Options{OutDir: out, Resume: true, Progress: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Points) != 2 || !r.Points[0].Passed || !r.Points[1].Passed || !strings.Contains(log.String(), "failed to connect while the target was down; it runs again") {
+		t.Fatalf("resumed: %d points, passed %v/%v; log:\n%s", len(r.Points), r.Points[0].Passed, r.Points[len(r.Points)-1].Passed, log.String())
 	}
 }

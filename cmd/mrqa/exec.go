@@ -24,13 +24,20 @@ Runs every scenario of FILE (or those named with -scenario), one after
 another, and writes out/<scenario>/results.json, points/c<C>_s<S>.jsonl and
 report.html, plus out/compare.html when several scenarios ran.
 
+An output folder that holds a run is never overwritten or mixed: -resume
+continues it (points measured the same way are kept; a change to the
+target, corpus, script, rounds, seed or assign is named and refused),
+-force replaces it once this run has a point of its own, and anything else
+is refused with exit 2.
+
 example:
   mrqa exec scenarios/quickstart.hcl
   mrqa exec scenarios/novel-critic.hcl -var base_url=http://10.0.0.5:8000/v1 -resume
 
 exit codes: 0 done (points failing their SLOs are results), 1 run-time
-failure (target down, nothing succeeded, unwritable output), 2 invalid
-scenario or usage, 99 an expect not met, 130 interrupted.
+failure (target unreachable or down, no answer at all, unwritable output),
+2 invalid scenario or usage (an output folder in use included), 99 an
+expect not met, 130 interrupted.
 `
 
 // varFlags are the flags that set scenario variables, shared by exec and validate.
@@ -104,7 +111,8 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fc := fileCommand{name: "exec"}
 	fc.register(fs, true)
 	out := fs.String("out", "out", "output directory")
-	resume := fs.Bool("resume", false, "skip points already complete on disk and run the rest")
+	resume := fs.Bool("resume", false, "continue the run in the output folder: keep the points measured the same way, run the rest")
+	force := fs.Bool("force", false, "replace the run in the output folder (once this run has a point to save)")
 	dryRun := fs.Bool("dry-run", false, "print the plan without sending anything")
 	lmbench := fs.Bool("lmbench", false, "also write each point in LMBenchmark's JSON format")
 	pos, err := parseInterspersed(fs, args)
@@ -128,6 +136,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ropts := rt.Options{
 		OutDir:     *out,
 		Resume:     *resume,
+		Force:      *force,
 		LMBench:    *lmbench,
 		Progress:   stderr,
 		Terminal:   isTerminal(stderr),
@@ -164,7 +173,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = worse(code, exitInterrupted)
 		default:
 			fmt.Fprintf(stderr, "%s: %v\n", sc.Name, err)
-			if errors.Is(err, rt.ErrPlan) {
+			if errors.Is(err, rt.ErrPlan) || errors.Is(err, rt.ErrOutputInUse) {
 				code = worse(code, exitUsage)
 				continue
 			}

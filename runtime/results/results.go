@@ -17,27 +17,31 @@ const SchemaVersion = 1
 
 // Results is the content of results.json.
 type Results struct {
-	SchemaVersion int       `json:"schema_version"`
-	Tool          string    `json:"tool"`
-	ToolVersion   string    `json:"tool_version"`
-	Scenario      string    `json:"scenario"`
-	Title         string    `json:"title,omitempty"`
-	File          File      `json:"file"`
-	Variables     []Var     `json:"variables,omitempty"`
-	Target        Target    `json:"target"`
-	Corpus        Corpus    `json:"corpus"`
-	Script        Script    `json:"script"`
-	Rounds        int       `json:"rounds"`
-	Seed          int64     `json:"seed"`
-	Assign        string    `json:"assign"`
-	Score         string    `json:"score"`
-	Grid          Grid      `json:"grid"`
-	SLOs          []SLO     `json:"slos"`
-	Expect        string    `json:"expect,omitempty"`
-	Search        *Search   `json:"search,omitempty"`
-	Between       Between   `json:"between_points"`
-	Started       time.Time `json:"started"`
-	Finished      time.Time `json:"finished,omitzero"`
+	SchemaVersion int    `json:"schema_version"`
+	Tool          string `json:"tool"`
+	ToolVersion   string `json:"tool_version"`
+	Scenario      string `json:"scenario"`
+	Title         string `json:"title,omitempty"`
+	File          File   `json:"file"`
+	Variables     []Var  `json:"variables,omitempty"`
+	// Identity lists, field by field, what a point's measurement depends on
+	// (scenario, target, corpus, script, rounds, seed, assign), so a resume
+	// can tell whether finished points are still valid and name what changed.
+	Identity map[string]string `json:"identity,omitempty"`
+	Target   Target            `json:"target"`
+	Corpus   Corpus            `json:"corpus"`
+	Script   Script            `json:"script"`
+	Rounds   int               `json:"rounds"`
+	Seed     int64             `json:"seed"`
+	Assign   string            `json:"assign"`
+	Score    string            `json:"score"`
+	Grid     Grid              `json:"grid"`
+	SLOs     []SLO             `json:"slos"`
+	Expect   string            `json:"expect,omitempty"`
+	Search   *Search           `json:"search,omitempty"`
+	Between  Between           `json:"between_points"`
+	Started  time.Time         `json:"started"`
+	Finished time.Time         `json:"finished,omitzero"`
 	// Complete is true once every planned point has run.
 	Complete bool `json:"complete"`
 	// Stopped says why the sweep ended early ("interrupted", "target down: …").

@@ -1,0 +1,124 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mrqa-dev/mrqa/runtime/corpus"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+// identity lists, field by field, everything a point's measurement depends
+// on: the workload and the target as compiled from the scenario, not the
+// file's bytes. A comment, `mrqa fmt` or a changed SLO, grid, search,
+// score or report block leaves it unchanged; so finished points stay valid
+// across such edits, and a change that does invalidate them is named.
+// Short values are kept as they are, long ones (templates, documents) as a
+// sha256; secrets are redacted before either.
+func identity(sc *spec.Scenario, docs []corpus.Document, red *redactor) map[string]string {
+	t := sc.Target
+	id := map[string]string{
+		"scenario":              sc.Name,
+		"target.base_url":       red.apply(stripUserinfo(t.BaseURL)),
+		"target.model":          red.apply(t.Model),
+		"target.api":            t.API,
+		"target.header_names":   strings.Join(slices.Sorted(maps.Keys(t.Headers)), ","),
+		"target.extra_body":     digest(red.apply(jsonText(t.ExtraBody))),
+		"target.timeouts":       fmt.Sprintf("connect %s, first_token %s, idle %s", t.Timeouts.Connect, t.Timeouts.FirstToken, t.Timeouts.Idle),
+		"target.between_points": fmt.Sprintf("reset_prefix_cache %v, cooldown %s", t.Between.ResetPrefixCache, t.Between.Cooldown),
+		"corpus.tokenizer":      sc.Corpus.Tokenizer,
+		"corpus.documents":      documentsDigest(docs),
+		"script":                scriptDigest(sc.Script, sc.Rounds),
+		"script.max_tokens":     strconv.Itoa(sc.Script.MaxTokens),
+		"script.temperature":    strconv.FormatFloat(sc.Script.Temperature, 'g', -1, 64),
+		"rounds":                strconv.Itoa(sc.Rounds),
+		"seed":                  strconv.FormatInt(sc.Seed, 10),
+		"assign":                sc.Assign,
+	}
+	if s := t.Simulator; s != nil {
+		id["target.simulator"] = fmt.Sprintf("profile %s, clock %s, params %s", s.Profile, s.Clock, red.apply(jsonText(s.Params)))
+	}
+	return id
+}
+
+// identityDiff names the fields whose values differ, with both values,
+// sorted: "script.max_tokens (4 → 6)".
+func identityDiff(prev, cur map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(union(prev, cur))) {
+		a, b := prev[k], cur[k]
+		if a == b {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s (%s → %s)", k, shown(a), shown(b)))
+	}
+	return out
+}
+
+func union(a, b map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+func shown(v string) string {
+	if v == "" {
+		return "none"
+	}
+	if len(v) > 48 {
+		return v[:12] + "…"
+	}
+	return strconv.Quote(v)
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// documentsDigest covers each document's id, token count and text.
+func documentsDigest(docs []corpus.Document) string {
+	var b strings.Builder
+	for _, d := range docs {
+		fmt.Fprintf(&b, "%s\x00%d\x00%s\n", d.ID, d.Tokens, d.SHA256)
+	}
+	return digest(b.String())
+}
+
+// scriptDigest covers the messages a session sends: the system message, the
+// opening and the questions the rounds ask.
+func scriptDigest(s *spec.Script, rounds int) string {
+	var b strings.Builder
+	write := func(t spec.Template) {
+		for _, p := range t {
+			fmt.Fprintf(&b, "%d\x00%s\x00", p.Kind, p.Text)
+		}
+		b.WriteString("\n")
+	}
+	write(s.System)
+	write(s.Opening)
+	for i := 0; i < rounds && len(s.Questions) > 0; i++ {
+		write(s.Questions[i%len(s.Questions)])
+	}
+	b.WriteString(s.CompletionsTemplate)
+	return digest(b.String())
+}

@@ -1,0 +1,146 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+)
+
+// ErrOutputInUse: the output folder holds a run this one may not continue
+// or replace as asked (a usage error: exit 2).
+var ErrOutputInUse = errors.New("output folder in use")
+
+// output is a run's folder and what the run may do with what it holds.
+// Finished results are never overwritten or mixed: a folder that holds a
+// run is continued only with -resume and only when the finished points
+// were measured the same way (see identity), and replaced only with
+// -force, and then only once the new run has a point of its own to save.
+type output struct {
+	dir      string
+	replace  bool // -force over an existing run: clear it at the first save
+	resumed  bool // finished points were adopted
+	replaced bool
+}
+
+// openOutput checks dir before anything is sent: that it is writable, what
+// it holds, and whether this run may continue or replace it. Temporary
+// files a killed run left behind are removed. It fills r with the adopted
+// points when resuming.
+func openOutput(dir string, opts Options, r *results.Results, prog *progress) (*output, error) {
+	o := &output{dir: dir}
+	if err := checkWritable(dir); err != nil {
+		return nil, err
+	}
+	removeTemps(dir)
+	prev, err := results.Load(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if opts.Resume {
+			prog.line("resume: nothing to resume in %s; starting from the first point", dir)
+		}
+		return o, nil
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s holds a results.json that cannot be read (%v); use -force to replace it or -out for another folder", ErrOutputInUse, dir, err)
+	}
+	diff := identityDiff(prev.Identity, r.Identity)
+	if len(prev.Identity) == 0 {
+		diff = []string{"the measurement's identity (not recorded: an older mrqa wrote it)"}
+	}
+	switch {
+	case opts.Force:
+		o.replace = true
+		prog.line("-force: %s holds %s; it is replaced once this run has a point to save", dir, describeRun(prev))
+		return o, nil
+	case opts.Resume && len(diff) == 0:
+		o.resumed = true
+		adopt(r, prev, prog)
+		return o, nil
+	case opts.Resume:
+		return nil, fmt.Errorf("%w: cannot resume %s: its finished points were measured with a different %s. Use -force to replace them, or -out for another folder",
+			ErrOutputInUse, dir, strings.Join(diff, ", "))
+	}
+	msg := fmt.Sprintf("%s already holds %s. Use -resume to continue it, -force to replace it, or -out for another folder", dir, describeRun(prev))
+	if len(diff) > 0 {
+		msg += "; this run differs in " + strings.Join(diff, ", ")
+	}
+	return nil, fmt.Errorf("%w: %s", ErrOutputInUse, msg)
+}
+
+func describeRun(r *results.Results) string {
+	return fmt.Sprintf("a run of scenario %q from %s (%d point%s, started %s)",
+		r.Scenario, r.File.Path, len(r.Points), plural(len(r.Points)), r.Started.Format("2006-01-02 15:04 MST"))
+}
+
+// adopt takes the previous run's finished points, except those whose
+// failures the target being down explains: they measured an absent
+// server, not a loaded one, and run again.
+func adopt(r, prev *results.Results, prog *progress) {
+	wasDown := strings.HasPrefix(prev.Stopped, ErrTargetDown.Error())
+	for _, p := range prev.Points {
+		if wasDown && hasConnectErrors(p) {
+			prog.line("resume: point C=%d S=%d failed to connect while the target was down; it runs again", p.Concurrent, p.Sequential)
+			continue
+		}
+		r.Points = append(r.Points, p)
+	}
+	r.Started = prev.Started
+	r.ServerSeries = prev.ServerSeries
+}
+
+func hasConnectErrors(p results.Point) bool {
+	return p.Errors[metrics.ErrConnect]+p.Errors[metrics.ErrTimeoutConnect] > 0
+}
+
+// beforeSave clears a replaced run's files once, just before the new
+// run's first point is written.
+func (o *output) beforeSave() error {
+	if !o.replace || o.replaced {
+		return nil
+	}
+	for _, name := range []string{"points", "lmbench", "results.json", results.SeriesFile, "report.html"} {
+		if err := os.RemoveAll(filepath.Join(o.dir, name)); err != nil {
+			return fmt.Errorf("replace %s: %w", o.dir, err)
+		}
+	}
+	o.replaced = true
+	return nil
+}
+
+// checkWritable creates dir and a file in it, so an unwritable folder (or
+// a file named as the folder) fails before the first point, not after it.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output folder %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".mrqa-write-check*")
+	if err != nil {
+		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// removeTemps deletes the temporary files of atomic writes that a killed
+// run left in dir and its points and lmbench folders.
+func removeTemps(dir string) {
+	for _, sub := range []string{".", "points", "lmbench"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, sub, ".*.tmp*"))
+		for _, m := range matches {
+			_ = os.Remove(m)
+		}
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
