@@ -182,14 +182,16 @@ func testOverlongOpeningFailsPoint(t *testing.T, f *fixture) {
 
 // testTTFTMatchesEngineStamps: the TTFT mrqa measures for cached
 // follow-ups agrees with the engine's own first-token stamps. Each client
-// interval contains the server's, so the difference is never negative.
+// interval contains the server's, so the difference is never negative; its
+// median is the client's overhead (1–2 ms on a quiet machine), bounded
+// loosely because a busy machine delays every process's wake-ups.
 func testTTFTMatchesEngineStamps(t *testing.T, f *fixture) {
 	s := f.server(t, plain)
 	r := f.exec(t, scenario{
-		Name: "stamps", URL: s.URL, Documents: 2, Seed: 4, Tokens: docTokens,
-		Concurrent: []int{2}, Sequential: []int{1}, Rounds: 3, SLO: "60s",
+		Name: "stamps", URL: s.URL, Documents: 4, Seed: 4, Tokens: docTokens,
+		Concurrent: []int{2}, Sequential: []int{2}, Rounds: 3, SLO: "60s",
 	})
-	recs, err := results.ReadRecords(filepath.Join(r.dir, r.point(t, 2, 1).Records))
+	recs, err := results.ReadRecords(filepath.Join(r.dir, r.point(t, 2, 2).Records))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,30 +201,37 @@ func testTTFTMatchesEngineStamps(t *testing.T, f *fixture) {
 	}
 	var diffs []float64
 	for _, rec := range recs {
-		st, ok := stamps[rec.ID]
-		switch {
-		case rec.Turn == 0:
-			continue
-		case !rec.OK() || !ok:
-			t.Fatalf("%s: error %q, stamped %v", rec.ID, rec.Error, ok)
-		case rec.PromptTokens != st.PromptTokens || rec.CachedTokens != st.CachedTokens || 10*rec.CachedTokens < 9*rec.PromptTokens:
-			t.Errorf("%s: mrqa saw %d prompt / %d cached tokens, the engine %d / %d; want equal and cached", rec.ID, rec.PromptTokens, rec.CachedTokens, st.PromptTokens, st.CachedTokens)
+		if rec.Turn > 0 {
+			diffs = append(diffs, compareStamp(t, rec, stamps))
 		}
-		d := rec.TTFT - st.TTFT
-		if d < -0.001 {
-			t.Errorf("%s: mrqa's TTFT %.2f ms is shorter than the engine's %.2f ms", rec.ID, rec.TTFT*1e3, st.TTFT*1e3)
-		}
-		diffs = append(diffs, d)
 	}
-	if len(diffs) != 6 {
-		t.Fatalf("%d cached follow-ups, want 6", len(diffs))
+	if len(diffs) != 12 {
+		t.Fatalf("%d cached follow-ups, want 12", len(diffs))
 	}
 	slices.Sort(diffs)
-	median := (diffs[2] + diffs[3]) / 2
+	median := (diffs[5] + diffs[6]) / 2
 	t.Logf("mrqa TTFT − engine TTFT over %d follow-ups: median %.2f ms, range %.2f…%.2f ms", len(diffs), median*1e3, diffs[0]*1e3, diffs[len(diffs)-1]*1e3)
-	if median > 0.005 {
-		t.Errorf("median difference %.2f ms, want within 5 ms", median*1e3)
+	if median > 0.010 {
+		t.Errorf("median difference %.2f ms, want within 10 ms", median*1e3)
 	}
+}
+
+// compareStamp checks one follow-up against the engine's stamp and returns
+// mrqa's TTFT minus the engine's, in seconds.
+func compareStamp(t *testing.T, rec metrics.Record, stamps map[string]Stamp) float64 {
+	t.Helper()
+	st, ok := stamps[rec.ID]
+	if !rec.OK() || !ok {
+		t.Fatalf("%s: error %q, stamped %v", rec.ID, rec.Error, ok)
+	}
+	if rec.PromptTokens != st.PromptTokens || rec.CachedTokens != st.CachedTokens || 10*rec.CachedTokens < 9*rec.PromptTokens {
+		t.Errorf("%s: mrqa saw %d prompt / %d cached tokens, the engine %d / %d; want equal and cached", rec.ID, rec.PromptTokens, rec.CachedTokens, st.PromptTokens, st.CachedTokens)
+	}
+	d := rec.TTFT - st.TTFT
+	if d < -0.001 {
+		t.Errorf("%s: mrqa's TTFT %.2f ms is shorter than the engine's %.2f ms", rec.ID, rec.TTFT*1e3, st.TTFT*1e3)
+	}
+	return d
 }
 
 // testMetricsResetLMBench: the /metrics scrape carries the engine's
