@@ -49,6 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Logf("model written in %s", time.Since(start).Round(time.Millisecond))
 	start = time.Now()
+	readSources(t)
 	f.mrqa = filepath.Join(f.dir, "mrqa")
 	if out, err := exec.Command("go", "build", "-o", f.mrqa, "github.com/mrqa-dev/mrqa/cmd/mrqa").CombinedOutput(); err != nil {
 		t.Fatalf("building mrqa: %v\n%s", err, out)
@@ -60,6 +61,30 @@ func newFixture(t *testing.T) *fixture {
 		}
 	})
 	return f
+}
+
+// readSources reads every Go source and module file of mrqa. The tests
+// run an mrqa binary they build, which go test's result cache cannot see;
+// files the test reads are part of that cache's key, so a change to mrqa
+// reruns these tests instead of replaying a stale pass.
+func readSources(t *testing.T) {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "out"):
+			return filepath.SkipDir
+		case d.IsDir() || !(strings.HasSuffix(path, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum"):
+			return nil
+		}
+		_, err = os.ReadFile(path)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // server returns a running server with these options (Model and Dir are
