@@ -103,13 +103,18 @@ func firstDifference(a, b []int) int {
 // testKneeIsSlotCount: with one slot per conversation, as many sessions as
 // slots keep their documents cached and pass; one more session and every
 // follow-up recomputes its document, and the point fails.
+//
+// The SLO bounds ttft_p50 at the calibrated bound. With four or five
+// follow-ups a point, p95 is the slowest single one, which another process
+// on a shared machine can delay on its own; the median is what the cache
+// decides.
 func testKneeIsSlotCount(t *testing.T, f *fixture) {
 	s := f.server(t, plain)
 	slo := f.calibrate(t, s, docTokens)
 	r := f.exec(t, scenario{
 		Name: "knee", URL: s.URL, Documents: plain.Slots + 1, Seed: 1, Tokens: docTokens,
 		Concurrent: []int{1}, Sequential: []int{plain.Slots, plain.Slots + 1}, Rounds: 1,
-		SLO: slo.String(), Expect: fmt.Sprintf("max_sessions == %d", plain.Slots),
+		SLO: "ttft_p50 <= " + slo.String(), Expect: fmt.Sprintf("max_sessions == %d", plain.Slots),
 	})
 	if r.code != 0 {
 		t.Fatalf("mrqa exited %d, want 0: the knee is not at %d sessions\n%s", r.code, plain.Slots, r.out)
@@ -124,8 +129,8 @@ func checkCaching(t *testing.T, p *results.Point, cached bool) {
 	t.Helper()
 	ratio := p.Metrics.CachedTokensRatio
 	if cached != p.Passed || cached != (ratio > 0.9) || !cached && ratio > 0.1 {
-		t.Errorf("C=%d S=%d: passed %v with ttft_p95 %s and cached_tokens_ratio %.3f; want passed %v and the ratio %s",
-			p.Concurrent, p.Sequential, p.Passed, p.Metrics.TTFTP95, ratio, cached, map[bool]string{true: "> 0.9", false: "< 0.1"}[cached])
+		t.Errorf("C=%d S=%d: passed %v with ttft_p50 %s and cached_tokens_ratio %.3f; want passed %v and the ratio %s",
+			p.Concurrent, p.Sequential, p.Passed, p.Metrics.TTFTP50, ratio, cached, map[bool]string{true: "> 0.9", false: "< 0.1"}[cached])
 	}
 }
 
@@ -141,7 +146,7 @@ func testKVBudgetMovesKnee(t *testing.T, f *fixture) {
 	r := f.exec(t, scenario{
 		Name: "budget", URL: s.URL, Documents: want + 1, Seed: 2, Tokens: docTokens,
 		Concurrent: []int{1}, Sequential: []int{want, want + 1}, Rounds: 1, Metrics: true,
-		SLO: slo.String(), Expect: fmt.Sprintf("max_sessions == %d", want),
+		SLO: "ttft_p50 <= " + slo.String(), Expect: fmt.Sprintf("max_sessions == %d", want),
 	})
 	if r.code != 0 {
 		t.Fatalf("mrqa exited %d, want 0: the knee is not at %d sessions\n%s", r.code, want, r.out)
@@ -162,7 +167,7 @@ func testOverlongOpeningFailsPoint(t *testing.T, f *fixture) {
 	r := f.exec(t, scenario{
 		Name: "overlong", URL: s.URL, Documents: 1, Seed: 3, Tokens: plain.Context,
 		Concurrent: []int{1}, Sequential: []int{1}, Rounds: 1,
-		SLO: "10s", Expect: "points_passed == 0",
+		SLO: "ttft_p95 <= 10s", Expect: "points_passed == 0",
 	})
 	p := r.point(t, 1, 1)
 	recs, err := results.ReadRecords(filepath.Join(r.dir, p.Records))
@@ -189,7 +194,7 @@ func testTTFTMatchesEngineStamps(t *testing.T, f *fixture) {
 	s := f.server(t, plain)
 	r := f.exec(t, scenario{
 		Name: "stamps", URL: s.URL, Documents: 4, Seed: 4, Tokens: docTokens,
-		Concurrent: []int{2}, Sequential: []int{2}, Rounds: 3, SLO: "60s",
+		Concurrent: []int{2}, Sequential: []int{2}, Rounds: 3, SLO: "ttft_p95 <= 60s",
 	})
 	recs, err := results.ReadRecords(filepath.Join(r.dir, r.point(t, 2, 2).Records))
 	if err != nil {
@@ -244,7 +249,7 @@ func testMetricsResetLMBench(t *testing.T, f *fixture) {
 	// would find it cached from point C=1 S=1.
 	r := f.exec(t, scenario{
 		Name: "observe", URL: s.URL, Documents: 1, Seed: 5, Tokens: docTokens, Assign: "random",
-		Concurrent: []int{1}, Sequential: []int{1, 2}, Rounds: 1, SLO: "60s", Metrics: true, LMBench: true,
+		Concurrent: []int{1}, Sequential: []int{1, 2}, Rounds: 1, SLO: "ttft_p95 <= 60s", Metrics: true, LMBench: true,
 	})
 	if r.code != 0 {
 		t.Fatalf("mrqa exited %d\n%s", r.code, r.out)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"text/template"
@@ -145,7 +146,7 @@ type scenario struct {
 	Concurrent []int
 	Sequential []int
 	Rounds     int
-	SLO        string // a ttft_p95 bound, e.g. "150ms"
+	SLO        string // the condition, e.g. "ttft_p95 <= 150ms"
 	Expect     string
 	Metrics    bool // scrape the engine's /metrics
 	LMBench    bool
@@ -190,7 +191,7 @@ scenario "{{.Name}}" {
     concurrent = {{list .Concurrent}}
     sequential = {{list .Sequential}}
   }
-  slo "ttft" { condition = "ttft_p95 <= {{.SLO}}" }
+  slo "ttft" { condition = "{{.SLO}}" }
 {{- if .Expect}}
   expect = "{{.Expect}}"
 {{- end}}
@@ -269,16 +270,16 @@ func warmUp(t *testing.T, s *Server) {
 
 // calibrate measures, on this machine now, the TTFT of a follow-up whose
 // document is cached and of a document's first prefill, and returns their
-// geometric mean, rounded to the millisecond: an SLO with the same margin
+// geometric mean, rounded to the millisecond: a bound with the same margin
 // on both sides, whatever the machine's speed or load. The cached side is
-// the worst of three follow-ups, the cold side the faster of two documents.
+// the median of six follow-ups, the cold side the faster of two documents.
 func (f *fixture) calibrate(t *testing.T, s *Server, docTokens int) time.Duration {
 	t.Helper()
 	tok, err := tokenizer.Load(tokenizer.CL100KBase, tokenizer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cold, warm := math.Inf(1), 0.0
+	cold, warm := math.Inf(1), []float64(nil)
 	for i, text := range corpus.Synthetic(2, 99, 8*docTokens) {
 		doc := tok.Decode(tok.Encode(text)[:docTokens])
 		opening := chatMessage{Role: "user", Content: "Read and summarize this text.\n\n" + doc}
@@ -288,14 +289,16 @@ func (f *fixture) calibrate(t *testing.T, s *Server, docTokens int) time.Duratio
 		for j := range 3 {
 			wid := fmt.Sprintf("%s-warm-%d", id, j)
 			chatOnce(t, s, wid, []chatMessage{opening, {Role: "assistant", Content: answer}, {Role: "user", Content: "Write down the author's feelings."}})
-			warm = max(warm, stampOf(t, s, wid).TTFT)
+			warm = append(warm, stampOf(t, s, wid).TTFT)
 		}
 	}
 	post(t, s.URL+"/reset_prefix_cache", nil, nil)
-	slo := time.Duration(math.Sqrt(cold*warm) * float64(time.Second)).Round(time.Millisecond)
-	t.Logf("calibration: cold %.0f ms, cached %.1f ms (%.0fx): SLO %s", cold*1e3, warm*1e3, cold/warm, slo)
-	if cold < 2*warm {
-		t.Fatalf("cold prefill (%.0f ms) is not clearly slower than a cached follow-up (%.1f ms): the prefix cache is not working", cold*1e3, warm*1e3)
+	slices.Sort(warm)
+	cached := (warm[2] + warm[3]) / 2
+	slo := time.Duration(math.Sqrt(cold*cached) * float64(time.Second)).Round(time.Millisecond)
+	t.Logf("calibration: cold %.0f ms, cached %.1f ms (%.0fx): bound %s", cold*1e3, cached*1e3, cold/cached, slo)
+	if cold < 2*cached {
+		t.Fatalf("cold prefill (%.0f ms) is not clearly slower than a cached follow-up (%.1f ms): the prefix cache is not working", cold*1e3, cached*1e3)
 	}
 	return slo
 }
