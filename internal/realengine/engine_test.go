@@ -159,15 +159,27 @@ func testKVBudgetMovesKnee(t *testing.T, f *fixture) {
 	}
 }
 
-// testOverlongOpeningFailsPoint: an opening longer than the engine's
-// context is refused with vLLM's 400, and the point cannot pass on the
-// follow-ups of a session that never had its document.
+// testOverlongOpeningFailsPoint: a conversation that cannot fit the
+// engine's context is refused before anything is sent when mrqa can tell
+// (its lower bound, the document plus every answer, exceeds max_model_len),
+// and otherwise by the engine with vLLM's 400; then the point cannot pass
+// on the follow-ups of a session that never had its document.
 func testOverlongOpeningFailsPoint(t *testing.T, f *fixture) {
 	s := f.server(t, plain)
+	known := f.exec(t, scenario{
+		Name: "toolong", URL: s.URL, Documents: 1, Seed: 3, Tokens: plain.Context,
+		Concurrent: []int{1}, Sequential: []int{1}, Rounds: 1, SLO: "ttft_p95 <= 10s",
+	})
+	if known.code != 2 || !strings.Contains(known.out, "max_model_len") {
+		t.Errorf("a document as long as the context: mrqa exited %d, want 2 naming max_model_len\n%s", known.code, known.out)
+	}
+	// The document plus both answers fits exactly; the long instruction in
+	// front of it does not, which only the engine can tell.
 	r := f.exec(t, scenario{
-		Name: "overlong", URL: s.URL, Documents: 1, Seed: 3, Tokens: plain.Context,
+		Name: "overlong", URL: s.URL, Documents: 1, Seed: 3, Tokens: plain.Context - 32,
 		Concurrent: []int{1}, Sequential: []int{1}, Rounds: 1,
-		SLO: "ttft_p95 <= 10s", Expect: "points_passed == 0",
+		Instruction: strings.Repeat("Read this text closely and summarize it. ", 12),
+		SLO:         "ttft_p95 <= 10s", Expect: "points_passed == 0",
 	})
 	p := r.point(t, 1, 1)
 	recs, err := results.ReadRecords(filepath.Join(r.dir, p.Records))
@@ -177,8 +189,8 @@ func testOverlongOpeningFailsPoint(t *testing.T, f *fixture) {
 	if len(recs) == 0 || recs[0].Turn != 0 || recs[0].Error != "http_400" || !strings.Contains(recs[0].Message, "maximum context length") {
 		t.Errorf("the opening was not refused with the engine's 400: %+v", recs)
 	}
-	if p.Passed || p.Metrics.TTFTP95 != metrics.Inf || p.Metrics.ErrorRate == 0 {
-		t.Errorf("passed %v, ttft_p95 %s, error_rate %.2f: want a failed point, ttft_p95 +Inf, errors", p.Passed, p.Metrics.TTFTP95, p.Metrics.ErrorRate)
+	if p.Passed || p.Metrics.TTFTP95 != metrics.Inf || p.Metrics.ErrorRate == 0 || p.Errors[metrics.ErrOpeningFailed] != 1 {
+		t.Errorf("passed %v, ttft_p95 %s, error_rate %.2f, errors %v: want a failed point, ttft_p95 +Inf, the question not asked", p.Passed, p.Metrics.TTFTP95, p.Metrics.ErrorRate, p.Errors)
 	}
 	if r.code != 0 {
 		t.Errorf("mrqa exited %d, want 0 (expect points_passed == 0)\n%s", r.code, r.out)
@@ -257,7 +269,7 @@ func testMetricsResetLMBench(t *testing.T, f *fixture) {
 	checkSeries(t, r.res.ServerSeries)
 	for _, p := range r.res.Points {
 		sv := p.Server
-		if sv == nil || sv.KVCacheUsageMax == nil || *sv.KVCacheUsageMax <= 0 || sv.PrefixCacheHitRate == nil || *sv.PrefixCacheHitRate <= 0 || p.Metrics.NoData["prefix_cache_hit_rate"] {
+		if sv == nil || sv.KVCacheUsageMax == nil || *sv.KVCacheUsageMax <= 0 || sv.PrefixCacheHitRate == nil || *sv.PrefixCacheHitRate <= 0 || p.Metrics.NoData.Has("prefix_cache_hit_rate") {
 			t.Errorf("C=%d S=%d: server summary %+v, no_data %v: want KV usage and a prefix-cache hit rate", p.Concurrent, p.Sequential, sv, p.Metrics.NoData)
 		}
 	}

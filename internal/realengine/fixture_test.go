@@ -150,6 +150,9 @@ type scenario struct {
 	Expect     string
 	Metrics    bool // scrape the engine's /metrics
 	LMBench    bool
+	// Instruction opens the opening turn, before the document; empty for
+	// the default.
+	Instruction string
 }
 
 var scenarioText = template.Must(template.New("").Funcs(template.FuncMap{
@@ -176,7 +179,7 @@ corpus "docs" {
 }
 
 script "critic" {
-  opening    = "Read and summarize this text.\n\n${document}"
+  opening    = "{{if .Instruction}}{{.Instruction}}{{else}}Read and summarize this text.{{end}}\n\n${document}"
   questions  = ["Write down the author's feelings.", "Which character changes the most?", "What does the ending resolve?"]
   max_tokens = 16
 }
@@ -238,6 +241,9 @@ func (f *fixture) exec(t *testing.T, s scenario) run {
 		t.Fatalf("mrqa exec: %v\n%s", err, out)
 	}
 	t.Logf("mrqa exec %s: exit %d in %s", s.Name, r.code, time.Since(start).Round(time.Millisecond))
+	if r.code == 2 {
+		return r // refused before the sweep: nothing was written
+	}
 	if r.res, err = results.Load(r.dir); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
