@@ -168,7 +168,7 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 	c, cfg := cn.c, &cn.c.cfg
 	defer func() {
 		if res.ErrMessage != "" {
-			res.ErrMessage = c.scrub(res.ErrMessage)
+			res.ErrMessage = c.cutMessage(res.ErrMessage)
 		}
 	}()
 	plan := c.plan.Load()
@@ -318,16 +318,16 @@ func (cn *Conn) failure(ctx context.Context, rt *reqState, err error, beforeResp
 	}
 	var cte *connectTimeoutError
 	if errors.As(err, &cte) {
-		return metrics.ErrTimeoutConnect, truncate(cte.Error(), 200)
+		return metrics.ErrTimeoutConnect, cte.Error()
 	}
 	// Before the connection was ready, any timeout (the TLS handshake's, the
 	// system's dial timeout) means no connection came in time.
 	var ne net.Error
 	if beforeResponse && rt.gotConn.Load() < 0 && errors.As(err, &ne) && ne.Timeout() {
-		return metrics.ErrTimeoutConnect, truncate(err.Error(), 200)
+		return metrics.ErrTimeoutConnect, err.Error()
 	}
 	if beforeResponse {
-		return metrics.ErrConnect, truncate(err.Error(), 200)
+		return metrics.ErrConnect, err.Error()
 	}
-	return metrics.ErrStreamCut, truncate("stream broke: "+err.Error(), 200)
+	return metrics.ErrStreamCut, "stream broke: " + err.Error()
 }
