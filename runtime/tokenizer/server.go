@@ -2,11 +2,13 @@ package tokenizer
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -16,10 +18,17 @@ import (
 // POST /detokenize ({"model","tokens"} → {"prompt"}) at the server root, not
 // under /v1. Its plain methods return nil, "" or -1 when a request fails; use
 // the Err variants (or the package's EncodeErr, DecodeErr, CountErr).
+//
+// Credentials in the URL are sent as basic auth and never appear in an
+// error: the URL is named without them, and a server's echo of them (user
+// name, password, the Basic token) is replaced by "(sensitive)" before the
+// message is cut.
 type ServerTokenizer struct {
-	root   string
-	model  string
-	client *http.Client
+	root    string // without credentials
+	user    *url.Userinfo
+	model   string
+	client  *http.Client
+	secrets *strings.Replacer // nil: no credentials
 }
 
 // NewServer returns a tokenizer backed by the server at root (a trailing /v1
@@ -33,7 +42,46 @@ func NewServer(root, model string, client *http.Client) (*ServerTokenizer, error
 	if client == nil {
 		client = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &ServerTokenizer{root: root, model: model, client: client}, nil
+	s := &ServerTokenizer{root: root, model: model, client: client}
+	if u, err := url.Parse(root); err == nil && u.User != nil {
+		s.user, u.User = u.User, nil
+		s.root = u.String()
+		s.secrets = credentialReplacer(s.user)
+	}
+	return s, nil
+}
+
+// credentialReplacer hides a URL's credentials in every form a server may
+// echo (each of 3 bytes or more), longest first.
+func credentialReplacer(u *url.Userinfo) *strings.Replacer {
+	pw, _ := u.Password()
+	basic := base64.StdEncoding.EncodeToString([]byte(u.Username() + ":" + pw))
+	var pairs []string
+	for _, v := range []string{basic, u.String(), u.Username() + ":" + pw, pw, u.Username()} {
+		if len(v) >= 3 {
+			pairs = append(pairs, v, "(sensitive)")
+		}
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// maxErrorBody is how much of an error body a message quotes, in bytes.
+const maxErrorBody = 300
+
+// errorBody is an error body scrubbed of the credentials and then cut.
+func (s *ServerTokenizer) errorBody(data []byte) string {
+	msg := strings.TrimSpace(string(data))
+	if s.secrets != nil {
+		msg = s.secrets.Replace(msg)
+	}
+	if len(msg) > maxErrorBody {
+		i := maxErrorBody
+		for i > 0 && msg[i]&0xC0 == 0x80 {
+			i--
+		}
+		msg = msg[:i] + "…"
+	}
+	return msg
 }
 
 // Name returns "server".
@@ -64,7 +112,16 @@ func (s *ServerTokenizer) post(path string, in, out any) error {
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
-	resp, err := s.client.Post(s.root+path, "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, s.root+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("tokenizer server %s: %w", path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if s.user != nil {
+		pw, _ := s.user.Password()
+		req.SetBasicAuth(s.user.Username(), pw)
+	}
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
@@ -74,11 +131,7 @@ func (s *ServerTokenizer) post(path string, in, out any) error {
 		return fmt.Errorf("tokenizer server %s: reading response: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		msg := strings.TrimSpace(string(data))
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
-		return fmt.Errorf("tokenizer server %s%s: HTTP %d: %s", s.root, path, resp.StatusCode, msg)
+		return fmt.Errorf("tokenizer server %s%s: HTTP %d: %s", s.root, path, resp.StatusCode, s.errorBody(data))
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("tokenizer server %s%s: decoding response: %w", s.root, path, err)
