@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -107,12 +108,12 @@ type detokenizeResponse struct {
 	Prompt *string `json:"prompt"`
 }
 
-func (s *ServerTokenizer) post(path string, in, out any) error {
+func (s *ServerTokenizer) post(ctx context.Context, path string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
-	req, err := http.NewRequest(http.MethodPost, s.root+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.root+path, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
@@ -139,10 +140,11 @@ func (s *ServerTokenizer) post(path string, in, out any) error {
 	return nil
 }
 
-// EncodeErr tokenizes s without special tokens (no BOS).
-func (s *ServerTokenizer) EncodeErr(text string) ([]int, error) {
+// EncodeErr tokenizes s without special tokens (no BOS); the request ends
+// with ctx.
+func (s *ServerTokenizer) EncodeErr(ctx context.Context, text string) ([]int, error) {
 	var r tokenizeResponse
-	if err := s.post("/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
+	if err := s.post(ctx, "/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
 		return nil, err
 	}
 	if r.Tokens == nil {
@@ -151,13 +153,13 @@ func (s *ServerTokenizer) EncodeErr(text string) ([]int, error) {
 	return r.Tokens, nil
 }
 
-// DecodeErr detokenizes ids.
-func (s *ServerTokenizer) DecodeErr(ids []int) (string, error) {
+// DecodeErr detokenizes ids; the request ends with ctx.
+func (s *ServerTokenizer) DecodeErr(ctx context.Context, ids []int) (string, error) {
 	if ids == nil {
 		ids = []int{}
 	}
 	var r detokenizeResponse
-	if err := s.post("/detokenize", detokenizeRequest{Model: s.model, Tokens: ids}, &r); err != nil {
+	if err := s.post(ctx, "/detokenize", detokenizeRequest{Model: s.model, Tokens: ids}, &r); err != nil {
 		return "", err
 	}
 	if r.Prompt == nil {
@@ -166,10 +168,10 @@ func (s *ServerTokenizer) DecodeErr(ids []int) (string, error) {
 	return *r.Prompt, nil
 }
 
-// CountErr returns the server's token count of s.
-func (s *ServerTokenizer) CountErr(text string) (int, error) {
+// CountErr returns the server's token count of s; the request ends with ctx.
+func (s *ServerTokenizer) CountErr(ctx context.Context, text string) (int, error) {
 	var r tokenizeResponse
-	if err := s.post("/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
+	if err := s.post(ctx, "/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
 		return 0, err
 	}
 	if r.Count != nil {
@@ -180,7 +182,7 @@ func (s *ServerTokenizer) CountErr(text string) (int, error) {
 
 // Encode is EncodeErr returning nil on failure.
 func (s *ServerTokenizer) Encode(text string) []int {
-	ids, err := s.EncodeErr(text)
+	ids, err := s.EncodeErr(context.Background(), text)
 	if err != nil {
 		return nil
 	}
@@ -189,13 +191,13 @@ func (s *ServerTokenizer) Encode(text string) []int {
 
 // Decode is DecodeErr returning "" on failure.
 func (s *ServerTokenizer) Decode(ids []int) string {
-	out, _ := s.DecodeErr(ids)
+	out, _ := s.DecodeErr(context.Background(), ids)
 	return out
 }
 
 // Count is CountErr returning -1 on failure.
 func (s *ServerTokenizer) Count(text string) int {
-	n, err := s.CountErr(text)
+	n, err := s.CountErr(context.Background(), text)
 	if err != nil {
 		return -1
 	}

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +26,7 @@ func TestServerErrorsHideURLCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = tok.CountErr("hello")
+		_, err = tok.CountErr(context.Background(), "hello")
 		srv.Close()
 		if err == nil || !strings.Contains(err.Error(), "HTTP 401") {
 			t.Fatalf("lead %d: err %v, want HTTP 401", lead, err)
