@@ -18,7 +18,9 @@ import (
 )
 
 // Counter counts tokens; the corpus tokenizer fills this role when a server
-// sends no usage.
+// sends no usage. A Counter that also has a method
+// CountErr(ctx context.Context, s string) (int, error) is called through it,
+// so that counting a long answer stops when the request's context ends.
 type Counter interface{ Count(s string) int }
 
 // Config describes one target.
@@ -464,19 +466,45 @@ func errorMessage(body []byte) string {
 
 // countText counts a text's tokens, remembering the counts of long texts
 // (documents), which recur in every request of a session.
-func (c *Client) countText(t *Text) int {
+func (c *Client) countText(ctx context.Context, t *Text) (int, error) {
 	if t.Len() < 4096 {
-		return c.cfg.Counter.Count(t.s)
+		return c.count(ctx, t.s)
 	}
 	c.countMu.Lock()
 	n, ok := c.counts[t]
 	c.countMu.Unlock()
 	if ok {
-		return n
+		return n, nil
 	}
-	n = c.cfg.Counter.Count(t.s)
+	n, err := c.count(ctx, t.s)
+	if err != nil {
+		return 0, err
+	}
 	c.countMu.Lock()
 	c.counts[t] = n
 	c.countMu.Unlock()
-	return n
+	return n, nil
+}
+
+// contextCounter is a Counter whose counting stops when a context ends.
+type contextCounter interface {
+	CountErr(ctx context.Context, s string) (int, error)
+}
+
+// count counts s with the Counter, stopping with ctx's error once ctx ends
+// when the Counter can (a plain one counts to the end). A counter's own
+// failure gives -1, as its Count reports one.
+func (c *Client) count(ctx context.Context, s string) (int, error) {
+	cc, ok := c.cfg.Counter.(contextCounter)
+	if !ok || s == "" {
+		return c.cfg.Counter.Count(s), nil
+	}
+	n, err := cc.CountErr(ctx, s)
+	switch {
+	case ctx.Err() != nil:
+		return 0, ctx.Err()
+	case err != nil:
+		return -1, nil
+	}
+	return n, nil
 }

@@ -32,7 +32,8 @@
 // with stream_options.include_usage unless Preflight found that the server
 // rejects that option. When no usage arrives and a Counter is configured,
 // the client counts the content and reasoning text and the prompt's texts
-// itself and sets ClientCounted.
+// itself and sets ClientCounted. A Counter with CountErr(ctx, s) stops when
+// the request's context ends, and the request then ends canceled.
 //
 // # Streams and errors
 //
