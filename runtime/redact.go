@@ -10,31 +10,78 @@ import (
 // Sensitive is what every secret is replaced with in outputs.
 const Sensitive = "(sensitive)"
 
-// redactor replaces every known secret in text written to any output.
-type redactor struct{ r *strings.Replacer }
+// cutMark ends a message that was cut short.
+const cutMark = "…"
 
-func newRedactor(secrets []string) *redactor {
-	// Longest first, so a secret containing another is replaced whole.
-	s := slices.Clone(secrets)
-	slices.SortFunc(s, func(a, b string) int { return len(b) - len(a) })
-	var pairs []string
-	for _, v := range s {
-		if len(v) >= 3 { // shorter values would redact ordinary text
-			pairs = append(pairs, v, Sensitive)
-		}
-	}
-	if len(pairs) == 0 {
-		return &redactor{}
-	}
-	return &redactor{r: strings.NewReplacer(pairs...)}
+// Redactor replaces every known secret in text written to any output.
+type Redactor struct {
+	r       *strings.Replacer
+	secrets []string // longest first
+	with    string
 }
 
-func (r *redactor) apply(s string) string {
+// NewRedactor returns a redactor replacing each secret of 3 bytes or more
+// (shorter values would redact ordinary text) by with.
+func NewRedactor(secrets []string, with string) *Redactor {
+	// Longest first, so a secret containing another is replaced whole.
+	s := slices.DeleteFunc(slices.Clone(secrets), func(v string) bool { return len(v) < 3 })
+	slices.SortFunc(s, func(a, b string) int { return len(b) - len(a) })
+	if len(s) == 0 {
+		return &Redactor{}
+	}
+	pairs := make([]string, 0, 2*len(s))
+	for _, v := range s {
+		pairs = append(pairs, v, with)
+	}
+	return &Redactor{r: strings.NewReplacer(pairs...), secrets: s, with: with}
+}
+
+// Redact replaces every secret in s by Sensitive.
+func Redact(s string, secrets []string) string {
+	return NewRedactor(secrets, Sensitive).Apply(s)
+}
+
+// Apply replaces the secrets in s. A text cut short before it reached here
+// may end a piece with the start of a secret: before each cut mark, the
+// longest start of a secret (3 bytes or more) is replaced too.
+func (r *Redactor) Apply(s string) string {
 	if r == nil || r.r == nil {
 		return s
 	}
-	return r.r.Replace(s)
+	s = r.r.Replace(s)
+	if !strings.Contains(s, cutMark) {
+		return s
+	}
+	parts := strings.Split(s, cutMark)
+	for i := range parts[:len(parts)-1] {
+		parts[i] = r.trimStart(parts[i])
+	}
+	return strings.Join(parts, cutMark)
 }
+
+// trimStart replaces the longest start of a secret that ends text.
+func (r *Redactor) trimStart(text string) string {
+	best := 0
+	for _, v := range r.secrets {
+		for n := min(len(v)-1, len(text)); n >= 3 && n > best; n-- {
+			if strings.HasSuffix(text, v[:n]) {
+				best = n
+				break
+			}
+		}
+	}
+	if best == 0 {
+		return text
+	}
+	return text[:len(text)-best] + r.with
+}
+
+// redactor is the sweep's name for a Redactor replacing with Sensitive.
+type redactor = Redactor
+
+func newRedactor(secrets []string) *redactor { return NewRedactor(secrets, Sensitive) }
+
+func (r *Redactor) apply(s string) string { return r.Apply(s) }
 
 // redactRecords scrubs the free-text fields of records: error messages may
 // echo request headers or URLs.

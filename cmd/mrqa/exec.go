@@ -168,17 +168,17 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				code = worse(code, exitExpect)
 			}
 		case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
-			fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: mrqa exec %s -resume%s\n",
-				sc.Name, dir, pos[0], resumeArgs(args))
+			fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: %s\n",
+				sc.Name, dir, resumeHint(pos[0], args, file))
 			code = worse(code, exitInterrupted)
 		default:
-			fmt.Fprintf(stderr, "%s: %v\n", sc.Name, err)
+			fmt.Fprintf(stderr, "%s: %s\n", sc.Name, rt.Redact(err.Error(), file.Secrets))
 			if errors.Is(err, rt.ErrPlan) || errors.Is(err, rt.ErrOutputInUse) {
 				code = worse(code, exitUsage)
 				continue
 			}
 			if errors.Is(err, rt.ErrTargetDown) {
-				fmt.Fprintf(stderr, "results so far are in %s; resume with: mrqa exec %s -resume%s\n", dir, pos[0], resumeArgs(args))
+				fmt.Fprintf(stderr, "results so far are in %s; resume with: %s\n", dir, resumeHint(pos[0], args, file))
 			}
 			code = worse(code, exitFailure)
 		}
@@ -216,35 +216,119 @@ func worse(a, b int) int {
 	return a
 }
 
-// resumeArgs repeats the flags a resumed run needs (variables, scenario
-// selection, output dir), leaving out -resume itself.
-func resumeArgs(args []string) string {
+// resumeHint is the command that resumes the run: the flags a resumed run
+// needs (variables, scenario selection, output dir), leaving out -resume
+// itself, with no secret in it. A sensitive variable's value, URL
+// credentials and any other secret of the file become "...", and a second
+// line asks the user to put the real values back (from the environment
+// instead, a variable's source would differ and the run would start over).
+func resumeHint(path string, args []string, file *spec.File) string {
+	h := hider{sensitive: map[string]bool{}, secrets: rt.NewRedactor(file.Secrets, secretPlaceholder)}
+	for _, v := range file.Variables {
+		h.sensitive[v.Name] = v.Sensitive
+	}
+	cmd := "mrqa exec " + shellQuote(h.value(path)) + " -resume" + resumeArgs(args, &h)
+	if !h.hid {
+		return cmd
+	}
+	return cmd + "\n(secrets are not repeated: replace each " + secretPlaceholder + " with the secret)"
+}
+
+// secretPlaceholder stands for a secret in the resume hint.
+const secretPlaceholder = "..."
+
+// hider replaces the secrets in resume hint arguments and notes that it did.
+type hider struct {
+	sensitive map[string]bool // variable name → sensitive
+	secrets   *rt.Redactor
+	hid       bool
+}
+
+// value hides the secrets of an argument: URL credentials, then any secret
+// of the file.
+func (h *hider) value(v string) string {
+	out := h.secrets.Apply(stripCredentials(v))
+	h.hid = h.hid || out != v
+	return out
+}
+
+// variable hides a -var argument: a sensitive variable's whole value, or
+// the secrets inside another's.
+func (h *hider) variable(kv string) string {
+	name, val, _ := strings.Cut(kv, "=")
+	if h.sensitive[name] {
+		h.hid = true
+		return name + "=" + secretPlaceholder
+	}
+	return name + "=" + h.value(val)
+}
+
+// stripCredentials replaces the user information of every URL in s
+// ("scheme://user:password@host") by the placeholder.
+func stripCredentials(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+3])
+		s = s[i+3:]
+		end := strings.IndexAny(s, "/?# ")
+		if end < 0 {
+			end = len(s)
+		}
+		if at := strings.LastIndex(s[:end], "@"); at >= 0 {
+			b.WriteString(secretPlaceholder)
+			s = s[at:]
+		}
+	}
+}
+
+// resumeArgs repeats the flags a resumed run needs, each value hidden by h.
+func resumeArgs(args []string, h *hider) string {
 	var b strings.Builder
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		name := strings.TrimLeft(a, "-")
 		if !strings.HasPrefix(a, "-") {
 			continue
 		}
-		base, _, hasVal := strings.Cut(name, "=")
-		switch base {
-		case "var", "var-file", "scenario", "out":
-			if hasVal {
-				b.WriteString(" " + shellQuote(a))
-			} else if i+1 < len(args) {
-				b.WriteString(" " + a + " " + shellQuote(args[i+1]))
-				i++
-			}
-		case "lmbench":
+		base, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case base == "lmbench":
 			b.WriteString(" " + a)
+			continue
+		case !valueFlag(base):
+			continue
+		case !hasVal && i+1 >= len(args):
+			continue
+		case !hasVal:
+			i++
+			val = args[i]
 		}
+		if base == "var" {
+			val = h.variable(val)
+		} else {
+			val = h.value(val)
+		}
+		b.WriteString(" -" + base + " " + shellQuote(val))
 	}
 	return b.String()
 }
 
+// valueFlag reports whether a resumed run needs the flag and its value.
+func valueFlag(name string) bool {
+	switch name {
+	case "var", "var-file", "scenario", "out":
+		return true
+	}
+	return false
+}
+
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == '=' || r == ':' || r == ',' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == '=' || r == ':' || r == ',' || r == '@' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
 	}) < 0 {
 		return s
 	}

@@ -17,7 +17,8 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"mrqa": func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"mrqa":       func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"echoserver": func() { os.Exit(echoServer()) },
 	})
 }
 
@@ -94,10 +95,37 @@ func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// nosecret DIR SECRET... fails if any file under DIR contains a secret.
+// nosecret [-pieces] DIR|stdout|stderr SECRET... fails if any file under
+// DIR (or the last command's stdout or stderr) contains a secret; with
+// -pieces, any 6-byte piece of one.
 func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
+	pieces := len(args) > 0 && args[0] == "-pieces"
+	if pieces {
+		args = args[1:]
+	}
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: nosecret DIR SECRET...")
+		ts.Fatalf("usage: nosecret [-pieces] DIR|stdout|stderr SECRET...")
+	}
+	var find []string
+	for _, s := range args[1:] {
+		if !pieces || len(s) <= secretPiece {
+			find = append(find, s)
+			continue
+		}
+		for i := 0; i+secretPiece <= len(s); i++ {
+			find = append(find, s[i:i+secretPiece])
+		}
+	}
+	check := func(name, text string) {
+		for _, s := range find {
+			if strings.Contains(text, s) {
+				ts.Fatalf("%s contains %q of a secret", name, s)
+			}
+		}
+	}
+	if args[0] == "stdout" || args[0] == "stderr" {
+		check(args[0], ts.ReadFile(args[0]))
+		return
 	}
 	files := 0
 	err := filepath.WalkDir(ts.MkAbs(args[0]), func(path string, d fs.DirEntry, err error) error {
@@ -109,11 +137,7 @@ func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 		if err != nil {
 			return err
 		}
-		for _, s := range args[1:] {
-			if strings.Contains(string(b), s) {
-				ts.Fatalf("%s contains the secret %q", path, s)
-			}
-		}
+		check(path, string(b))
 		return nil
 	})
 	ts.Check(err)
@@ -121,6 +145,9 @@ func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("nosecret: no files under %s", args[0])
 	}
 }
+
+// secretPiece is the length of the pieces nosecret -pieces looks for.
+const secretPiece = 6
 
 // waitlisten ADDR waits (up to 20s) until something accepts connections on ADDR.
 func cmdWaitListen(ts *testscript.TestScript, neg bool, args []string) {

@@ -73,7 +73,7 @@ func BenchmarkSlice1MB(b *testing.B) {
 		b.Run(label, func(b *testing.B) {
 			const n = 131072
 			for b.Loop() {
-				if _, _, err := slice(tok, text, n, false); err != nil {
+				if _, _, err := slice(context.Background(), tok, text, n, false); err != nil {
 					b.Fatal(err)
 				}
 			}

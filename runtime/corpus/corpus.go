@@ -348,7 +348,7 @@ func sliceAll(ctx context.Context, c *spec.Corpus, tok tokenizer.Tokenizer, raws
 			defer wg.Done()
 			for i := range next {
 				start := time.Now()
-				out[i] = sliceOne(c, tok, &raws[i])
+				out[i] = sliceOne(ctx, c, tok, &raws[i])
 				if opts.Progress != nil {
 					mu.Lock()
 					switch {
@@ -375,14 +375,14 @@ func sliceAll(ctx context.Context, c *spec.Corpus, tok tokenizer.Tokenizer, raws
 	return out
 }
 
-func sliceOne(c *spec.Corpus, tok tokenizer.Tokenizer, r *rawDoc) sliced {
+func sliceOne(ctx context.Context, c *spec.Corpus, tok tokenizer.Tokenizer, r *rawDoc) sliced {
 	if r.err != nil {
 		return sliced{warn: r.err.Error()}
 	}
 	text := r.text
 	if r.synth != nil {
 		var err error
-		text, err = growSynthetic(tok, r.synth, c)
+		text, err = growSynthetic(ctx, tok, r.synth, c)
 		if err != nil {
 			return sliced{err: err}
 		}
@@ -392,7 +392,7 @@ func sliceOne(c *spec.Corpus, tok tokenizer.Tokenizer, r *rawDoc) sliced {
 		// round trip, so they become U+FFFD up front.
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
-	cut, n, err := slice(tok, text, c.Tokens, c.Buckets)
+	cut, n, err := slice(ctx, tok, text, c.Tokens, c.Buckets)
 	var short *tooShortError
 	if errors.As(err, &short) {
 		return sliced{warn: short.Error() + "; dropped"}
@@ -419,7 +419,7 @@ func sliceOne(c *spec.Corpus, tok tokenizer.Tokenizer, r *rawDoc) sliced {
 const syntheticDefaultTokens = 1 << MinBucketLog2
 
 // growSynthetic generates a synthetic document long enough for the corpus's cut.
-func growSynthetic(tok tokenizer.Tokenizer, d *syntheticDoc, c *spec.Corpus) (string, error) {
+func growSynthetic(ctx context.Context, tok tokenizer.Tokenizer, d *syntheticDoc, c *spec.Corpus) (string, error) {
 	target := c.Tokens
 	if target <= 0 {
 		target = syntheticDefaultTokens
@@ -428,7 +428,7 @@ func growSynthetic(tok tokenizer.Tokenizer, d *syntheticDoc, c *spec.Corpus) (st
 	for {
 		text := d.text.String()
 		// Counting a prefix is enough: only target tokens are kept.
-		ids, whole, err := prefixTokens(tok, text, target)
+		ids, whole, err := prefixTokens(ctx, tok, text, target)
 		if err != nil {
 			return "", err
 		}

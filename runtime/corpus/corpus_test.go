@@ -634,7 +634,7 @@ func TestSliceRoundTrip(t *testing.T) {
 		}
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			for _, n := range []int{1, 2, 7, 100, 1001, 4097, 131072} {
-				cut, got, err := slice(tok, body, n, false)
+				cut, got, err := slice(context.Background(), tok, body, n, false)
 				if err != nil {
 					var short *tooShortError
 					if errors.As(err, &short) && tok.Count(body) < n {
@@ -650,7 +650,7 @@ func TestSliceRoundTrip(t *testing.T) {
 			// whitespace runs is exact, or provably impossible.
 			total := tok.Count(tricky)
 			for n := 1; n <= total; n++ {
-				cut, _, err := slice(tok, tricky, n, false)
+				cut, _, err := slice(context.Background(), tok, tricky, n, false)
 				if err == nil {
 					if c := tok.Count(cut); c != n {
 						t.Errorf("tricky n=%d: re-encodes to %d", n, c)
@@ -692,7 +692,7 @@ func TestBucketsAndDropping(t *testing.T) {
 	long := Synthetic(1, 9, 120_000)[0]
 	sizes := map[string]int{"short": 5000, "mid": 10000, "long": 20000}
 	for name, n := range sizes {
-		cut, _, err := slice(tok, long, n, false)
+		cut, _, err := slice(context.Background(), tok, long, n, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -754,11 +754,11 @@ func TestBucketsExactPowerOfTwo(t *testing.T) {
 	}
 	long := Synthetic(1, 9, 120_000)[0]
 	for _, tt := range []struct{ length, want int }{{16384, 8192}, {16385, 16384}, {8192, 0}} {
-		doc, _, err := slice(tok, long, tt.length, false)
+		doc, _, err := slice(context.Background(), tok, long, tt.length, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cut, n, err := slice(tok, doc, 0, true)
+		cut, n, err := slice(context.Background(), tok, doc, 0, true)
 		if tt.want == 0 {
 			if err == nil || !strings.Contains(err.Error(), "more than 8192") {
 				t.Errorf("%d tokens: cut to %d (%v), want dropped", tt.length, n, err)

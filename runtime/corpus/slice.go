@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,16 +40,16 @@ const bytesPerTokenGuess = 5
 // prefixTokens encodes a prefix of text that yields at least want tokens
 // (plus a margin, so the first want ids are those of the whole text), or the
 // whole text. whole reports whether ids cover all of text.
-func prefixTokens(tok tokenizer.Tokenizer, text string, want int) (ids []int, whole bool, err error) {
+func prefixTokens(ctx context.Context, tok tokenizer.Tokenizer, text string, want int) (ids []int, whole bool, err error) {
 	const margin = 64
 	n := want*bytesPerTokenGuess + 4096
 	for {
 		if n >= len(text) {
-			ids, err := tokenizer.EncodeErr(tok, text)
+			ids, err := tokenizer.EncodeErr(ctx, tok, text)
 			return ids, true, err
 		}
 		p := text[:runeStart(text, n)]
-		ids, err := tokenizer.EncodeErr(tok, p)
+		ids, err := tokenizer.EncodeErr(ctx, tok, p)
 		if err != nil {
 			return nil, false, err
 		}
@@ -88,13 +89,13 @@ func trimPartialRune(s string) string {
 // that gives a different count (a word split mid-way can tokenize
 // differently, a split character is dropped) it moves the cut by the
 // difference, then character by character.
-func cutExact(tok tokenizer.Tokenizer, ids []int, n int) (string, error) {
+func cutExact(ctx context.Context, tok tokenizer.Tokenizer, ids []int, n int) (string, error) {
 	if len(ids) < n {
 		return "", &tooShortError{have: len(ids), want: n}
 	}
-	count := func(s string) (int, error) { return tokenizer.CountErr(tok, s) }
+	count := func(s string) (int, error) { return tokenizer.CountErr(ctx, tok, s) }
 	decode := func(k int) (string, error) {
-		s, err := tokenizer.DecodeErr(tok, ids[:k])
+		s, err := tokenizer.DecodeErr(ctx, tok, ids[:k])
 		return trimPartialRune(s), err
 	}
 	k := n
@@ -131,7 +132,7 @@ func cutExact(tok tokenizer.Tokenizer, ids []int, n int) (string, error) {
 	// up to the anchor has a tokens, and the text after it re-encodes to
 	// the document's own ids there (checked), so a + count(tail) is the
 	// prefix's count. The cut found is checked with a full count.
-	full, err := tokenizer.DecodeErr(tok, ids)
+	full, err := tokenizer.DecodeErr(ctx, tok, ids)
 	if err != nil {
 		return "", err
 	}
@@ -144,14 +145,14 @@ func cutExact(tok tokenizer.Tokenizer, ids []int, n int) (string, error) {
 	for k := max(0, n-64); k > 0 && k > n-72; k-- {
 		// The anchor must be the exact text of ids[:k], ending on a
 		// character boundary (a server's decode of a cut character is not).
-		s, err := tokenizer.DecodeErr(tok, ids[:k])
+		s, err := tokenizer.DecodeErr(ctx, tok, ids[:k])
 		if err != nil {
 			return "", err
 		}
 		if !strings.HasPrefix(full, s) || (len(s) < len(full) && !utf8.RuneStart(full[len(s)])) {
 			continue
 		}
-		tail, err := tokenizer.EncodeErr(tok, full[len(s):])
+		tail, err := tokenizer.EncodeErr(ctx, tok, full[len(s):])
 		if err != nil {
 			return "", err
 		}
@@ -218,11 +219,11 @@ func bucketFor(length int) int {
 }
 
 // slice cuts text per the corpus settings and returns the cut text and its
-// token count.
-func slice(tok tokenizer.Tokenizer, text string, tokens int, buckets bool) (string, int, error) {
+// token count; it stops with ctx's error once ctx ends.
+func slice(ctx context.Context, tok tokenizer.Tokenizer, text string, tokens int, buckets bool) (string, int, error) {
 	switch {
 	case tokens > 0:
-		ids, whole, err := prefixTokens(tok, text, tokens)
+		ids, whole, err := prefixTokens(ctx, tok, text, tokens)
 		if err != nil {
 			return "", 0, err
 		}
@@ -232,11 +233,11 @@ func slice(tok tokenizer.Tokenizer, text string, tokens int, buckets bool) (stri
 		if whole && len(ids) < tokens {
 			return "", 0, &tooShortError{have: len(ids), want: tokens}
 		}
-		s, err := cutExact(tok, ids, tokens)
+		s, err := cutExact(ctx, tok, ids, tokens)
 		return s, tokens, err
 	case buckets:
 		// Only the largest bucket's worth of text is needed to place a document.
-		ids, whole, err := prefixTokens(tok, text, 1<<MaxBucketLog2)
+		ids, whole, err := prefixTokens(ctx, tok, text, 1<<MaxBucketLog2)
 		if err != nil {
 			return "", 0, err
 		}
@@ -247,10 +248,10 @@ func slice(tok tokenizer.Tokenizer, text string, tokens int, buckets bool) (stri
 		if b == 0 {
 			return "", 0, &tooShortError{have: len(ids), want: 1 << MinBucketLog2, bucket: true}
 		}
-		s, err := cutExact(tok, ids, b)
+		s, err := cutExact(ctx, tok, ids, b)
 		return s, b, err
 	default:
-		n, err := tokenizer.CountErr(tok, text)
+		n, err := tokenizer.CountErr(ctx, tok, text)
 		return text, n, err
 	}
 }

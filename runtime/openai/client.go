@@ -18,7 +18,9 @@ import (
 )
 
 // Counter counts tokens; the corpus tokenizer fills this role when a server
-// sends no usage.
+// sends no usage. A Counter that also has a method
+// CountErr(ctx context.Context, s string) (int, error) is called through it,
+// so that counting a long answer stops when the request's context ends.
 type Counter interface{ Count(s string) int }
 
 // Config describes one target.
@@ -91,7 +93,8 @@ func New(cfg Config) (*Client, error) {
 		if cfg.APIKey == "" {
 			header.Set("Authorization", "Basic "+basic)
 		}
-		secrets = append(secrets, pw, basic)
+		// The user name counts too: some gateways take a token there.
+		secrets = append(secrets, pw, basic, u.User.Username(), u.User.String())
 		u.User = nil
 	}
 	if cfg.APIKey != "" {
@@ -421,18 +424,27 @@ func (c *Client) resetPrefixCache(ctx context.Context) error {
 	return nil
 }
 
-// bodyMessage is errorMessage of a body with the credentials removed first,
-// so that truncation cannot leave part of one behind.
+// bodyMessage is the message of an error body, scrubbed and then cut to
+// maxMessage bytes. The body is scrubbed before decoding too: decoding
+// unescapes JSON, which may reveal a credential the raw bytes hid, so the
+// message is scrubbed again, and only then cut, so that no cut can leave part
+// of a credential behind.
 func (c *Client) bodyMessage(body []byte) string {
-	if c.secrets == nil {
-		return errorMessage(body)
-	}
-	return errorMessage([]byte(c.scrub(string(body))))
+	return c.cutMessage(errorMessage([]byte(c.scrub(string(body)))))
 }
 
-// errorMessage pulls the message out of an error body (OpenAI's
+// cutMessage scrubs msg and then truncates it to maxMessage bytes: never the
+// other way round, or a credential straddling the cut would leave its start.
+func (c *Client) cutMessage(msg string) string {
+	return truncate(c.scrub(msg), maxMessage)
+}
+
+// maxMessage is the longest error message a Result carries, in bytes.
+const maxMessage = 200
+
+// errorMessage pulls the whole message out of an error body (OpenAI's
 // {"error":{"message":…}}, vLLM's {"message":…}, FastAPI's {"detail":…}) or
-// returns the text, truncated.
+// returns the text; callers scrub and cut it.
 func errorMessage(body []byte) string {
 	var e struct {
 		Error   json.RawMessage `json:"error"`
@@ -446,39 +458,65 @@ func errorMessage(body []byte) string {
 		var s string
 		switch {
 		case len(e.Error) > 0 && json.Unmarshal(e.Error, &inner) == nil && inner.Message != "":
-			return truncate(inner.Message, 200)
+			return inner.Message
 		case len(e.Error) > 0 && json.Unmarshal(e.Error, &s) == nil && s != "":
-			return truncate(s, 200)
+			return s
 		case e.Message != "":
-			return truncate(e.Message, 200)
+			return e.Message
 		case len(e.Detail) > 0 && json.Unmarshal(e.Detail, &s) == nil:
-			return truncate(s, 200)
+			return s
 		case len(e.Detail) > 0:
-			return truncate(string(e.Detail), 200)
+			return string(e.Detail)
 		}
 	}
 	msg := strings.TrimSpace(string(body))
 	if msg == "" {
 		return "(empty body)"
 	}
-	return truncate(msg, 200)
+	return msg
 }
 
 // countText counts a text's tokens, remembering the counts of long texts
 // (documents), which recur in every request of a session.
-func (c *Client) countText(t *Text) int {
+func (c *Client) countText(ctx context.Context, t *Text) (int, error) {
 	if t.Len() < 4096 {
-		return c.cfg.Counter.Count(t.s)
+		return c.count(ctx, t.s)
 	}
 	c.countMu.Lock()
 	n, ok := c.counts[t]
 	c.countMu.Unlock()
 	if ok {
-		return n
+		return n, nil
 	}
-	n = c.cfg.Counter.Count(t.s)
+	n, err := c.count(ctx, t.s)
+	if err != nil {
+		return 0, err
+	}
 	c.countMu.Lock()
 	c.counts[t] = n
 	c.countMu.Unlock()
-	return n
+	return n, nil
+}
+
+// contextCounter is a Counter whose counting stops when a context ends.
+type contextCounter interface {
+	CountErr(ctx context.Context, s string) (int, error)
+}
+
+// count counts s with the Counter, stopping with ctx's error once ctx ends
+// when the Counter can (a plain one counts to the end). A counter's own
+// failure gives -1, as its Count reports one.
+func (c *Client) count(ctx context.Context, s string) (int, error) {
+	cc, ok := c.cfg.Counter.(contextCounter)
+	if !ok || s == "" {
+		return c.cfg.Counter.Count(s), nil
+	}
+	n, err := cc.CountErr(ctx, s)
+	switch {
+	case ctx.Err() != nil:
+		return 0, ctx.Err()
+	case err != nil:
+		return -1, nil
+	}
+	return n, nil
 }

@@ -168,7 +168,7 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 	c, cfg := cn.c, &cn.c.cfg
 	defer func() {
 		if res.ErrMessage != "" {
-			res.ErrMessage = c.scrub(res.ErrMessage)
+			res.ErrMessage = c.cutMessage(res.ErrMessage)
 		}
 	}()
 	plan := c.plan.Load()
@@ -271,20 +271,38 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 		res.CachedReported = st.cachedReported
 	} else if cfg.Counter != nil && st.events > 0 {
 		res.ClientCounted = true
-		res.CompletionTokens = cfg.Counter.Count(res.Content)
-		if len(st.other) > 0 {
-			res.CompletionTokens += cfg.Counter.Count(string(st.other))
-		}
-		res.PromptTokens = req.PromptTokens
-		if res.PromptTokens <= 0 {
-			for _, m := range req.Messages {
-				for _, t := range m.Parts {
-					res.PromptTokens += c.countText(t)
-				}
-			}
+		if err := c.countResult(ctx, &res, string(st.other), &req); err != nil {
+			res.ErrKind, res.ErrMessage = metrics.ErrCanceled, "canceled while counting tokens client-side: "+err.Error()
 		}
 	}
 	return res
+}
+
+// countResult counts a stream's tokens client-side: the answer's content
+// and other text, and the prompt unless the request says how long it is.
+// It stops with ctx's error once ctx ends.
+func (c *Client) countResult(ctx context.Context, res *Result, other string, req *Request) error {
+	for _, s := range []string{res.Content, other} {
+		n, err := c.count(ctx, s)
+		if err != nil {
+			return err
+		}
+		res.CompletionTokens += n
+	}
+	res.PromptTokens = req.PromptTokens
+	if res.PromptTokens > 0 {
+		return nil
+	}
+	for _, m := range req.Messages {
+		for _, t := range m.Parts {
+			n, err := c.countText(ctx, t)
+			if err != nil {
+				return err
+			}
+			res.PromptTokens += n
+		}
+	}
+	return nil
 }
 
 // drain reads what follows [DONE] for a moment so that a well-behaved stream
@@ -318,16 +336,16 @@ func (cn *Conn) failure(ctx context.Context, rt *reqState, err error, beforeResp
 	}
 	var cte *connectTimeoutError
 	if errors.As(err, &cte) {
-		return metrics.ErrTimeoutConnect, truncate(cte.Error(), 200)
+		return metrics.ErrTimeoutConnect, cte.Error()
 	}
 	// Before the connection was ready, any timeout (the TLS handshake's, the
 	// system's dial timeout) means no connection came in time.
 	var ne net.Error
 	if beforeResponse && rt.gotConn.Load() < 0 && errors.As(err, &ne) && ne.Timeout() {
-		return metrics.ErrTimeoutConnect, truncate(err.Error(), 200)
+		return metrics.ErrTimeoutConnect, err.Error()
 	}
 	if beforeResponse {
-		return metrics.ErrConnect, truncate(err.Error(), 200)
+		return metrics.ErrConnect, err.Error()
 	}
-	return metrics.ErrStreamCut, truncate("stream broke: "+err.Error(), 200)
+	return metrics.ErrStreamCut, "stream broke: " + err.Error()
 }

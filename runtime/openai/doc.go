@@ -32,7 +32,8 @@
 // with stream_options.include_usage unless Preflight found that the server
 // rejects that option. When no usage arrives and a Counter is configured,
 // the client counts the content and reasoning text and the prompt's texts
-// itself and sets ClientCounted.
+// itself and sets ClientCounted. A Counter with CountErr(ctx, s) stops when
+// the request's context ends, and the request then ends canceled.
 //
 // # Streams and errors
 //
@@ -46,8 +47,7 @@
 //   - connect: no response (dial refused, connection reset before the
 //     headers); timeout_connect: no connection (TCP and TLS) within
 //     ConnectTimeout, or the system's dial timeout.
-//   - http_<status>: a non-2xx status; ErrMessage is the body's message,
-//     truncated to 200 bytes.
+//   - http_<status>: a non-2xx status; ErrMessage is the body's message.
 //   - timeout_first_token: no generated text within FirstTokenTimeout of
 //     Start (waiting for headers included). timeout_idle: after the first
 //     token, no event for IdleTimeout (comment lines such as ": ping" do
@@ -60,6 +60,8 @@
 //     finish_reason but without [DONE] is a success (some servers omit it); an
 //     event missing only its final blank line at the end is still taken.
 //   - canceled: the caller's context ended.
+//
+// Every ErrMessage is at most 200 bytes (a longer one is cut and ends in "…").
 //
 // A stream that ends properly without any generated text (an immediate end
 // of sequence) is a success whose TTFT, TTFC and End are 0: callers decide
@@ -96,7 +98,12 @@
 // layer would batch events). Every request carries its ID as X-Request-Id.
 // Proxies named by HTTP_PROXY/HTTPS_PROXY/NO_PROXY are honoured. Credentials
 // in BaseURL become basic auth (unless APIKey is set). The credentials (the
-// URL's password, APIKey, header values of 3 bytes or more) are replaced by
-// "(sensitive)" in every error message and preflight note, also where a
-// server echoes them back.
+// URL's user name and password, the Basic token made of them, APIKey, header
+// values; each of 3 bytes or more) are replaced by "(sensitive)" in every
+// error message and preflight note, also where a server echoes them back:
+// in an error body (scrubbed before and after its JSON is decoded, since
+// escapes can hide a credential), in an error event or a malformed event of a
+// stream, or in a response header the transport quotes. Every message is
+// scrubbed whole first and cut to 200 bytes after, so a credential that
+// straddles the cut leaves nothing behind.
 package openai

@@ -177,7 +177,7 @@ func (d *sseReader) decode(data []byte, now time.Duration) {
 	idx := st.events
 	st.events++
 	if err := decodeChunk(data, &d.ci, &st.content, &st.other); err != nil {
-		st.errKind, st.errMsg = metrics.ErrMalformed, "malformed event "+strconv.Itoa(idx)+": "+truncate(string(data), 200)
+		st.errKind, st.errMsg = metrics.ErrMalformed, "malformed event "+strconv.Itoa(idx)+": "+string(data)
 		return
 	}
 	ci := &d.ci
@@ -187,7 +187,7 @@ func (d *sseReader) decode(data []byte, now time.Duration) {
 		if msg == "" {
 			msg = "error event in stream"
 		}
-		st.errMsg = truncate(msg, 200)
+		st.errMsg = msg
 		return
 	}
 	if now <= 0 {

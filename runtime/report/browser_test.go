@@ -436,6 +436,38 @@ func TestBrowser(t *testing.T) {
 		t.Logf("10×10 page: %d bytes, charts rendered %.0f ms after navigation start", fi.Size(), st.RenderMs)
 	})
 
+	// Strings from results in go-echarts' function form stay data: the
+	// page runs none of them, and the errors chart names the kinds verbatim.
+	t.Run("data never becomes code", func(t *testing.T) {
+		path := writePage(t, dir, "hostile.html", func(b *bytes.Buffer) error { return Write(b, hostileFixture(), Options{}) })
+		var got struct {
+			Pwned bool     `json:"pwned"`
+			Title string   `json:"title"`
+			Kinds []string `json:"kinds"`
+		}
+		probe := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			var err error
+			got, err = chromedp.Evaluate[struct {
+				Pwned bool     `json:"pwned"`
+				Title string   `json:"title"`
+				Kinds []string `json:"kinds"`
+			}](`({pwned: window.mrqaPwned === 1, title: document.title,
+  kinds: echarts.getInstanceByDom(document.getElementById('mrqa-errors')).getOption().series.map(s => String(s.name))})`)(ctx, tg)
+			return err
+		})
+		st, problems := openPage(t, bctx, path, 1280, 900, probe)
+		for _, p := range problems {
+			t.Error(p)
+		}
+		checkCharts(t, "hostile", st, []string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"})
+		if got.Pwned || got.Title != "mrqa · "+vllmFixture().Scenario {
+			t.Errorf("the page ran a payload from the results: mrqaPwned %v, title %q", got.Pwned, got.Title)
+		}
+		if !slices.Contains(got.Kinds, codePayload) || !slices.Contains(got.Kinds, danglingPayload) {
+			t.Errorf("errors chart series %q, want the kinds %q and %q as names", got.Kinds, codePayload, danglingPayload)
+		}
+	})
+
 	// The checks above must be able to fail: a page that reaches for the
 	// network, logs an error and leaves a chart empty is caught.
 	t.Run("detects a bad page", func(t *testing.T) {

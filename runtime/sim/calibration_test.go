@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -90,7 +91,7 @@ func runSeed(t testing.TB, profile string) sweep {
 	sw.bestFail = math.Inf(1)
 	for c := 1; c <= 4; c++ {
 		for s := 1; s <= 4; s++ {
-			recs, err := RunVirtual(cfg, seedPoint(c, s))
+			recs, err := RunVirtual(context.Background(), cfg, seedPoint(c, s))
 			if err != nil {
 				t.Fatal(err)
 			}

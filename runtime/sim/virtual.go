@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -197,9 +198,10 @@ const maxSteps = 1 << 28
 // Record per turn in the order the turns were issued, with times in seconds
 // from the point's start (Start) and from each request's start (TTFT, TTFC,
 // End). A turn longer than max_model_len gets error "http_400" at once and
-// is left out of its session's history, as the live client does.
-func RunVirtual(cfg engine.Config, workers [][]Session) ([]metrics.Record, error) {
-	return RunVirtualObserved(cfg, workers, nil)
+// is left out of its session's history, as the live client does. Once ctx
+// ends the run stops between two engine steps and returns ctx's error.
+func RunVirtual(ctx context.Context, cfg engine.Config, workers [][]Session) ([]metrics.Record, error) {
+	return RunVirtualObserved(ctx, cfg, workers, nil)
 }
 
 // Observer samples the engine's stats on the virtual clock, as a scraper of
@@ -212,7 +214,7 @@ type Observer struct {
 }
 
 // RunVirtualObserved is RunVirtual with an observer; obs may be nil.
-func RunVirtualObserved(cfg engine.Config, workers [][]Session, obs *Observer) ([]metrics.Record, error) {
+func RunVirtualObserved(ctx context.Context, cfg engine.Config, workers [][]Session, obs *Observer) ([]metrics.Record, error) {
 	eng, err := engine.New(cfg)
 	if err != nil {
 		return nil, err
@@ -312,9 +314,15 @@ func RunVirtualObserved(cfg engine.Config, workers [][]Session, obs *Observer) (
 	}
 	observe(true)
 	defer observe(true)
+	done := ctx.Done()
 	for steps := 0; !eng.Idle(); steps++ {
 		if steps > maxSteps {
 			return nil, fmt.Errorf("virtual clock: no end after %d steps", maxSteps)
+		}
+		select { // a step takes microseconds to milliseconds: look every time
+		case <-done:
+			return nil, fmt.Errorf("stopped after %v of simulated time: %w", now, ctx.Err())
+		default:
 		}
 		d, prog := eng.Step(now)
 		now += d

@@ -66,7 +66,20 @@ func pairs(t testing.TB) []pair {
 			ps = append(ps, pair{name, fast, regex})
 		}
 	}
-	return ps
+	// A pattern without a hand-written pre-tokenizer runs on regexp2.
+	split, err := regexSplitter(cl100kPattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := newFastBPE("cl100k-regexp2", cl, special, split, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regex, err := newRegexBPE("cl100k-regexp2", cl, special, cl100kPattern, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(ps, pair{"cl100k-regexp2", fast, regex})
 }
 
 // alphabet mixes every character class the split patterns distinguish.

@@ -2,11 +2,14 @@ package tokenizer
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -16,10 +19,17 @@ import (
 // POST /detokenize ({"model","tokens"} → {"prompt"}) at the server root, not
 // under /v1. Its plain methods return nil, "" or -1 when a request fails; use
 // the Err variants (or the package's EncodeErr, DecodeErr, CountErr).
+//
+// Credentials in the URL are sent as basic auth and never appear in an
+// error: the URL is named without them, and a server's echo of them (user
+// name, password, the Basic token) is replaced by "(sensitive)" before the
+// message is cut.
 type ServerTokenizer struct {
-	root   string
-	model  string
-	client *http.Client
+	root    string // without credentials
+	user    *url.Userinfo
+	model   string
+	client  *http.Client
+	secrets *strings.Replacer // nil: no credentials
 }
 
 // NewServer returns a tokenizer backed by the server at root (a trailing /v1
@@ -33,7 +43,46 @@ func NewServer(root, model string, client *http.Client) (*ServerTokenizer, error
 	if client == nil {
 		client = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &ServerTokenizer{root: root, model: model, client: client}, nil
+	s := &ServerTokenizer{root: root, model: model, client: client}
+	if u, err := url.Parse(root); err == nil && u.User != nil {
+		s.user, u.User = u.User, nil
+		s.root = u.String()
+		s.secrets = credentialReplacer(s.user)
+	}
+	return s, nil
+}
+
+// credentialReplacer hides a URL's credentials in every form a server may
+// echo (each of 3 bytes or more), longest first.
+func credentialReplacer(u *url.Userinfo) *strings.Replacer {
+	pw, _ := u.Password()
+	basic := base64.StdEncoding.EncodeToString([]byte(u.Username() + ":" + pw))
+	var pairs []string
+	for _, v := range []string{basic, u.String(), u.Username() + ":" + pw, pw, u.Username()} {
+		if len(v) >= 3 {
+			pairs = append(pairs, v, "(sensitive)")
+		}
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// maxErrorBody is how much of an error body a message quotes, in bytes.
+const maxErrorBody = 300
+
+// errorBody is an error body scrubbed of the credentials and then cut.
+func (s *ServerTokenizer) errorBody(data []byte) string {
+	msg := strings.TrimSpace(string(data))
+	if s.secrets != nil {
+		msg = s.secrets.Replace(msg)
+	}
+	if len(msg) > maxErrorBody {
+		i := maxErrorBody
+		for i > 0 && msg[i]&0xC0 == 0x80 {
+			i--
+		}
+		msg = msg[:i] + "…"
+	}
+	return msg
 }
 
 // Name returns "server".
@@ -59,12 +108,21 @@ type detokenizeResponse struct {
 	Prompt *string `json:"prompt"`
 }
 
-func (s *ServerTokenizer) post(path string, in, out any) error {
+func (s *ServerTokenizer) post(ctx context.Context, path string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
-	resp, err := s.client.Post(s.root+path, "application/json", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.root+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("tokenizer server %s: %w", path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if s.user != nil {
+		pw, _ := s.user.Password()
+		req.SetBasicAuth(s.user.Username(), pw)
+	}
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
@@ -74,11 +132,7 @@ func (s *ServerTokenizer) post(path string, in, out any) error {
 		return fmt.Errorf("tokenizer server %s: reading response: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		msg := strings.TrimSpace(string(data))
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
-		return fmt.Errorf("tokenizer server %s%s: HTTP %d: %s", s.root, path, resp.StatusCode, msg)
+		return fmt.Errorf("tokenizer server %s%s: HTTP %d: %s", s.root, path, resp.StatusCode, s.errorBody(data))
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("tokenizer server %s%s: decoding response: %w", s.root, path, err)
@@ -86,10 +140,11 @@ func (s *ServerTokenizer) post(path string, in, out any) error {
 	return nil
 }
 
-// EncodeErr tokenizes s without special tokens (no BOS).
-func (s *ServerTokenizer) EncodeErr(text string) ([]int, error) {
+// EncodeErr tokenizes s without special tokens (no BOS); the request ends
+// with ctx.
+func (s *ServerTokenizer) EncodeErr(ctx context.Context, text string) ([]int, error) {
 	var r tokenizeResponse
-	if err := s.post("/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
+	if err := s.post(ctx, "/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
 		return nil, err
 	}
 	if r.Tokens == nil {
@@ -98,13 +153,13 @@ func (s *ServerTokenizer) EncodeErr(text string) ([]int, error) {
 	return r.Tokens, nil
 }
 
-// DecodeErr detokenizes ids.
-func (s *ServerTokenizer) DecodeErr(ids []int) (string, error) {
+// DecodeErr detokenizes ids; the request ends with ctx.
+func (s *ServerTokenizer) DecodeErr(ctx context.Context, ids []int) (string, error) {
 	if ids == nil {
 		ids = []int{}
 	}
 	var r detokenizeResponse
-	if err := s.post("/detokenize", detokenizeRequest{Model: s.model, Tokens: ids}, &r); err != nil {
+	if err := s.post(ctx, "/detokenize", detokenizeRequest{Model: s.model, Tokens: ids}, &r); err != nil {
 		return "", err
 	}
 	if r.Prompt == nil {
@@ -113,10 +168,10 @@ func (s *ServerTokenizer) DecodeErr(ids []int) (string, error) {
 	return *r.Prompt, nil
 }
 
-// CountErr returns the server's token count of s.
-func (s *ServerTokenizer) CountErr(text string) (int, error) {
+// CountErr returns the server's token count of s; the request ends with ctx.
+func (s *ServerTokenizer) CountErr(ctx context.Context, text string) (int, error) {
 	var r tokenizeResponse
-	if err := s.post("/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
+	if err := s.post(ctx, "/tokenize", tokenizeRequest{Model: s.model, Prompt: text}, &r); err != nil {
 		return 0, err
 	}
 	if r.Count != nil {
@@ -127,7 +182,7 @@ func (s *ServerTokenizer) CountErr(text string) (int, error) {
 
 // Encode is EncodeErr returning nil on failure.
 func (s *ServerTokenizer) Encode(text string) []int {
-	ids, err := s.EncodeErr(text)
+	ids, err := s.EncodeErr(context.Background(), text)
 	if err != nil {
 		return nil
 	}
@@ -136,13 +191,13 @@ func (s *ServerTokenizer) Encode(text string) []int {
 
 // Decode is DecodeErr returning "" on failure.
 func (s *ServerTokenizer) Decode(ids []int) string {
-	out, _ := s.DecodeErr(ids)
+	out, _ := s.DecodeErr(context.Background(), ids)
 	return out
 }
 
 // Count is CountErr returning -1 on failure.
 func (s *ServerTokenizer) Count(text string) int {
-	n, err := s.CountErr(text)
+	n, err := s.CountErr(context.Background(), text)
 	if err != nil {
 		return -1
 	}

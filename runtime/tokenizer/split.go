@@ -8,15 +8,20 @@ import (
 // Hand-written pre-tokenizers for the split regexes in common use. They give
 // exactly the pieces the backtracking regex (regexp2, as tiktoken-go uses it)
 // gives, many times faster; split_test.go checks them against the regex on
-// the novels and on fuzzed text. Each walks s and calls yield per piece.
+// the novels and on fuzzed text. Each walks s and calls yield per piece,
+// stopping early when yield returns false.
+
+// splitFunc is a pre-tokenizer: it calls yield with each piece of s in order
+// until yield returns false.
+type splitFunc func(s string, yield func(string) bool)
 
 // splitter returns the hand-written pre-tokenizer for pattern, or nil.
-func splitter(pattern string) func(s string, yield func(string)) {
+func splitter(pattern string) splitFunc {
 	switch pattern {
 	case cl100kPattern: // also Llama 3's
-		return func(s string, yield func(string)) { splitCL100K(s, 3, yield) }
+		return func(s string, yield func(string) bool) { splitCL100K(s, 3, yield) }
 	case qwen2Pattern:
-		return func(s string, yield func(string)) { splitCL100K(s, 1, yield) }
+		return func(s string, yield func(string) bool) { splitCL100K(s, 1, yield) }
 	case o200kPattern:
 		return splitO200K
 	case gpt2Pattern:
@@ -136,10 +141,12 @@ func spaceRun(s string, i int, newlines bool) int {
 }
 
 // splitCL100K implements cl100k_base's pattern; maxDigits 1 gives Qwen2's.
-func splitCL100K(s string, maxDigits int, yield func(string)) {
+func splitCL100K(s string, maxDigits int, yield func(string) bool) {
 	for i := 0; i < len(s); {
 		e := cl100kPiece(s, i, maxDigits)
-		yield(s[i:e])
+		if !yield(s[i:e]) {
+			return
+		}
 		i = e
 	}
 }
@@ -198,10 +205,12 @@ func punctRun(s string, i int, r rune, n int, tail func(rune) bool) (int, bool) 
 }
 
 // splitGPT2 implements GPT-2's pattern (the ByteLevel pre-tokenizer's regex).
-func splitGPT2(s string, yield func(string)) {
+func splitGPT2(s string, yield func(string) bool) {
 	for i := 0; i < len(s); {
 		e := gpt2Piece(s, i)
-		yield(s[i:e])
+		if !yield(s[i:e]) {
+			return
+		}
 		i = e
 	}
 }
@@ -246,11 +255,13 @@ func isLower(r rune) bool {
 func isNLSlash(r rune) bool { return r == '\r' || r == '\n' || r == '/' }
 
 // splitO200K implements o200k_base's pattern.
-func splitO200K(s string, yield func(string)) {
+func splitO200K(s string, yield func(string) bool) {
 	var buf [64]int
 	for i := 0; i < len(s); {
 		e := o200kPiece(s, i, buf[:0])
-		yield(s[i:e])
+		if !yield(s[i:e]) {
+			return
+		}
 		i = e
 	}
 }

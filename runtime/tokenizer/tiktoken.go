@@ -3,7 +3,7 @@ package tokenizer
 import (
 	"fmt"
 
-	tiktoken "github.com/pkoukk/tiktoken-go"
+	"github.com/dlclark/regexp2"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
 )
 
@@ -45,17 +45,6 @@ var encodings = map[string]tiktokenEncoding{
 	},
 }
 
-// bpe wraps tiktoken-go's core byte-pair encoder. Special-token text in the
-// input is encoded as ordinary text unless specials is true (HF tokenizers
-// split their added tokens out first, as the Hugging Face library does).
-type bpe struct {
-	name     string
-	tk       *tiktoken.Tiktoken
-	specials bool
-	// prepare rewrites text before encoding (normalisation, prefix space).
-	prepare func(string) string
-}
-
 // loadTiktoken builds a built-in encoding from the ranks embedded in
 // tiktoken-go-loader. It reads the loader directly instead of setting
 // tiktoken-go's global loader, so nothing is downloaded and no global state
@@ -69,46 +58,35 @@ func loadTiktoken(name string) (Tokenizer, error) {
 	return newBPE(name, ranks, enc.special, enc.pattern, false, nil)
 }
 
-// newBPE builds a byte-level BPE tokenizer: the fast one when the split
-// pattern is one with a hand-written pre-tokenizer, tiktoken-go's core
-// (regexp2) otherwise.
+// newBPE builds a byte-level BPE tokenizer. Its pre-tokenizer is a
+// hand-written one when the split pattern has one, else the pattern itself
+// run by regexp2 (the backtracking engine tiktoken-go uses). Special-token
+// text in the input is encoded as ordinary text unless specials is true (HF
+// tokenizers split their added tokens out first, as the Hugging Face library
+// does); prepare, when set, rewrites text before encoding (normalisation, a
+// prefix space).
 func newBPE(name string, ranks, special map[string]int, pattern string, specials bool, prepare func(string) string) (Tokenizer, error) {
-	if split := splitter(pattern); split != nil {
-		return newFastBPE(name, ranks, special, split, specials, prepare)
+	split := splitter(pattern)
+	if split == nil {
+		var err error
+		if split, err = regexSplitter(pattern); err != nil {
+			return nil, fmt.Errorf("tokenizer %s: %w", name, err)
+		}
 	}
-	return newRegexBPE(name, ranks, special, pattern, specials, prepare)
+	return newFastBPE(name, ranks, special, split, specials, prepare)
 }
 
-func newRegexBPE(name string, ranks, special map[string]int, pattern string, specials bool, prepare func(string) string) (*bpe, error) {
-	core, err := tiktoken.NewCoreBPE(ranks, special, pattern)
+// regexSplitter runs a split pattern with regexp2, yielding each match, as
+// tiktoken-go does: text between matches is dropped.
+func regexSplitter(pattern string) (splitFunc, error) {
+	re, err := regexp2.Compile(pattern, regexp2.None)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer %s: %w", name, err)
+		return nil, fmt.Errorf("split pattern: %w", err)
 	}
-	set := make(map[string]any, len(special))
-	for k := range special {
-		set[k] = true
-	}
-	// With no special tokens tiktoken-go's special regex is empty and would
-	// match everywhere, so such tokenizers always encode ordinarily.
-	specials = specials && len(special) > 0
-	return &bpe{name: name, tk: tiktoken.NewTiktoken(core, nil, set), specials: specials, prepare: prepare}, nil
+	return func(s string, yield func(string) bool) {
+		m, _ := re.FindStringMatch(s) // errors are match timeouts, and none is set
+		for m != nil && yield(m.String()) {
+			m, _ = re.FindNextMatch(m)
+		}
+	}, nil
 }
-
-func (b *bpe) Name() string { return b.name }
-
-func (b *bpe) Encode(s string) []int {
-	if b.prepare != nil {
-		s = b.prepare(s)
-	}
-	if s == "" {
-		return []int{}
-	}
-	if b.specials {
-		return b.tk.Encode(s, []string{"all"}, nil)
-	}
-	return b.tk.EncodeOrdinary(s)
-}
-
-func (b *bpe) Decode(ids []int) string { return b.tk.Decode(ids) }
-
-func (b *bpe) Count(s string) int { return len(b.Encode(s)) }

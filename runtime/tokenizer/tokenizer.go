@@ -10,6 +10,7 @@
 package tokenizer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -31,35 +32,48 @@ type Tokenizer interface {
 	Count(s string) int
 }
 
-// Fallible is implemented by tokenizers whose operations can fail (the server
-// tokenizer). Their plain methods return nil, "" or -1 on failure; use
-// EncodeErr, DecodeErr and CountErr to see why.
+// Fallible is implemented by tokenizers whose operations can fail or be
+// cancelled: the server tokenizer (a request), and the BPE tokenizers, whose
+// Err methods stop when their context ends. Plain methods of a failing
+// tokenizer return nil, "" or -1; use the package's EncodeErr, DecodeErr and
+// CountErr to see why.
 type Fallible interface {
-	EncodeErr(s string) ([]int, error)
-	DecodeErr(ids []int) (string, error)
-	CountErr(s string) (int, error)
+	EncodeErr(ctx context.Context, s string) ([]int, error)
+	DecodeErr(ctx context.Context, ids []int) (string, error)
+	CountErr(ctx context.Context, s string) (int, error)
 }
 
-// EncodeErr encodes s and reports a failure of a Fallible tokenizer.
-func EncodeErr(t Tokenizer, s string) ([]int, error) {
+// EncodeErr encodes s, stopping with ctx's error once ctx ends (a
+// tokenizer that is not Fallible runs to the end once started), and reports
+// a failure of a Fallible tokenizer.
+func EncodeErr(ctx context.Context, t Tokenizer, s string) ([]int, error) {
 	if f, ok := t.(Fallible); ok {
-		return f.EncodeErr(s)
+		return f.EncodeErr(ctx, s)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return t.Encode(s), nil
 }
 
-// DecodeErr decodes ids and reports a failure of a Fallible tokenizer.
-func DecodeErr(t Tokenizer, ids []int) (string, error) {
+// DecodeErr decodes ids as EncodeErr encodes.
+func DecodeErr(ctx context.Context, t Tokenizer, ids []int) (string, error) {
 	if f, ok := t.(Fallible); ok {
-		return f.DecodeErr(ids)
+		return f.DecodeErr(ctx, ids)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
 	}
 	return t.Decode(ids), nil
 }
 
-// CountErr counts the tokens of s and reports a failure of a Fallible tokenizer.
-func CountErr(t Tokenizer, s string) (int, error) {
+// CountErr counts the tokens of s as EncodeErr encodes.
+func CountErr(ctx context.Context, t Tokenizer, s string) (int, error) {
 	if f, ok := t.(Fallible); ok {
-		return f.CountErr(s)
+		return f.CountErr(ctx, s)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	return t.Count(s), nil
 }
@@ -182,9 +196,10 @@ type Counter struct {
 // NewCounter returns a Counter that uses t.
 func NewCounter(t Tokenizer) *Counter { return &Counter{tok: t} }
 
-// Add counts s, adds it to the total and returns the new total.
-func (c *Counter) Add(s string) (int, error) {
-	n, err := CountErr(c.tok, s)
+// Add counts s, adds it to the total and returns the new total; it stops
+// with ctx's error once ctx ends.
+func (c *Counter) Add(ctx context.Context, s string) (int, error) {
+	n, err := CountErr(ctx, c.tok, s)
 	if err != nil {
 		return 0, err
 	}

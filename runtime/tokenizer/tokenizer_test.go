@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -408,13 +409,13 @@ func TestServer(t *testing.T) {
 	if a, _ := seen.Load("add_special_tokens"); a != false {
 		t.Errorf("add_special_tokens sent = %v, want false", a)
 	}
-	if _, err := EncodeErr(tok, "fail"); err == nil || !strings.Contains(err.Error(), "500") {
+	if _, err := EncodeErr(context.Background(), tok, "fail"); err == nil || !strings.Contains(err.Error(), "500") {
 		t.Errorf("EncodeErr on a failing server = %v", err)
 	}
 	if n := tok.Count("fail"); n != -1 {
 		t.Errorf("Count on failure = %d, want -1", n)
 	}
-	if _, err := CountErr(tok, "fail"); err == nil {
+	if _, err := CountErr(context.Background(), tok, "fail"); err == nil {
 		t.Error("CountErr on failure succeeded")
 	}
 }
@@ -477,7 +478,7 @@ func TestCounter(t *testing.T) {
 	want := 0
 	for _, p := range parts {
 		want += tok.Count(p)
-		got, err := c.Add(p)
+		got, err := c.Add(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
