@@ -3,8 +3,10 @@ package metrics
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -50,6 +52,9 @@ func (o Outcome) Passed() bool { return o == Pass }
 type Condition struct {
 	Text  string   // as written
 	Reads []string // metric names the expression reads, sorted
+	// arith are the duration metrics read inside arithmetic (+ - * / % **,
+	// unary minus): +Inf stored as the largest duration would wrap there.
+	arith []string
 	scope Scope
 	// rewritten is Text with duration literals turned into duration("…")
 	// calls; kept so the load analysis can re-parse an unoptimised tree.
@@ -133,6 +138,13 @@ func Compile(text string, scope Scope) (*Condition, error) {
 	}
 	c := &Condition{Text: text, scope: scope, rewritten: rewritten, prog: prog}
 	c.Reads = reads(tree.Node, scope)
+	c.arith = arithmeticReads(tree.Node, scope)
+	// A condition that cannot be evaluated on an ordinary point (a type
+	// mismatch expr only finds when it runs, such as a duration times a
+	// float) is an error now, not at every point of a sweep.
+	if err := c.probe(); err != nil {
+		return nil, &CompileError{Msg: err.Error()}
+	}
 	return c, nil
 }
 
@@ -331,6 +343,74 @@ func reads(root ast.Node, scope Scope) []string {
 	return out
 }
 
+// arithmeticReads lists the duration metrics that appear under an
+// arithmetic operator.
+func arithmeticReads(root ast.Node, scope Scope) []string {
+	dur := map[string]bool{}
+	for _, f := range fields(scope) {
+		dur[f.name] = f.typ == condDurationType
+	}
+	parents := map[ast.Node]ast.Node{}
+	ast.Walk(&root, &recorder{parents})
+	seen := map[string]bool{}
+	var visit func(n ast.Node)
+	visit = func(n ast.Node) {
+		if n == nil {
+			return
+		}
+		if id, ok := n.(*ast.IdentifierNode); ok && dur[id.Value] {
+			for p := parents[n]; p != nil; p = parents[p] {
+				if isArithmetic(p) {
+					seen[id.Value] = true
+					break
+				}
+			}
+		}
+		for _, c := range children(n) {
+			visit(c)
+		}
+	}
+	visit(root)
+	return slices.Sorted(maps.Keys(seen))
+}
+
+func isArithmetic(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.BinaryNode:
+		switch n.Operator {
+		case "+", "-", "*", "/", "%", "**", "^":
+			return true
+		}
+	case *ast.UnaryNode:
+		return n.Operator == "-"
+	}
+	return false
+}
+
+// probe evaluates the condition once on a point whose every metric is 1
+// (or one second), to find errors that do not depend on the data.
+func (c *Condition) probe() error {
+	if c.scope != ScopePoint {
+		return nil
+	}
+	var p Point
+	v := reflect.ValueOf(&p).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		switch f := v.Field(i); {
+		case f.Type() == condDurationType:
+			f.SetInt(int64(time.Second))
+		case f.Kind() == reflect.Int:
+			f.SetInt(1)
+		case f.Kind() == reflect.Float64:
+			f.SetFloat(1)
+		}
+	}
+	if _, err := expr.Run(c.prog, &p); err != nil {
+		return fmt.Errorf("the condition cannot be evaluated: %v", err)
+	}
+	return nil
+}
+
 // walk visits every node with its parent, children before parents.
 func walk(root ast.Node, fn func(n, parent ast.Node)) {
 	v := &parentVisitor{fn: fn, parents: map[ast.Node]ast.Node{}}
@@ -439,10 +519,11 @@ func (c *Condition) Evaluate(env any) Verdict {
 	if len(bounded) == 0 {
 		return c.run(p)
 	}
+	// The value lies in (Lo, Hi]: the lower end is just above Lo.
 	lo, hi := *p, *p
 	for _, name := range bounded {
 		b := p.Bounds[name]
-		setDuration(&lo, name, b.Lo.Duration())
+		setDuration(&lo, name, b.Lo.Duration()+time.Nanosecond)
 		setDuration(&hi, name, b.Hi.Duration())
 	}
 	vlo, vhi := c.run(&lo), c.run(&hi)
@@ -454,8 +535,17 @@ func (c *Condition) Evaluate(env any) Verdict {
 	return vhi
 }
 
-// run evaluates the compiled program on env.
+// run evaluates the compiled program on env. On a point, +Inf in a metric
+// the expression does arithmetic on fails the condition: the stored +Inf
+// would wrap around, and no finite result describes failed turns.
 func (c *Condition) run(env any) Verdict {
+	if p, ok := env.(*Point); ok {
+		for _, name := range c.arith {
+			if getDuration(p, name) == Inf {
+				return Verdict{Fail, name + " is +Inf (failed turns count as +Inf), and arithmetic on it has no finite result"}
+			}
+		}
+	}
 	out, err := expr.Run(c.prog, env)
 	if err != nil {
 		return Verdict{Error, "cannot be evaluated: " + err.Error()}
@@ -468,6 +558,18 @@ func (c *Condition) run(env any) Verdict {
 
 // Eval is Evaluate's outcome alone.
 func (c *Condition) Eval(env any) Outcome { return c.Evaluate(env).Outcome }
+
+// getDuration reads the duration metric named name (its expr tag) in p.
+func getDuration(p *Point, name string) time.Duration {
+	v := reflect.ValueOf(p).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("expr") == name && t.Field(i).Type == condDurationType {
+			return time.Duration(v.Field(i).Int())
+		}
+	}
+	return 0
+}
 
 // setDuration sets the duration metric named name (its expr tag) in p.
 func setDuration(p *Point, name string, d time.Duration) {

@@ -336,6 +336,15 @@ func histogramStat(span []Sample, name string) (Stat, bool) {
 	return st, true
 }
 
+// finiteP95 reports whether a histogram's p95 says something: it had
+// observations, and the p95 and its bucket's lower bound are finite (the
+// upper bound may be +Inf: the p95 lies past the last finite bucket). A
+// histogram with only its +Inf bucket has no p95 to state.
+func (st Stat) finiteP95() bool {
+	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+	return st.Count > 0 && finite(st.P95) && finite(st.P95Lo) && !math.IsNaN(st.P95Hi)
+}
+
 // histDelta is cur − prev bucket by bucket; a histogram whose count or any
 // bucket went down was reset, and then cur itself is the delta.
 func histDelta(prev, cur Histogram) Histogram {
@@ -467,17 +476,17 @@ func (s *Summary) derive() {
 		s.Preemptions = st.Delta
 		s.Has[NamePreemptions] = true
 	}
-	if st, ok := s.Stats[QueueTime]; ok && st.Count > 0 {
+	if st, ok := s.Stats[QueueTime]; ok && st.finiteP95() {
 		s.QueueTimeMean, s.QueueTimeP50, s.QueueTimeP95 = seconds(meanOf(st)), seconds(st.P50), seconds(st.P95)
 		s.QueueTimeP95Bounds = bounds(st.P95Lo, st.P95Hi)
 		s.Requests = st.Count
 		s.Has[NameQueueTimeP95] = true
 	}
-	if st, ok := s.Stats[PrefillTime]; ok && st.Count > 0 {
+	if st, ok := s.Stats[PrefillTime]; ok && st.finiteP95() {
 		s.PrefillTimeMean, s.PrefillTimeP95 = seconds(meanOf(st)), seconds(st.P95)
 		s.Has[HasPrefillTime] = true
 	}
-	if st, ok := s.Stats[TTFT]; ok && st.Count > 0 {
+	if st, ok := s.Stats[TTFT]; ok && st.finiteP95() {
 		s.ServerTTFTMean, s.ServerTTFTP95 = seconds(meanOf(st)), seconds(st.P95)
 		s.ServerTTFTP95Bounds = bounds(st.P95Lo, st.P95Hi)
 		s.Has[HasServerTTFT] = true
