@@ -121,3 +121,82 @@ func TestReview12RequestsPerSecondCountsUnsentQuestions(t *testing.T) {
 }
 
 var _ = strings.Contains
+
+// review12: a server that fails every request with 429 and exports a
+// preemption counter that never moves passes every point of a scenario
+// whose SLO reads only that counter. Nothing was served, yet the best point
+// is the largest one.
+func TestReview12AllFailedServerPassesPreemptionsSLO(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics":
+			fmt.Fprint(w, "# TYPE vllm:num_preemptions_total counter\nvllm:num_preemptions_total 0\n")
+		case "/v1/models":
+			fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
+		case "/v1/chat/completions":
+			if r.Header.Get("X-Request-Id") == "mrqa-preflight" {
+				(&recordingServer{}).ServeHTTP(w, r)
+				return
+			}
+			http.Error(w, `{"error":{"message":"too many requests"}}`, http.StatusTooManyRequests)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	sc.Target.Metrics = &spec.Metrics{URL: ts.URL + "/metrics", Interval: time.Hour}
+	cond, err := metrics.Compile("preemptions <= 0", metrics.ScopePoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.SLOs = []spec.SLO{{Name: "no_preemption", Condition: cond}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Points {
+		if p.Passed {
+			t.Errorf("C=%d S=%d passed with error_rate %v (%v): the server served nothing", p.Concurrent, p.Sequential, p.Metrics.ErrorRate, p.Errors)
+		}
+	}
+}
+
+// review12: -resume keeps the points of a results.json written by another
+// mrqa version as they were judged then (only the scenario file's sha256
+// and the variables are compared). Points an earlier version passed, under
+// rules the failed-opening and no_data commits changed (follow-ups asked
+// without the document), survive into the new run's best point.
+func TestReview12ResumeKeepsPointsOfAnotherVersion(t *testing.T) {
+	srv := &recordingServer{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	out := t.TempDir()
+	dir := Dir(sc, out)
+	// What an earlier version left: C=2 S=1 passed, although every opening failed.
+	old := &results.Results{
+		SchemaVersion: results.SchemaVersion, Tool: "mrqa", ToolVersion: "v0.1.0", Scenario: sc.Name,
+		Points: []results.Point{{Concurrent: 2, Sequential: 1, Passed: true,
+			Metrics: metrics.Point{Concurrent: 2, Sequential: 1, Sessions: 2, Requests: 4, Errors: 2, ErrorRate: 0.5, Samples: 2, OpeningTTFTP95: metrics.Inf},
+			Errors:  map[string]int{"http_500": 2},
+			SLOs:    []results.SLOOutcome{{Name: "ttft", Outcome: metrics.Pass}}}},
+	}
+	if err := saveResults(dir, old); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: out, Resume: true, Version: "v0.2.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Points {
+		if p.Concurrent == 2 && p.Errors["http_500"] == 2 {
+			t.Errorf("the point C=2 S=1 judged by mrqa %s was kept by mrqa %s (best %+v); resume should start over or re-judge", old.ToolVersion, r.ToolVersion, r.Best)
+		}
+	}
+}
