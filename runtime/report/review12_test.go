@@ -86,3 +86,20 @@ func TestReview12HarmonicCaveatUsesSessions(t *testing.T) {
 		t.Errorf("headline %q: (1,12) has harmonic score 1.85 < 3 and could never beat the best, yet is cited", text)
 	}
 }
+
+// review12: a sweep stopped early (the target went down, or Ctrl-C) has a
+// best point only among the points that ran; the headline states it as the
+// sweep's limit, as for a complete sweep. The page's note says the sweep
+// stopped, but the one sentence that "states only what the data supports"
+// does not qualify the best point.
+func TestReview12StoppedSweepHeadline(t *testing.T) {
+	r := &results.Results{Score: "sessions", Stopped: "target is down: 8 consecutive connection failures", Complete: false,
+		Grid:   results.Grid{Concurrent: []int{1, 2, 4}, Sequential: []int{1, 2, 4}},
+		SLOs:   []results.SLO{{Name: "kv", Condition: "ttft_p95 <= 2s"}},
+		Points: []results.Point{pt(1, 1, metrics.Pass, ""), pt(1, 2, metrics.Pass, "")},
+		Best:   &results.Best{Concurrent: 1, Sequential: 2, Sessions: 2}}
+	text, _ := conclusion(r)
+	if !strings.Contains(text, "stopped") && !strings.Contains(text, "may be higher") {
+		t.Errorf("headline %q states the best of 2 of 9 points as the limit of a sweep that stopped early", text)
+	}
+}
