@@ -1,0 +1,59 @@
+package results
+
+import (
+	"testing"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+)
+
+// review12: LMBenchmark run files carry no request start times, so a point
+// read from them has no span: throughput cannot be measured. The import
+// gives every request start 0, and requests_per_s (and the token rates)
+// come out as requests / the longest latency. With C = 1 the five requests
+// below ran one after another (at least 5 s in all), yet the imported point
+// reads 5 requests/s and passes `mrqa report -slo 'requests_per_s >= 3'`.
+func TestReview12LMBenchThroughputFabricated(t *testing.T) {
+	recs := []metrics.Record{
+		{Session: "c1s1", Turn: 0, Start: 0, Duration: 1, TTFT: 0.5, TTFC: 0.5, End: 0.9, CompletionTokens: 4},
+		{Session: "c1s2", Turn: 0, Start: 1, Duration: 1, TTFT: 0.5, TTFC: 0.5, End: 0.9, CompletionTokens: 4},
+		{Session: "c1s1", Turn: 1, Start: 2, Duration: 1, TTFT: 0.1, TTFC: 0.1, End: 0.5, CompletionTokens: 4},
+		{Session: "c1s2", Turn: 1, Start: 3, Duration: 1, TTFT: 0.1, TTFC: 0.1, End: 0.5, CompletionTokens: 4},
+		{Session: "c1s1", Turn: 2, Start: 4, Duration: 1, TTFT: 0.1, TTFC: 0.1, End: 0.5, CompletionTokens: 4},
+	}
+	orig := metrics.Aggregate(1, 2, recs)
+	dir := t.TempDir()
+	if err := WriteLMBench(dir, &Results{Rounds: 2}, &Point{Concurrent: 1, Sequential: 2, Metrics: orig}, recs); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadLMBench(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Judge(r, []SLO{{Name: "slo", Condition: "requests_per_s >= 3"}}, "sessions"); err != nil {
+		t.Fatal(err)
+	}
+	p := r.Points[0]
+	if !p.Metrics.NoData.Has("requests_per_s") {
+		t.Errorf("requests_per_s = %v from files without start times (the run's own: %v)", p.Metrics.RequestsPerS, orig.RequestsPerS)
+	}
+	if p.Passed {
+		t.Errorf("requests_per_s >= 3 passed on the imported point; the run it came from did %.2f requests/s", orig.RequestsPerS)
+	}
+}
+
+// review12: Judge (mrqa report on LMBenchmark files, -slo) keeps only the
+// outcome of each SLO and drops the reason, so a no_data point says neither
+// which metric had no data nor why (docs/results.md: reason is present for
+// no_data and error), and the headline reads `(slo "slo": )`.
+func TestReview12JudgeDropsReason(t *testing.T) {
+	r := &Results{Points: []Point{{Concurrent: 1, Sequential: 1, Metrics: metrics.Aggregate(1, 1, []metrics.Record{
+		{Turn: 0, Duration: 1, TTFT: 0.5, TTFC: 0.5, End: 0.9, CompletionTokens: 4},
+	})}}}
+	if err := Judge(r, []SLO{{Name: "slo", Condition: "ttft_p95 <= 2s"}}, "sessions"); err != nil {
+		t.Fatal(err)
+	}
+	o := r.Points[0].SLOs[0]
+	if o.Outcome != metrics.NoData || o.Reason == "" {
+		t.Errorf("outcome %q with reason %q; want no_data with the reason (rounds = 0: no steady turn)", o.Outcome, o.Reason)
+	}
+}

@@ -1,0 +1,202 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+// withMetrics serves text from fn on /metrics and everything else from h.
+func withMetrics(h http.Handler, fn func() string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			fmt.Fprint(w, fn())
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// review12: a target whose /metrics exports its TTFT histogram with nothing
+// but the +Inf bucket. No SLO reads it; the sweep must still run and write
+// results.json. Today the NaN bucket bounds of server_ttft_p95 make the
+// first save fail and exec stop with an error after one point.
+func TestReview12InfOnlyServerHistogramBreaksSave(t *testing.T) {
+	var n atomic.Int64
+	srv := &recordingServer{}
+	ts := httptest.NewServer(withMetrics(srv, func() string {
+		c := n.Add(1)
+		return "# TYPE vllm:time_to_first_token_seconds histogram\n" +
+			fmt.Sprintf("vllm:time_to_first_token_seconds_bucket{le=\"+Inf\"} %d\n", c) +
+			fmt.Sprintf("vllm:time_to_first_token_seconds_sum %d\nvllm:time_to_first_token_seconds_count %d\n", c, c)
+	}))
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	sc.Target.Metrics = &spec.Metrics{URL: ts.URL + "/metrics", Interval: 20 * time.Millisecond}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: out})
+	if err != nil {
+		t.Fatalf("exec failed on a server metric no SLO reads: %v", err)
+	}
+	if len(r.Points) != 2 {
+		t.Fatalf("%d points, want 2", len(r.Points))
+	}
+	if _, err := results.Load(Dir(sc, out)); err != nil {
+		t.Fatalf("results.json unreadable: %v", err)
+	}
+}
+
+// review12: a server that answers every chat request with 429 at once
+// (it fails every opening) passes every point of a scenario whose only SLO
+// is on a metric the failures do not touch. docs/results.md: "a server that
+// fails every opening has ttft_p95 = +Inf and error_rate = 1 at every point"
+// and the commit claims it "passes no point"; here requests_per_s, which
+// counts failed requests and even the questions never sent, is high exactly
+// because nothing was served.
+func TestReview12AllFailedServerPassesThroughputSLO(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/models":
+			fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
+		case "/v1/chat/completions":
+			if r.Header.Get("X-Request-Id") == "mrqa-preflight" {
+				(&recordingServer{}).ServeHTTP(w, r)
+				return
+			}
+			http.Error(w, `{"error":{"message":"too many requests"}}`, http.StatusTooManyRequests)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	cond, err := metrics.Compile("requests_per_s >= 1", metrics.ScopePoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.SLOs = []spec.SLO{{Name: "throughput", Condition: cond}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Points {
+		if p.Passed {
+			t.Errorf("C=%d S=%d passed with error_rate %v (%v) and requests_per_s %.0f: the server served nothing",
+				p.Concurrent, p.Sequential, p.Metrics.ErrorRate, p.Errors, p.Metrics.RequestsPerS)
+		}
+	}
+	if r.Best != nil {
+		t.Errorf("best point %+v from a server that failed every request", *r.Best)
+	}
+}
+
+// review12: opening_failed records stand for questions never sent, yet
+// requests_per_s counts them as requests the server handled.
+func TestReview12RequestsPerSecondCountsUnsentQuestions(t *testing.T) {
+	recs := []metrics.Record{
+		{Turn: 0, Start: 0, Duration: 1, Error: "http_500"},
+		{Turn: 1, Start: 1, Error: metrics.ErrOpeningFailed},
+		{Turn: 0, Start: 1, Duration: 1, Attempt: 2, Error: "http_500"},
+	}
+	p := metrics.Aggregate(1, 1, recs)
+	// Two requests reached the server over 2 s.
+	if p.RequestsPerS != 1 {
+		t.Errorf("requests_per_s = %v, want 1 (2 requests sent in 2 s; the opening_failed turn was never sent)", p.RequestsPerS)
+	}
+}
+
+var _ = strings.Contains
+
+// review12: a server that fails every request with 429 and exports a
+// preemption counter that never moves passes every point of a scenario
+// whose SLO reads only that counter. Nothing was served, yet the best point
+// is the largest one.
+func TestReview12AllFailedServerPassesPreemptionsSLO(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics":
+			fmt.Fprint(w, "# TYPE vllm:num_preemptions_total counter\nvllm:num_preemptions_total 0\n")
+		case "/v1/models":
+			fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
+		case "/v1/chat/completions":
+			if r.Header.Get("X-Request-Id") == "mrqa-preflight" {
+				(&recordingServer{}).ServeHTTP(w, r)
+				return
+			}
+			http.Error(w, `{"error":{"message":"too many requests"}}`, http.StatusTooManyRequests)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	sc.Target.Metrics = &spec.Metrics{URL: ts.URL + "/metrics", Interval: time.Hour}
+	cond, err := metrics.Compile("preemptions <= 0", metrics.ScopePoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.SLOs = []spec.SLO{{Name: "no_preemption", Condition: cond}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Points {
+		if p.Passed {
+			t.Errorf("C=%d S=%d passed with error_rate %v (%v): the server served nothing", p.Concurrent, p.Sequential, p.Metrics.ErrorRate, p.Errors)
+		}
+	}
+}
+
+// review12: -resume keeps the points of a results.json written by another
+// mrqa version as they were judged then (only the scenario file's sha256
+// and the variables are compared). Points an earlier version passed, under
+// rules the failed-opening and no_data commits changed (follow-ups asked
+// without the document), survive into the new run's best point.
+func TestReview12ResumeKeepsPointsOfAnotherVersion(t *testing.T) {
+	srv := &recordingServer{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	out := t.TempDir()
+	dir := Dir(sc, out)
+	// What an earlier version left: C=2 S=1 passed, although every opening failed.
+	old := &results.Results{
+		SchemaVersion: results.SchemaVersion, Tool: "mrqa", ToolVersion: "v0.1.0", Scenario: sc.Name,
+		Points: []results.Point{{Concurrent: 2, Sequential: 1, Passed: true,
+			Metrics: metrics.Point{Concurrent: 2, Sequential: 1, Sessions: 2, Requests: 4, Errors: 2, ErrorRate: 0.5, Samples: 2, OpeningTTFTP95: metrics.Inf},
+			Errors:  map[string]int{"http_500": 2},
+			SLOs:    []results.SLOOutcome{{Name: "ttft", Outcome: metrics.Pass}}}},
+	}
+	if err := saveResults(dir, old); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: out, Resume: true, Version: "v0.2.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Points {
+		if p.Concurrent == 2 && p.Errors["http_500"] == 2 {
+			t.Errorf("the point C=2 S=1 judged by mrqa %s was kept by mrqa %s (best %+v); resume should start over or re-judge", old.ToolVersion, r.ToolVersion, r.Best)
+		}
+	}
+}
