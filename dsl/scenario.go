@@ -148,7 +148,7 @@ func (l *loader) checkPlan(sc *spec.Scenario, content *hcl.BodyContent, attrs hc
 	}
 	if sc.Target != nil && sc.Target.Simulator != nil {
 		if cfg, err := sim.Build(sc.Target.Simulator); err == nil {
-			facts.MaxModelLen = cfg.MaxModelLen
+			facts.MaxModelLen, facts.KVTokens = cfg.MaxModelLen, cfg.KVCacheTokens
 		}
 	}
 	for _, e := range spec.CheckPlan(sc, facts) {

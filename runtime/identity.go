@@ -24,6 +24,7 @@ import (
 func identity(sc *spec.Scenario, docs []corpus.Document, red *redactor) map[string]string {
 	t := sc.Target
 	id := map[string]string{
+		"rules":                 measurementRules,
 		"scenario":              sc.Name,
 		"target.base_url":       red.apply(stripUserinfo(t.BaseURL)),
 		"target.model":          red.apply(t.Model),
@@ -46,6 +47,12 @@ func identity(sc *spec.Scenario, docs []corpus.Document, red *redactor) map[stri
 	}
 	return id
 }
+
+// measurementRules versions the rules that decide what a point measures
+// and how it is judged (the closed loop's handling of failed openings, what
+// counts as no data). Change it when they change: points judged under other
+// rules are not resumed.
+const measurementRules = "2"
 
 // identityDiff names the fields whose values differ, with both values,
 // sorted: "script.max_tokens (4 → 6)".

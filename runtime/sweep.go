@@ -80,7 +80,8 @@ func Dir(sc *spec.Scenario, outRoot string) string {
 }
 
 // Run executes one scenario and writes its results. The returned Results
-// are complete as far as the run got, also when err is non-nil.
+// are complete as far as the run got, also when err is non-nil; they are
+// nil when it failed before its first point.
 func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) (*results.Results, error) {
 	dir := Dir(sc, opts.OutDir)
 	red := newRedactor(file.Secrets)
@@ -109,16 +110,18 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
 	}
 
+	// Until the first point runs, a failure returns no results: nothing
+	// was measured, and a resumed run's old points are not shown again.
 	tgt, err := startTarget(ctx, sc, opts, prog)
 	if err != nil {
-		return r, fmt.Errorf("scenario %q: target %q: %w", sc.Name, sc.Target.Name, err)
+		return nil, fmt.Errorf("scenario %q: target %q: %w", sc.Name, sc.Target.Name, err)
 	}
 	defer tgt.close()
 	for _, n := range tgt.notes {
 		prog.line("preflight: %s", red.apply(n))
 	}
-	if err := checkPlan(sc, docs, tgt.maxModelLen); err != nil {
-		return r, fmt.Errorf("scenario %q: %w", sc.Name, err)
+	if err := checkPlan(sc, docs, spec.Facts{MaxModelLen: tgt.maxModelLen, KVTokens: tgt.kvTokens}); err != nil {
+		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
 	}
 	r.Target.Model = tgt.model
 	r.Target.UsageSupported = tgt.usage
@@ -316,12 +319,12 @@ func clientSummary(r clientcheck.Report, ttftOKP95 time.Duration) *results.Clien
 
 // checkPlan applies the plan-time rules with what exec knows: the corpus as
 // loaded and the target's context length.
-func checkPlan(sc *spec.Scenario, docs []corpus.Document, maxModelLen int) error {
+func checkPlan(sc *spec.Scenario, docs []corpus.Document, facts spec.Facts) error {
 	longest := 0
 	for i := range docs {
 		longest = max(longest, docs[i].Tokens)
 	}
-	facts := spec.Facts{Documents: len(docs), MaxModelLen: maxModelLen}
+	facts.Documents = len(docs)
 	if longest > 0 {
 		facts.Conversation = spec.ConversationFloor(sc, longest)
 	}
@@ -388,16 +391,14 @@ func buildPoint(sc *spec.Scenario, plan *Point, recs []metrics.Record, started t
 	return pt
 }
 
+// evalSLOs judges the point once every metric, the server's included, is in.
 func evalSLOs(sc *spec.Scenario, pt *results.Point) {
-	pt.SLOs = pt.SLOs[:0]
-	pt.Passed = true
-	for _, slo := range sc.SLOs {
-		v := slo.Condition.Evaluate(&pt.Metrics)
-		pt.SLOs = append(pt.SLOs, results.SLOOutcome{Name: slo.Name, Outcome: v.Outcome, Reason: v.Reason})
-		if !v.Outcome.Passed() {
-			pt.Passed = false
-		}
+	names := make([]string, len(sc.SLOs))
+	conds := make([]*metrics.Condition, len(sc.SLOs))
+	for i, slo := range sc.SLOs {
+		names[i], conds[i] = slo.Name, slo.Condition
 	}
+	results.JudgePoint(pt, names, conds)
 }
 
 func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
@@ -449,8 +450,9 @@ type target struct {
 	baseURL string // where requests went, once started
 	usage   bool
 	fresh   bool // every point starts on an empty cache (virtual clock)
-	// maxModelLen is the target's context length in tokens; 0 when unknown.
-	maxModelLen int
+	// maxModelLen is the target's context length in tokens and kvTokens
+	// its KV cache; 0 when unknown.
+	maxModelLen, kvTokens int
 	notes       []string // what preflight learned, for the terminal
 	closers     []func()
 }
@@ -477,7 +479,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 			return nil, err
 		}
 		t.exec, t.fresh, t.model, t.scraper = ex, true, ex.cfg.Model, ex.scraper
-		t.maxModelLen = ex.cfg.MaxModelLen
+		t.maxModelLen, t.kvTokens = ex.cfg.MaxModelLen, ex.cfg.KVCacheTokens
 		return t, nil
 	}
 	baseURL := ts.BaseURL
@@ -491,6 +493,9 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 			return nil, fmt.Errorf("start simulator: %w", err)
 		}
 		t.closers = append(t.closers, func() { srv.Close() })
+		if cfg, err := sim.Build(ts.Simulator); err == nil {
+			t.kvTokens = cfg.KVCacheTokens
+		}
 		baseURL = srv.BaseURL()
 		metricsURL = strings.TrimSuffix(baseURL, "/v1") + "/metrics"
 		prog.line("simulator %q listening on %s", ts.Simulator.Profile, baseURL)

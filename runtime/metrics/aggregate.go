@@ -73,13 +73,16 @@ func Aggregate(c, s int, recs []Record) Point {
 	p := Point{Concurrent: c, Sequential: s, Sessions: c * s, NoData: NoDataSet{}}
 	var ttft, ttftOK, ttfc, lat, itl, open []time.Duration
 	var first, last float64 = math.Inf(1), math.Inf(-1)
-	var promptAll, complAll, cached, promptSteady, okSteady int
+	var promptAll, complAll, cached, promptSteady, okSteady, sent int
 	for i := range recs {
 		r := &recs[i]
 		if r.Error == ErrCanceled {
 			continue
 		}
 		p.Requests++
+		if r.Sent() {
+			sent++
+		}
 		first = min(first, r.Start)
 		last = max(last, r.Start+r.Duration)
 		ok := r.OK()
@@ -158,7 +161,7 @@ func Aggregate(c, s int, recs []Record) Point {
 	if span := last - first; p.Requests > 0 && span > 0 {
 		p.InputTokensPerS = float64(promptAll) / span
 		p.OutputTokensPerS = float64(complAll) / span
-		p.RequestsPerS = float64(p.Requests) / span
+		p.RequestsPerS = float64(sent) / span // a question never asked was not a request
 	} else {
 		p.NoData["input_tokens_per_s"] = WhyNoSpan
 		p.NoData["output_tokens_per_s"] = WhyNoSpan

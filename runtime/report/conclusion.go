@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/search"
 )
 
 // conclusion is the one sentence the data supports about the sweep: the
@@ -29,8 +30,11 @@ func conclusion(r *results.Results) (text, kind string) {
 	slo := sloText(r)
 	if b := r.Best; b != nil {
 		text = fmt.Sprintf("Best: %d sessions (C=%d, S=%d%s) with %s.", b.Concurrent*b.Sequential, b.Concurrent, b.Sequential, harmonicNote(r), slo)
-		if n := countBeyond(undecided, b); n > 0 {
-			text += fmt.Sprintf(" %d point%s beyond it could not be judged%s, so the limit may be higher.", n, plural(n), why)
+		if n := countBeyond(r, undecided, b); n > 0 {
+			text += fmt.Sprintf(" %d point%s that would rank above it could not be judged%s, so the limit may be higher.", n, plural(n), why)
+		}
+		if !r.Complete && r.Stopped != "" {
+			text += fmt.Sprintf(" The sweep stopped early (%s) after %d points: this is the best so far.", r.Stopped, len(r.Points))
 		}
 		return text, "pass"
 	}
@@ -56,12 +60,31 @@ func harmonicNote(r *results.Results) string {
 	return ", harmonic score 2CS/(C+S) = " + strconv.FormatFloat(r.Best.Score, 'f', 2, 64)
 }
 
-// countBeyond counts the points, among pts, with more sessions than b.
-func countBeyond(pts []*results.Point, b *results.Best) int {
+// countBeyond counts the points that would rank above the best by the
+// scenario's score but could not be judged: those run without a verdict
+// (undecided), and those a frontier search implied to fail only because
+// they dominate such a point.
+func countBeyond(r *results.Results, undecided []*results.Point, b *results.Best) int {
+	best := [2]int{b.Concurrent, b.Sequential}
 	n := 0
-	for _, p := range pts {
-		if p.Concurrent*p.Sequential > b.Concurrent*b.Sequential {
+	for _, p := range undecided {
+		if search.Better(r.Score, [2]int{p.Concurrent, p.Sequential}, best) {
 			n++
+		}
+	}
+	if r.Search == nil {
+		return n
+	}
+	for _, ip := range r.Search.Implied {
+		k := [2]int{ip.Concurrent, ip.Sequential}
+		if ip.Passed || !search.Better(r.Score, k, best) {
+			continue
+		}
+		for _, u := range undecided {
+			if k[0] >= u.Concurrent && k[1] >= u.Sequential {
+				n++
+				break
+			}
 		}
 	}
 	return n

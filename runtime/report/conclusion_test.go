@@ -34,7 +34,7 @@ func TestConclusion(t *testing.T) {
 		{"expression error everywhere", []results.Point{pt(1, 1, metrics.Error, "cannot be evaluated: integer divide by zero")}, nil,
 			"nodata", []string{"No conclusion", "divide by zero"}, ""},
 		{"best with larger points undecided", []results.Point{pt(1, 1, metrics.Pass, ""), pt(2, 2, metrics.NoData, why)}, &results.Best{Concurrent: 1, Sequential: 1},
-			"pass", []string{"Best: 1 sessions", "1 point beyond it could not be judged", "the limit may be higher"}, ""},
+			"pass", []string{"Best: 1 sessions", "1 point that would rank above it could not be judged", "the limit may be higher"}, ""},
 		{"plain best", []results.Point{pt(1, 1, metrics.Pass, ""), pt(2, 2, metrics.Fail, "")}, &results.Best{Concurrent: 1, Sequential: 1},
 			"pass", []string{"Best: 1 sessions (C=1, S=1) with"}, "could not be judged"},
 	}

@@ -309,7 +309,7 @@ func lmbenchResults(dir string, runs []lmRun) *Results {
 	var cs, ss []int
 	for k, rs := range recs {
 		r.Points = append(r.Points, Point{Concurrent: k.c, Sequential: k.s,
-			Metrics: metrics.Aggregate(k.c, k.s, rs), Turns: lmTurns(rs)})
+			Metrics: lmMetrics(k.c, k.s, rs), Turns: lmTurns(rs)})
 		cs, ss = append(cs, k.c), append(ss, k.s)
 	}
 	slices.SortFunc(r.Points, func(a, b Point) int {
@@ -437,18 +437,29 @@ func Judge(r *Results, slos []SLO, score string) error {
 	}
 	r.SLOs, r.Score = slices.Clone(slos), score
 	var outs []search.PointOutcome
+	names := make([]string, len(slos))
+	for i, s := range slos {
+		names[i] = s.Name
+	}
 	for i := range r.Points {
 		p := &r.Points[i]
-		p.SLOs, p.Passed = nil, true
-		for j, c := range conds {
-			o := c.Eval(&p.Metrics)
-			p.SLOs = append(p.SLOs, SLOOutcome{Name: slos[j].Name, Outcome: o})
-			p.Passed = p.Passed && o.Passed()
-		}
+		JudgePoint(p, names, conds)
 		outs = append(outs, search.PointOutcome{C: p.Concurrent, S: p.Sequential, Passed: p.Passed})
 	}
 	setBest(r, outs, score)
 	return nil
+}
+
+// lmMetrics aggregates imported records. The files record each request's
+// duration but not when it started, so the point's span and its
+// throughputs cannot be known: they have no data rather than a made-up
+// value.
+func lmMetrics(c, s int, rs []metrics.Record) metrics.Point {
+	m := metrics.Aggregate(c, s, rs)
+	for _, name := range []string{"input_tokens_per_s", "output_tokens_per_s", "requests_per_s"} {
+		m.NoData[name] = "LMBenchmark run files record no request start times, so the point's span is unknown"
+	}
+	return m
 }
 
 // setBest fills r's best point and sweep counts from judged outcomes.

@@ -234,7 +234,7 @@ func TestLMBenchFormatsRoundTrip(t *testing.T) {
 				t.Fatalf("%d points read back, want %d", len(got.Points), len(points))
 			}
 			for _, p := range got.Points {
-				want := metrics.Aggregate(p.Concurrent, p.Sequential, asImported(points[[2]int{p.Concurrent, p.Sequential}]))
+				want := lmMetrics(p.Concurrent, p.Sequential, asImported(points[[2]int{p.Concurrent, p.Sequential}]))
 				if !reflect.DeepEqual(p.Metrics, want) {
 					t.Errorf("C=%d S=%d metrics read back\n%+v\nwant\n%+v", p.Concurrent, p.Sequential, p.Metrics, want)
 				}
@@ -305,7 +305,7 @@ func TestExportLMBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := metrics.Aggregate(1, 2, asImported(lmRecords()))
+	want := lmMetrics(1, 2, asImported(lmRecords()))
 	if len(got.Points) != 2 || !reflect.DeepEqual(got.Points[0].Metrics, want) {
 		t.Errorf("exported points %+v, want C=1 S=2 first with %+v", got.Points, want)
 	}

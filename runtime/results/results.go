@@ -173,6 +173,24 @@ type ClientCheck struct {
 	Why         string  `json:"why,omitempty"`
 }
 
+// JudgePoint decides a point's SLO outcomes and whether it passed: every
+// condition (named by names) must pass. A point whose steady turns all
+// failed cannot pass, whatever its conditions read (a server that answers
+// every request with an instant 429 has a fine requests_per_s): nothing it
+// measured was served.
+func JudgePoint(p *Point, names []string, conds []*metrics.Condition) {
+	p.SLOs, p.Passed = p.SLOs[:0], true
+	nothingServed := p.Metrics.Samples > 0 && p.Metrics.NoData.Reason("ttft_ok_p95") == metrics.WhyNoSuccessfulSteady
+	for i, c := range conds {
+		v := c.Evaluate(&p.Metrics)
+		if nothingServed && v.Outcome == metrics.Pass {
+			v = metrics.Verdict{Outcome: metrics.Fail, Reason: "every steady turn failed: a point where nothing was served cannot pass"}
+		}
+		p.SLOs = append(p.SLOs, SLOOutcome{Name: names[i], Outcome: v.Outcome, Reason: v.Reason})
+		p.Passed = p.Passed && v.Outcome.Passed()
+	}
+}
+
 // Undecided reports whether the point failed only for want of data: no SLO
 // failed on a measurement, but at least one had no data or could not be
 // evaluated. Such a point counts as failing; it is not evidence of a limit.

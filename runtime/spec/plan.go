@@ -36,6 +36,10 @@ type Facts struct {
 	Documents int
 	// MaxModelLen is the target's context length in tokens; 0 when not known.
 	MaxModelLen int
+	// KVTokens is the target's KV cache in tokens (the simulator's
+	// kv_cache_tokens); 0 when not known. One conversation larger than the
+	// whole cache can never be served.
+	KVTokens int
 	// Conversation is a lower bound on the tokens of the longest
 	// conversation the plan sends (the last turn's prompt plus its answer);
 	// 0 when not known. A lower bound, so the check never rejects a plan
@@ -69,6 +73,11 @@ func CheckPlan(sc *Scenario, f Facts) []*PlanError {
 		errs = append(errs, &PlanError{"corpus", fmt.Sprintf(
 			"The longest conversation needs at least %d tokens (document, %d round(s) of question and answer, max_tokens %d each), but the target's context length (max_model_len) is %d: every such request would be rejected. Use shorter documents (tokens), fewer rounds or a smaller max_tokens.",
 			f.Conversation, sc.Rounds, maxTokens(sc), f.MaxModelLen)})
+	}
+	if f.KVTokens > 0 && f.Conversation > f.KVTokens {
+		errs = append(errs, &PlanError{"corpus", fmt.Sprintf(
+			"The longest conversation needs at least %d tokens (document, %d round(s) of question and answer, max_tokens %d each), but the target's whole KV cache holds %d: no such request can ever be scheduled. Use shorter documents (tokens), fewer rounds, a smaller max_tokens or a larger kv_cache_tokens.",
+			f.Conversation, sc.Rounds, maxTokens(sc), f.KVTokens)})
 	}
 	return errs
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -27,11 +28,11 @@ func withMetrics(h http.Handler, fn func() string) http.Handler {
 	})
 }
 
-// review12: a target whose /metrics exports its TTFT histogram with nothing
+// a target whose /metrics exports its TTFT histogram with nothing
 // but the +Inf bucket. No SLO reads it; the sweep must still run and write
 // results.json. Today the NaN bucket bounds of server_ttft_p95 make the
 // first save fail and exec stop with an error after one point.
-func TestReview12InfOnlyServerHistogramBreaksSave(t *testing.T) {
+func TestInfOnlyServerHistogramIsNoData(t *testing.T) {
 	var n atomic.Int64
 	srv := &recordingServer{}
 	ts := httptest.NewServer(withMetrics(srv, func() string {
@@ -58,14 +59,14 @@ func TestReview12InfOnlyServerHistogramBreaksSave(t *testing.T) {
 	}
 }
 
-// review12: a server that answers every chat request with 429 at once
+// a server that answers every chat request with 429 at once
 // (it fails every opening) passes every point of a scenario whose only SLO
 // is on a metric the failures do not touch. docs/results.md: "a server that
 // fails every opening has ttft_p95 = +Inf and error_rate = 1 at every point"
 // and the commit claims it "passes no point"; here requests_per_s, which
 // counts failed requests and even the questions never sent, is high exactly
 // because nothing was served.
-func TestReview12AllFailedServerPassesThroughputSLO(t *testing.T) {
+func TestAllFailedServerFailsAThroughputSLO(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/v1/models":
@@ -105,9 +106,9 @@ func TestReview12AllFailedServerPassesThroughputSLO(t *testing.T) {
 	}
 }
 
-// review12: opening_failed records stand for questions never sent, yet
+// opening_failed records stand for questions never sent, yet
 // requests_per_s counts them as requests the server handled.
-func TestReview12RequestsPerSecondCountsUnsentQuestions(t *testing.T) {
+func TestRequestsPerSecondCountsSentRequests(t *testing.T) {
 	recs := []metrics.Record{
 		{Turn: 0, Start: 0, Duration: 1, Error: "http_500"},
 		{Turn: 1, Start: 1, Error: metrics.ErrOpeningFailed},
@@ -122,11 +123,11 @@ func TestReview12RequestsPerSecondCountsUnsentQuestions(t *testing.T) {
 
 var _ = strings.Contains
 
-// review12: a server that fails every request with 429 and exports a
+// a server that fails every request with 429 and exports a
 // preemption counter that never moves passes every point of a scenario
 // whose SLO reads only that counter. Nothing was served, yet the best point
 // is the largest one.
-func TestReview12AllFailedServerPassesPreemptionsSLO(t *testing.T) {
+func TestAllFailedServerFailsAPreemptionsSLO(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/metrics":
@@ -165,12 +166,10 @@ func TestReview12AllFailedServerPassesPreemptionsSLO(t *testing.T) {
 	}
 }
 
-// review12: -resume keeps the points of a results.json written by another
-// mrqa version as they were judged then (only the scenario file's sha256
-// and the variables are compared). Points an earlier version passed, under
-// rules the failed-opening and no_data commits changed (follow-ups asked
-// without the document), survive into the new run's best point.
-func TestReview12ResumeKeepsPointsOfAnotherVersion(t *testing.T) {
+// a results.json written by an older mrqa, whose points were
+// judged under older rules (follow-ups asked without the document), has no
+// recorded identity: -resume refuses it rather than keep those verdicts.
+func TestResumeRefusesARunWithoutIdentity(t *testing.T) {
 	srv := &recordingServer{}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -191,12 +190,12 @@ func TestReview12ResumeKeepsPointsOfAnotherVersion(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	r, err := Run(ctx, file, sc, Options{OutDir: out, Resume: true, Version: "v0.2.0"})
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, ErrOutputInUse) || r != nil {
+		t.Fatalf("resume over a run with no recorded identity: err %v, results %v; want it refused, nothing adopted", err, r)
 	}
-	for _, p := range r.Points {
-		if p.Concurrent == 2 && p.Errors["http_500"] == 2 {
-			t.Errorf("the point C=2 S=1 judged by mrqa %s was kept by mrqa %s (best %+v); resume should start over or re-judge", old.ToolVersion, r.ToolVersion, r.Best)
-		}
+	// The old run is untouched.
+	back, err := results.Load(dir)
+	if err != nil || back.ToolVersion != old.ToolVersion || len(back.Points) != 1 {
+		t.Fatalf("the old run changed: %v %+v", err, back)
 	}
 }

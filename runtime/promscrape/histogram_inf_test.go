@@ -9,12 +9,12 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
-// review12: a server whose queue-time and TTFT histograms export nothing but
+// a server whose queue-time and TTFT histograms export nothing but
 // their +Inf bucket (a custom exporter with no buckets configured). The
 // histogram gained observations, but nothing is known about its p95: the
 // point must have no data for queue_time_p95, an SLO on it must not pass,
 // and the summary must still be writable as JSON.
-func TestReview12OnlyInfBucketHistogram(t *testing.T) {
+func TestOnlyInfBucketHistogramHasNoP95(t *testing.T) {
 	hist := func(n int) string {
 		var b strings.Builder
 		for _, fam := range []string{"vllm:request_queue_time_seconds", "vllm:time_to_first_token_seconds"} {

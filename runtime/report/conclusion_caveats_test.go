@@ -10,7 +10,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/search"
 )
 
-// review12: under the frontier search a point that could not be judged
+// under the frontier search a point that could not be judged
 // counts as failing, and the search implies that every point dominating it
 // fails without running them. Grid {1,2,4,8}², a server that holds 16
 // sessions, and the point (4,2) without data: the best is (2,8), while (4,4)
@@ -18,7 +18,7 @@ import (
 // were never run: their failure follows only from the undecided (4,2). The
 // headline names (2,8) with no caveat, since its check counts only run
 // points with strictly more sessions.
-func TestReview12FrontierUndecidedImpliesFailuresHeadlineSilent(t *testing.T) {
+func TestHeadlineNamesPointsImpliedByUndecided(t *testing.T) {
 	axes := []int{1, 2, 4, 8}
 	cfg := search.Config{Concurrent: axes, Sequential: axes, Score: search.ScoreSessions}
 	truth := func(c, s int) bool { return c*s <= 16 }
@@ -65,11 +65,11 @@ func TestReview12FrontierUndecidedImpliesFailuresHeadlineSilent(t *testing.T) {
 	}
 }
 
-// review12: with score = "harmonic" the caveat counts undecided points
+// with score = "harmonic" the caveat counts undecided points
 // with more sessions than the best, not with a better score. A point with
 // a higher harmonic score but fewer sessions that could not be judged is not
 // mentioned, and one with more sessions but a lower score is.
-func TestReview12HarmonicCaveatUsesSessions(t *testing.T) {
+func TestHeadlineCaveatUsesTheScore(t *testing.T) {
 	const why = "kv_cache_usage_max: the target has no metrics source"
 	r := &results.Results{Score: "harmonic", SLOs: []results.SLO{{Name: "kv", Condition: "kv_cache_usage_max < 0.9"}}}
 	// Best by harmonic mean among the passing: (2,10): 2*20/12 = 3.33.
@@ -87,12 +87,12 @@ func TestReview12HarmonicCaveatUsesSessions(t *testing.T) {
 	}
 }
 
-// review12: a sweep stopped early (the target went down, or Ctrl-C) has a
+// a sweep stopped early (the target went down, or Ctrl-C) has a
 // best point only among the points that ran; the headline states it as the
 // sweep's limit, as for a complete sweep. The page's note says the sweep
 // stopped, but the one sentence that "states only what the data supports"
 // does not qualify the best point.
-func TestReview12StoppedSweepHeadline(t *testing.T) {
+func TestHeadlineOfAStoppedSweep(t *testing.T) {
 	r := &results.Results{Score: "sessions", Stopped: "target is down: 8 consecutive connection failures", Complete: false,
 		Grid:   results.Grid{Concurrent: []int{1, 2, 4}, Sequential: []int{1, 2, 4}},
 		SLOs:   []results.SLO{{Name: "kv", Condition: "ttft_p95 <= 2s"}},

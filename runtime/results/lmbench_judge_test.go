@@ -6,13 +6,13 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
-// review12: LMBenchmark run files carry no request start times, so a point
+// LMBenchmark run files carry no request start times, so a point
 // read from them has no span: throughput cannot be measured. The import
 // gives every request start 0, and requests_per_s (and the token rates)
 // come out as requests / the longest latency. With C = 1 the five requests
 // below ran one after another (at least 5 s in all), yet the imported point
 // reads 5 requests/s and passes `mrqa report -slo 'requests_per_s >= 3'`.
-func TestReview12LMBenchThroughputFabricated(t *testing.T) {
+func TestLMBenchImportHasNoThroughput(t *testing.T) {
 	recs := []metrics.Record{
 		{Session: "c1s1", Turn: 0, Start: 0, Duration: 1, TTFT: 0.5, TTFC: 0.5, End: 0.9, CompletionTokens: 4},
 		{Session: "c1s2", Turn: 0, Start: 1, Duration: 1, TTFT: 0.5, TTFC: 0.5, End: 0.9, CompletionTokens: 4},
@@ -41,11 +41,11 @@ func TestReview12LMBenchThroughputFabricated(t *testing.T) {
 	}
 }
 
-// review12: Judge (mrqa report on LMBenchmark files, -slo) keeps only the
+// Judge (mrqa report on LMBenchmark files, -slo) keeps only the
 // outcome of each SLO and drops the reason, so a no_data point says neither
 // which metric had no data nor why (docs/results.md: reason is present for
 // no_data and error), and the headline reads `(slo "slo": )`.
-func TestReview12JudgeDropsReason(t *testing.T) {
+func TestJudgeKeepsTheReason(t *testing.T) {
 	r := &Results{Points: []Point{{Concurrent: 1, Sequential: 1, Metrics: metrics.Aggregate(1, 1, []metrics.Record{
 		{Turn: 0, Duration: 1, TTFT: 0.5, TTFC: 0.5, End: 0.9, CompletionTokens: 4},
 	})}}}
