@@ -186,7 +186,10 @@ type PreflightInfo struct {
 	StreamOptions bool          // stream_options.include_usage is accepted
 	Usage         bool          // the probe's stream carried usage
 	TTFT          time.Duration // the probe's time to first token
-	Notes         []string      // facts worth telling the user
+	// Notes are facts worth telling the user, each a complete sentence
+	// without the target's credentials; Preflight prints nothing itself.
+	// They are returned with an error too, as far as Preflight got.
+	Notes []string
 }
 
 // Preflight checks that the target can serve the run: /v1/models confirms the
@@ -214,7 +217,7 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	case err != nil && model == "":
 		return info, fmt.Errorf("preflight: %w; set the target's model to skip the model list", err)
 	case err != nil:
-		info.Notes = append(info.Notes, fmt.Sprintf("model list unavailable (%v); using model %q as configured", err, model))
+		info.Notes = append(info.Notes, fmt.Sprintf("The model list is unavailable (%v); model %q is used as configured.", err, model))
 	default:
 		info.Models = models
 		switch {
@@ -228,7 +231,7 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 			}
 		case len(models) == 1:
 			model = models[0]
-			info.Notes = append(info.Notes, fmt.Sprintf("model %q taken from /v1/models", model))
+			info.Notes = append(info.Notes, fmt.Sprintf("Model %q is taken from /v1/models, which lists only it.", model))
 		case len(models) == 0:
 			return info, fmt.Errorf("preflight: %s/models lists no model", c.base)
 		default:
@@ -267,7 +270,7 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 			return info, fmt.Errorf("preflight: one-token request to %s%s failed: %s: %s", c.base, c.plan.Load().path, firstKind, first)
 		}
 		info.StreamOptions = false
-		info.Notes = append(info.Notes, "server rejects stream_options; usage is read when sent, else counted client-side")
+		info.Notes = append(info.Notes, "The server rejects stream_options, so requests go without it; usage is read when a stream carries it and counted client-side otherwise.")
 	}
 	if res.ErrKind != "" {
 		hint := ""
@@ -281,17 +284,25 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	}
 	info.Usage = res.Usage
 	info.TTFT = res.TTFT
-	if !res.Usage {
-		if c.cfg.Counter != nil {
-			info.Notes = append(info.Notes, "the stream carried no usage: tokens will be counted client-side")
-		} else {
-			info.Notes = append(info.Notes, "the stream carried no usage and no tokenizer is set: token counts will be 0")
-		}
+	info.Notes = append(info.Notes, probeNotes(&res, c.cfg.Counter != nil)...)
+	return info, nil
+}
+
+// probeNotes says what the one-token request showed about usage and text.
+func probeNotes(res *Result, counter bool) []string {
+	var notes []string
+	switch {
+	case !res.Usage && counter:
+		notes = append(notes, "The stream carried no usage, so tokens will be counted client-side with the corpus tokenizer.")
+	case !res.Usage:
+		notes = append(notes, "The stream carried no usage and no tokenizer is set, so token counts will be 0.")
+	case !res.CachedReported:
+		notes = append(notes, "The server's usage does not report cached tokens, so cached_tokens_ratio will have no data (vLLM reports them with --enable-prompt-tokens-details).")
 	}
 	if res.TTFT == 0 {
-		info.Notes = append(info.Notes, "the one-token request produced no text")
+		notes = append(notes, "The one-token request produced no text.")
 	}
-	return info, nil
+	return notes
 }
 
 // secretReplacer hides each secret of at least 3 bytes (shorter ones would
