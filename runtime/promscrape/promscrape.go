@@ -87,9 +87,11 @@ type Scraper struct {
 	tr       *http.Transport
 	now      func() time.Time
 
-	mu      sync.Mutex
-	samples []Sample
-	kinds   map[string]string
+	mu       sync.Mutex
+	samples  []Sample
+	kinds    map[string]string
+	firstErr string // the first failed scrape's message
+	failed   int    // failed scrapes so far
 
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -238,6 +240,12 @@ func (s *Scraper) ingest(t time.Time, r io.Reader, now func() time.Time) error {
 func (s *Scraper) add(smp Sample) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if smp.Err != "" {
+		s.failed++
+		if s.firstErr == "" {
+			s.firstErr = smp.Err
+		}
+	}
 	i := len(s.samples)
 	for i > 0 && s.samples[i-1].T.After(smp.T) {
 		i--
@@ -276,6 +284,25 @@ func redact(raw string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// FirstError is the first scrape that failed, nil while none has: a caller
+// warns once per run with it instead of once per scrape. Every failure stays
+// in the series as an error sample.
+func (s *Scraper) FirstError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.firstErr == "" {
+		return nil
+	}
+	return errors.New(s.firstErr)
+}
+
+// Errors is how many scrapes have failed so far.
+func (s *Scraper) Errors() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
 }
 
 // Interval is the scrape interval in use.
