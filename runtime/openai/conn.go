@@ -257,6 +257,11 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 		res.ErrKind, res.ErrMessage = cn.failure(ctx, rt, rerr, false)
 	} else if st.errKind != "" {
 		res.ErrKind, res.ErrMessage = st.errKind, st.errMsg
+		if st.events == 0 && len(rd.head) > 0 {
+			// Bytes came, but no event: say what they were.
+			res.ErrKind = metrics.ErrMalformed
+			res.ErrMessage = arrived(resp.Header.Get("Content-Type"), c.scrub(string(rd.head)))
+		}
 	} else if st.done {
 		cn.drain(resp.Body, rt)
 	}

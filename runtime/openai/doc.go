@@ -54,9 +54,13 @@
 //     not count).
 //   - server_error: an {"error": …} object (or vLLM's {"object":"error"})
 //     inside a 200 stream.
-//   - malformed: an event whose data is neither JSON object nor [DONE].
-//   - stream_cut: the stream broke, or ended without [DONE] and without any
-//     choice having sent a finish_reason. A stream that ends cleanly after a
+//   - malformed: an event whose data is neither JSON object nor [DONE], or a
+//     2xx answer whose bytes held no event at all (a proxy's HTML page, one
+//     JSON document from a server that ignored "stream": true); its message
+//     then says what arrived: the Content-Type and the first 100 bytes, on
+//     one line with control characters escaped.
+//   - stream_cut: the stream broke, ended with no byte at all, or ended
+//     without [DONE] and without any choice having sent a finish_reason. A stream that ends cleanly after a
 //     finish_reason but without [DONE] is a success (some servers omit it); an
 //     event missing only its final blank line at the end is still taken.
 //   - canceled: the caller's context ended.
