@@ -46,6 +46,9 @@ type Result struct {
 	Usage                                        bool // the server sent usage
 	CachedReported                               bool // its usage had prompt_tokens_details.cached_tokens
 	ClientCounted                                bool // the token counts are the Counter's
+	// UsageInvalid says why the server's usage cannot be true (see
+	// checkUsage); the counts are kept as sent, for inspection.
+	UsageInvalid string
 
 	Chunks      int           // events carrying generated text
 	MaxChunkGap time.Duration // longest gap between two of them
@@ -274,6 +277,7 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 		res.Usage = true
 		res.PromptTokens, res.CompletionTokens, res.CachedTokens = st.prompt, st.completion, st.cachedToken
 		res.CachedReported = st.cachedReported
+		res.UsageInvalid = checkUsage(&res, req.MaxTokens, n)
 	} else if cfg.Counter != nil && st.events > 0 {
 		res.ClientCounted = true
 		res.CompletionTokens = cfg.Counter.Count(res.Content)

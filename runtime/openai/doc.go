@@ -32,7 +32,10 @@
 // with stream_options.include_usage unless Preflight found that the server
 // rejects that option. When no usage arrives and a Counter is configured,
 // the client counts the content and reasoning text and the prompt's texts
-// itself and sets ClientCounted.
+// itself and sets ClientCounted. Usage that cannot be true (a negative
+// count, more cached than prompt tokens, more than 100 × max_tokens
+// generated, more prompt tokens than the body's bytes plus 8,192) is kept
+// as sent with the reason in UsageInvalid.
 //
 // # Streams and errors
 //
