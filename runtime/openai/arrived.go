@@ -35,10 +35,16 @@ func arrived(contentType, head string) string {
 // terminal: whitespace runs become one space, control characters and
 // invalid UTF-8 are escaped, and a cut is marked.
 func quoteHead(s string) string {
-	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	return escapeControls(strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " "), arrivedBytes)
+}
+
+// escapeControls returns the first max bytes of s (a cut marked "…") with
+// every non-printable character and invalid byte escaped (\x1b, \u202e), so
+// text from a server cannot drive the terminal it is printed on.
+func escapeControls(s string, max int) string {
 	cut := ""
-	if len(s) > arrivedBytes {
-		i := arrivedBytes
+	if len(s) > max {
+		i := max
 		for i > 0 && !utf8.RuneStart(s[i]) {
 			i--
 		}

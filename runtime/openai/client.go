@@ -349,11 +349,24 @@ func (c *Client) scrub(msg string) string {
 	return c.secrets.Replace(msg)
 }
 
+// listedModels is how many model names an error names before it counts.
+const listedModels = 5
+
+// listOrNone names the models, the first listedModels of a longer list
+// followed by how many there are in all; names are escaped and cut to 100
+// bytes, since the server chose them.
 func listOrNone(s []string) string {
 	if len(s) == 0 {
 		return "(none)"
 	}
-	return strings.Join(s, ", ")
+	names := make([]string, 0, listedModels)
+	for _, m := range s[:min(len(s), listedModels)] {
+		names = append(names, escapeControls(m, 100))
+	}
+	if len(s) <= listedModels {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more (%d in all)", strings.Join(names, ", "), len(s)-listedModels, len(s))
 }
 
 // listModels reads /v1/models. status is 0 when no response came.
