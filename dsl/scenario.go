@@ -140,6 +140,11 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 			"script.%s sets completions_template, but target.%s uses the %s API, which sends messages as they are.",
 			sc.Script.Name, sc.Target.Name, sc.Target.API)
 	}
+	if sc.Corpus != nil && sc.Target != nil && sc.Corpus.Tokenizer == "server" && sc.Target.Simulator != nil {
+		l.errorf(attrs["corpus"].Expr.Range(), "Server tokenizer with the simulator",
+			"corpus.%s counts tokens with tokenizer = \"server\" (the target's /tokenize), but target.%s is the embedded simulator, which is not serving while the corpus is cut. Use the simulator's own encoding instead, tokenizer = \"cl100k_base\" unless its tokenizer field says otherwise.",
+			sc.Corpus.Name, sc.Target.Name)
+	}
 	if sc.Corpus != nil && !l.broken[sc.Corpus] && sc.Assign == "distinct" && len(sc.Grid.Concurrent) > 0 && len(sc.Grid.Sequential) > 0 {
 		need := maxOf(sc.Grid.Concurrent) * maxOf(sc.Grid.Sequential)
 		if have := knownDocuments(sc.Corpus); have >= 0 && need > have {

@@ -79,6 +79,10 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	if copts.Tokenizers == nil {
 		copts.Tokenizers = opts.Tokenizers
 	}
+	var err error
+	if copts.Tokenizer, err = TokenizerOptions(copts.Tokenizer, sc.Target); err != nil {
+		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
+	}
 	prog := newProgress(opts.Progress, opts.Terminal, sc.Name)
 	defer prog.stopRedraw()
 
@@ -411,7 +415,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 		prog.line("simulator %q listening on %s", ts.Simulator.Profile, baseURL)
 	}
 	var counter interface{ Count(string) int }
-	if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, tokenizer.Options{BaseDir: sc.Corpus.BaseDir, ServerURL: strings.TrimSuffix(baseURL, "/v1"), Model: ts.Model}); err == nil {
+	if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, serverTokenizer(tokenizer.Options{BaseDir: sc.Corpus.BaseDir}, ts, baseURL)); err == nil {
 		counter = tok
 	}
 	t.baseURL = baseURL

@@ -2,11 +2,14 @@ package tokenizer
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,23 +20,70 @@ import (
 // under /v1. Its plain methods return nil, "" or -1 when a request fails; use
 // the Err variants (or the package's EncodeErr, DecodeErr, CountErr).
 type ServerTokenizer struct {
-	root   string
-	model  string
-	client *http.Client
+	root    string // without credentials: it appears in errors
+	model   string
+	client  *http.Client
+	header  http.Header
+	secrets []string // header values (and the bare secrets in them) to keep out of errors
 }
 
 // NewServer returns a tokenizer backed by the server at root (a trailing /v1
-// is removed). client nil means a client with a 60 s timeout.
-func NewServer(root, model string, client *http.Client) (*ServerTokenizer, error) {
-	root = strings.TrimRight(root, "/")
+// is removed). client nil means a client with a 60 s timeout. header goes
+// with every request; credentials in root become basic auth unless header
+// has an Authorization.
+func NewServer(root, model string, client *http.Client, header http.Header) (*ServerTokenizer, error) {
+	root = strings.TrimRight(strings.TrimSpace(root), "/")
 	root = strings.TrimSuffix(root, "/v1")
 	if root == "" {
 		return nil, errors.New("tokenizer server: no server URL (the target's base_url)")
 	}
+	u, err := url.Parse(root)
+	if err != nil || u.Host == "" {
+		// url.Error quotes the whole URL, password included.
+		return nil, errors.New("tokenizer server: the server URL is not an http(s) URL with a host")
+	}
+	header = header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		if header.Get("Authorization") == "" {
+			header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+		}
+		u.User = nil
+	}
 	if client == nil {
 		client = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &ServerTokenizer{root: root, model: model, client: client}, nil
+	return &ServerTokenizer{root: u.String(), model: model, client: client, header: header, secrets: headerSecrets(header)}, nil
+}
+
+// headerSecrets lists the header values, and the credential after an
+// Authorization scheme, that a server might echo in an error.
+func headerSecrets(h http.Header) []string {
+	var out []string
+	for k, vs := range h {
+		for _, v := range vs {
+			out = append(out, v)
+			if _, cred, ok := strings.Cut(v, " "); ok && strings.EqualFold(k, "Authorization") {
+				out = append(out, cred)
+			}
+		}
+	}
+	return out
+}
+
+// scrub hides the secrets of at least 3 bytes in msg, longest first.
+func (s *ServerTokenizer) scrub(msg string) string {
+	secrets := slices.Clone(s.secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range secrets {
+		if len(v) >= 3 {
+			msg = strings.ReplaceAll(msg, v, "(sensitive)")
+		}
+	}
+	return msg
 }
 
 // Name returns "server".
@@ -64,7 +114,13 @@ func (s *ServerTokenizer) post(path string, in, out any) error {
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
-	resp, err := s.client.Post(s.root+path, "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, s.root+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("tokenizer server %s: %w", path, err)
+	}
+	req.Header = s.header.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
@@ -74,7 +130,7 @@ func (s *ServerTokenizer) post(path string, in, out any) error {
 		return fmt.Errorf("tokenizer server %s: reading response: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		msg := strings.TrimSpace(string(data))
+		msg := s.scrub(strings.TrimSpace(string(data)))
 		if len(msg) > 300 {
 			msg = msg[:300] + "…"
 		}
