@@ -25,6 +25,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/search"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
@@ -415,8 +416,14 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 		prog.line("simulator %q listening on %s", ts.Simulator.Profile, baseURL)
 	}
 	var counter interface{ Count(string) int }
-	if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, serverTokenizer(tokenizer.Options{BaseDir: sc.Corpus.BaseDir}, ts, baseURL)); err == nil {
+	topts, _ := serverTokenizer(tokenizer.Options{BaseDir: sc.Corpus.BaseDir}, ts, baseURL) // a bad tls block fails just below
+	if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, topts); err == nil {
 		counter = tok
+	}
+	tlsCfg, err := tlsconf.Load(ts.TLS)
+	if err != nil {
+		t.close()
+		return nil, err
 	}
 	t.baseURL = baseURL
 	client, err := openai.New(openai.Config{
@@ -431,6 +438,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 		IdleTimeout:         ts.Timeouts.Idle,
 		CompletionsTemplate: sc.Script.CompletionsTemplate,
 		Counter:             counter,
+		TLS:                 tlsCfg,
 	})
 	if err != nil {
 		t.close()
@@ -459,8 +467,13 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 			}
 			include = ts.Metrics.Include
 		}
+		access, err := metricsAccess(ts)
+		if err != nil {
+			t.close()
+			return nil, err
+		}
 		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		t.scraper = promscrape.Start(sctx, metricsURL, interval, include)
+		t.scraper = promscrape.Start(sctx, metricsURL, interval, include, access)
 		t.closers = append(t.closers, func() { t.scraper.Stop(); cancel() })
 	}
 	runID := make([]byte, 4)

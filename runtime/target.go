@@ -1,11 +1,14 @@
 package runtime
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
@@ -18,16 +21,34 @@ func TokenizerOptions(o tokenizer.Options, t *spec.Target) (tokenizer.Options, e
 	if o.ServerURL != "" || t == nil || t.BaseURL == "" {
 		return o, nil
 	}
-	return serverTokenizer(o, t, t.BaseURL), nil
+	return serverTokenizer(o, t, t.BaseURL)
 }
 
-// serverTokenizer points o at the server at baseURL with t's credentials.
-func serverTokenizer(o tokenizer.Options, t *spec.Target, baseURL string) tokenizer.Options {
+// serverTokenizer points o at the server at baseURL with t's credentials
+// and tls settings.
+func serverTokenizer(o tokenizer.Options, t *spec.Target, baseURL string) (tokenizer.Options, error) {
+	cfg, err := tlsconf.Load(t.TLS)
+	if err != nil {
+		return o, err
+	}
 	o.ServerURL = strings.TrimSuffix(strings.TrimRight(baseURL, "/"), "/v1")
 	o.Model = t.Model
 	o.Header = targetHeader(t)
-	o.HTTPClient = &http.Client{Timeout: 60 * time.Second}
-	return o
+	o.HTTPClient = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg}}
+	return o, nil
+}
+
+// metricsAccess is how the scraper reaches the target's /metrics: its
+// metrics block's tls settings (which the dsl defaults to the target's).
+func metricsAccess(t *spec.Target) (promscrape.Access, error) {
+	if t.Metrics == nil {
+		return promscrape.Access{}, nil
+	}
+	cfg, err := tlsconf.Load(t.Metrics.TLS)
+	if err != nil {
+		return promscrape.Access{}, fmt.Errorf("metrics: %w", err)
+	}
+	return promscrape.Access{TLS: cfg}, nil
 }
 
 // targetHeader is the authentication the target's requests carry: api_key

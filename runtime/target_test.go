@@ -1,9 +1,15 @@
 package runtime
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tlsconf/tlstest"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
@@ -38,5 +44,56 @@ func TestTokenizerOptions(t *testing.T) {
 		if tc.wantAuth != "" && got.Header.Get("X-Team") != "kv" {
 			t.Errorf("%s: headers %v", tc.name, got.Header)
 		}
+	}
+}
+
+// A sweep reaches an https target and its /metrics with the scenario's tls
+// settings; without them it stops at the preflight, saying how to fix it.
+func TestRunTLSTarget(t *testing.T) {
+	rec := &recordingServer{}
+	srv, files := tlstest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			_, _ = io.WriteString(w, "vllm:num_requests_running 1\n")
+			return
+		}
+		rec.ServeHTTP(w, r)
+	}), false)
+	tests := []struct {
+		name    string
+		tls     *spec.TLS
+		wantErr string
+	}{
+		{"ca_file", &spec.TLS{CAFile: files.CA}, ""},
+		{"no tls block", nil, `set tls { ca_file = "ca.pem" }`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file, sc := sweepScenario(t, srv.URL+"/v1", false)
+			sc.Target.TLS = tc.tls
+			sc.Target.Metrics = &spec.Metrics{URL: srv.URL + "/metrics", Interval: time.Hour, TLS: tc.tls}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), "x509") || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want x509 and %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Points) != 2 || !r.Points[0].Passed {
+				t.Fatalf("points %+v", r.Points)
+			}
+			if r.ServerSeries == nil || len(r.ServerSeries.Samples) == 0 {
+				t.Fatal("no scrape")
+			}
+			for _, smp := range r.ServerSeries.Samples {
+				if smp.Err != "" || smp.Values["requests_running"] != 1 {
+					t.Errorf("scrape %+v", smp)
+				}
+			}
+		})
 	}
 }

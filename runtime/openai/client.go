@@ -2,6 +2,7 @@ package openai
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 )
 
 // Counter counts tokens; the corpus tokenizer fills this role when a server
@@ -26,6 +29,8 @@ type Config struct {
 	BaseURL string // root including /v1, e.g. http://127.0.0.1:8000/v1
 	Model   string // "": Preflight takes the only model /v1/models lists
 	API     string // "chat" (default) | "completions"
+
+	TLS *tls.Config // for https base URLs; nil: Go's defaults
 
 	APIKey    string            // sent as "Authorization: Bearer …"
 	Headers   map[string]string // added to every request
@@ -169,6 +174,7 @@ func (c *Client) newTransport(idle int) *http.Transport {
 			}
 			return conn, err
 		},
+		TLSClientConfig:     c.cfg.TLS,
 		TLSHandshakeTimeout: limit,
 		MaxIdleConns:        idle,
 		MaxIdleConnsPerHost: idle,
@@ -211,7 +217,7 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	models, status, err := c.listModels(ctx)
 	switch {
 	case err != nil && status == 0:
-		return info, fmt.Errorf("preflight: cannot reach the target: %w", err)
+		return info, fmt.Errorf("preflight: cannot reach the target: %w%s", err, tlsconf.Hint(err))
 	case err != nil && (status == http.StatusUnauthorized || status == http.StatusForbidden):
 		return info, fmt.Errorf("preflight: %w (check api_key and headers)", err)
 	case err != nil && model == "":
