@@ -247,22 +247,31 @@ func (l *loader) pathAttr(a *hcl.Attribute) string {
 
 var metricsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "url", Required: true}, {Name: "interval"}, {Name: "include"},
+		{Name: "url", Required: true}, {Name: "interval"}, {Name: "include"}, {Name: "headers"}, {Name: "bearer_token"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}},
 }
 
-// decodeMetricsBlock decodes metrics { url, interval, include, tls }; what
-// it leaves out is the target's.
+// decodeMetricsBlock decodes metrics { url, interval, include, headers,
+// bearer_token, tls }; what it leaves out is the target's (headers, api_key
+// as the bearer token, tls).
 func (l *loader) decodeMetricsBlock(b *hcl.Block, t *spec.Target) *spec.Metrics {
 	content, diags := b.Body.Content(metricsSchema)
 	l.diags = append(l.diags, diags...)
 	if content == nil {
 		return nil
 	}
-	m := &spec.Metrics{Interval: defaultMetricsInterval, TLS: t.TLS}
+	m := &spec.Metrics{Interval: defaultMetricsInterval, TLS: t.TLS, Headers: t.Headers, BearerToken: t.APIKey}
 	if tb := l.singleBlocks(content, "tls")["tls"]; tb != nil {
 		m.TLS = l.decodeTLSBlock(tb)
+	}
+	if a := content.Attributes["headers"]; a != nil {
+		m.Headers = l.stringMap(a)
+		l.sensitiveHeaders(a, m.Headers)
+	}
+	if a := content.Attributes["bearer_token"]; a != nil {
+		m.BearerToken = l.stringAttr(a, "")
+		l.sensitive(a.Expr.Range(), cty.StringVal(m.BearerToken))
 	}
 	if a := content.Attributes["url"]; a != nil {
 		m.URL = l.urlAttr(a)

@@ -3,6 +3,7 @@ package dsl
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,5 +93,51 @@ func TestTLSBlockErrors(t *testing.T) {
 		if len(errs) != 1 || !strings.Contains(errs[0].Summary, tc.want) {
 			t.Errorf("%s: errors %v, want one %q", tc.name, errs, tc.want)
 		}
+	}
+}
+
+// The metrics block sends the target's api_key and headers unless it sets
+// its own bearer_token and headers; all of them are secrets.
+func TestMetricsAuth(t *testing.T) {
+	target := `api_key = "sk-key-SECRET"
+  headers = { "x-team" = "hdr-SECRET" }
+`
+	tests := []struct {
+		name        string
+		metrics     string
+		wantToken   string
+		wantHeaders map[string]string
+	}{
+		{"defaults", `metrics { url = "https://gpu.example:8443/metrics" }`, "sk-key-SECRET", map[string]string{"x-team": "hdr-SECRET"}},
+		{"its own", `metrics {
+    url          = "https://gpu.example:9100/metrics"
+    bearer_token = "tok-SECRET"
+    headers      = { "x-gateway" = "gw-SECRET" }
+  }`, "tok-SECRET", map[string]string{"x-gateway": "gw-SECRET"}},
+		{"none at all", `metrics {
+    url          = "https://gpu.example:9100/metrics"
+    bearer_token = ""
+    headers      = {}
+  }`, "", map[string]string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := mustLoad(t, withTarget(target+"  "+tc.metrics), Options{})
+			m := f.Scenarios[0].Target.Metrics
+			if m.BearerToken != tc.wantToken || !reflect.DeepEqual(m.Headers, tc.wantHeaders) {
+				t.Errorf("bearer %q headers %v, want %q %v", m.BearerToken, m.Headers, tc.wantToken, tc.wantHeaders)
+			}
+			for _, s := range []string{tc.wantToken, tc.wantHeaders["x-gateway"]} {
+				if s == "" {
+					continue
+				}
+				if !slices.Contains(f.Secrets, s) {
+					t.Errorf("%q is not a secret: %v", s, f.Secrets)
+				}
+				if strings.Contains(f.Redacted, s) {
+					t.Errorf("the redacted file shows %q", s)
+				}
+			}
+		})
 	}
 }

@@ -38,8 +38,9 @@ func serverTokenizer(o tokenizer.Options, t *spec.Target, baseURL string) (token
 	return o, nil
 }
 
-// metricsAccess is how the scraper reaches the target's /metrics: its
-// metrics block's tls settings (which the dsl defaults to the target's).
+// metricsAccess is how the scraper reaches the target's /metrics: the
+// metrics block's bearer token, headers and tls settings (which the dsl
+// defaults to the target's api_key, headers and tls).
 func metricsAccess(t *spec.Target) (promscrape.Access, error) {
 	if t.Metrics == nil {
 		return promscrape.Access{}, nil
@@ -48,7 +49,14 @@ func metricsAccess(t *spec.Target) (promscrape.Access, error) {
 	if err != nil {
 		return promscrape.Access{}, fmt.Errorf("metrics: %w", err)
 	}
-	return promscrape.Access{TLS: cfg}, nil
+	h := http.Header{}
+	if t.Metrics.BearerToken != "" {
+		h.Set("Authorization", "Bearer "+t.Metrics.BearerToken)
+	}
+	for k, v := range t.Metrics.Headers {
+		h.Set(k, v)
+	}
+	return promscrape.Access{TLS: cfg, Header: h}, nil
 }
 
 // targetHeader is the authentication the target's requests carry: api_key

@@ -3,7 +3,11 @@ package runtime
 import (
 	"context"
 	"io"
+	"io/fs"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +99,83 @@ func TestRunTLSTarget(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A gateway that authenticates /metrics gets the metrics block's
+// credentials, by default the target's api_key and headers; none of them
+// reaches the outputs.
+func TestRunMetricsAuth(t *testing.T) {
+	const key, hdr, token = "sk-target-SECRET-1", "hdr-SECRET-2", "tok-SECRET-3"
+	rec := &recordingServer{}
+	var want string // the Authorization /metrics requires
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			rec.ServeHTTP(w, r)
+			return
+		}
+		if r.Header.Get("Authorization") != want || r.Header.Get("X-Gateway") != hdr {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		_, _ = io.WriteString(w, "vllm:num_requests_running 1\n")
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		metrics spec.Metrics
+		want    string
+	}{
+		// What the dsl fills in when the metrics block says nothing.
+		{"the target's", spec.Metrics{BearerToken: key, Headers: map[string]string{"X-Gateway": hdr}}, "Bearer " + key},
+		{"its own", spec.Metrics{BearerToken: token, Headers: map[string]string{"X-Gateway": hdr}}, "Bearer " + token},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want = tc.want
+			file, sc := sweepScenario(t, srv.URL+"/v1", false)
+			file.Secrets = []string{key, hdr, token}
+			sc.Target.APIKey = key
+			sc.Target.Headers = map[string]string{"X-Gateway": hdr}
+			m := tc.metrics
+			m.URL, m.Interval = srv.URL+"/metrics", time.Hour
+			sc.Target.Metrics = &m
+			out := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			r, err := Run(ctx, file, sc, Options{OutDir: out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ServerSeries == nil || len(r.ServerSeries.Samples) == 0 {
+				t.Fatal("no scrape")
+			}
+			for _, smp := range r.ServerSeries.Samples {
+				if smp.Err != "" {
+					t.Errorf("scrape failed: %s", smp.Err)
+				}
+			}
+			noSecrets(t, out, key, hdr, token)
+		})
+	}
+}
+
+// noSecrets fails if any file under dir holds one of the secrets.
+func noSecrets(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s holds %q", path, s)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

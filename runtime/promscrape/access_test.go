@@ -2,7 +2,9 @@ package promscrape
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +47,35 @@ func TestScrapeTLS(t *testing.T) {
 				t.Errorf("the hint went into the series: %q", ser.Samples[0].Err)
 			}
 		})
+	}
+}
+
+// Access.Header goes with every scrape and stays out of the series.
+func TestScrapeHeader(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer m-secret" || r.Header.Get("Accept") == "" {
+			http.Error(w, "unauthorized: "+r.Header.Get("Authorization"), http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte("vllm:num_requests_running 2\n"))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		header http.Header
+		ok     bool
+	}{
+		{http.Header{"Authorization": {"Bearer m-secret"}}, true},
+		{nil, false},
+	} {
+		s := Start(context.Background(), srv.URL+"/metrics", time.Hour, nil, Access{Header: tc.header})
+		err := s.ScrapeNow(context.Background())
+		ser := s.Stop()
+		if (err == nil) != tc.ok {
+			t.Errorf("header %v: scrape error %v", tc.header, err)
+		}
+		b, _ := json.Marshal(ser)
+		if strings.Contains(string(b), "m-secret") {
+			t.Errorf("the series holds the token: %s", b)
+		}
 	}
 }

@@ -77,6 +77,11 @@ type Metrics struct {
 	Interval time.Duration
 	Include  []string // extra metric families kept raw
 	TLS      *TLS     // the dsl defaults it to the target's
+	// Headers go with every scrape, and BearerToken as "Authorization:
+	// Bearer …" (before the headers, which may replace it). The dsl defaults
+	// them to the target's headers and api_key; both are secrets.
+	Headers     map[string]string
+	BearerToken string
 }
 
 // BetweenPoints is what the client does after one grid point and before the next.
