@@ -43,6 +43,7 @@ var targetSchema = &hcl.BodySchema{
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "timeouts"},
+		{Type: "tls"},
 		{Type: "metrics"},
 		{Type: "between_points"},
 		{Type: "simulator"},
@@ -95,7 +96,7 @@ func (l *loader) decodeTargetBlock(b *hcl.Block) {
 		return
 	}
 	attrs := content.Attributes
-	blocks := l.singleBlocks(content, "timeouts", "metrics", "between_points", "simulator")
+	blocks := l.singleBlocks(content, "timeouts", "tls", "metrics", "between_points", "simulator")
 
 	t.Model = l.stringAttr(attrs["model"], "")
 	t.API = l.oneOf(attrs["api"], spec.DefaultAPI, "chat", "completions")
@@ -125,8 +126,15 @@ func (l *loader) decodeTargetBlock(b *hcl.Block) {
 	if tb := blocks["timeouts"]; tb != nil {
 		l.decodeTimeoutsBlock(tb, &t.Timeouts)
 	}
+	if tb := blocks["tls"]; tb != nil {
+		t.TLS = l.decodeTLSBlock(tb)
+		if t.Simulator != nil {
+			l.errorf(tb.DefRange, "Conflicting target settings",
+				"target %q has a simulator block, which serves plain HTTP on 127.0.0.1; remove the tls block.", name)
+		}
+	}
 	if mb := blocks["metrics"]; mb != nil {
-		t.Metrics = l.decodeMetricsBlock(mb)
+		t.Metrics = l.decodeMetricsBlock(mb, t)
 	}
 	if bb := blocks["between_points"]; bb != nil {
 		t.Between = l.decodeBetweenPointsBlock(bb)
@@ -191,17 +199,80 @@ func (l *loader) decodeTimeoutsBlock(b *hcl.Block, t *spec.Timeouts) {
 	t.Idle = l.durationAttr(content.Attributes["idle"], t.Idle)
 }
 
-var metricsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "url", Required: true}, {Name: "interval"}, {Name: "include"},
+var tlsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "ca_file"}, {Name: "insecure_skip_verify"}, {Name: "server_name"}, {Name: "cert_file"}, {Name: "key_file"},
 }}
 
-func (l *loader) decodeMetricsBlock(b *hcl.Block) *spec.Metrics {
+// decodeTLSBlock decodes tls { ca_file, insecure_skip_verify, server_name,
+// cert_file, key_file }; file paths are relative to the scenario file.
+func (l *loader) decodeTLSBlock(b *hcl.Block) *spec.TLS {
+	content, diags := b.Body.Content(tlsSchema)
+	l.diags = append(l.diags, diags...)
+	t := &spec.TLS{}
+	if content == nil {
+		return t
+	}
+	attrs := content.Attributes
+	t.CAFile = l.pathAttr(attrs["ca_file"])
+	t.CertFile = l.pathAttr(attrs["cert_file"])
+	t.KeyFile = l.pathAttr(attrs["key_file"])
+	t.ServerName = l.stringAttr(attrs["server_name"], "")
+	t.InsecureSkipVerify = l.boolAttr(attrs["insecure_skip_verify"], false)
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		rng := b.DefRange
+		for _, a := range []*hcl.Attribute{attrs["cert_file"], attrs["key_file"]} {
+			if a != nil {
+				rng = a.Range
+			}
+		}
+		l.errorf(rng, "Incomplete client certificate",
+			"cert_file (the client certificate) and key_file (its private key) go together: set both, as PEM files, or neither.")
+	}
+	return t
+}
+
+// pathAttr reads a file path, resolved against the scenario file's
+// directory; a missing file is a warning, as for other paths.
+func (l *loader) pathAttr(a *hcl.Attribute) string {
+	p := l.stringAttr(a, "")
+	if a == nil || p == "" {
+		return ""
+	}
+	l.warnMissing(a.Expr.Range(), a.Name, p)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(l.dir, p)
+	}
+	return p
+}
+
+var metricsSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "url", Required: true}, {Name: "interval"}, {Name: "include"}, {Name: "headers"}, {Name: "bearer_token"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}},
+}
+
+// decodeMetricsBlock decodes metrics { url, interval, include, headers,
+// bearer_token, tls }; what it leaves out is the target's (headers, api_key
+// as the bearer token, tls).
+func (l *loader) decodeMetricsBlock(b *hcl.Block, t *spec.Target) *spec.Metrics {
 	content, diags := b.Body.Content(metricsSchema)
 	l.diags = append(l.diags, diags...)
 	if content == nil {
 		return nil
 	}
-	m := &spec.Metrics{Interval: defaultMetricsInterval}
+	m := &spec.Metrics{Interval: defaultMetricsInterval, TLS: t.TLS, Headers: t.Headers, BearerToken: t.APIKey}
+	if tb := l.singleBlocks(content, "tls")["tls"]; tb != nil {
+		m.TLS = l.decodeTLSBlock(tb)
+	}
+	if a := content.Attributes["headers"]; a != nil {
+		m.Headers = l.stringMap(a)
+		l.sensitiveHeaders(a, m.Headers)
+	}
+	if a := content.Attributes["bearer_token"]; a != nil {
+		m.BearerToken = l.stringAttr(a, "")
+		l.sensitive(a.Expr.Range(), cty.StringVal(m.BearerToken))
+	}
 	if a := content.Attributes["url"]; a != nil {
 		m.URL = l.urlAttr(a)
 	}

@@ -65,7 +65,7 @@ func TestDocsListEveryName(t *testing.T) {
 			t.Errorf("docs/language.md does not document function `%s(...)`", name)
 		}
 	}
-	schemas := []*hcl.BodySchema{fileSchema, variableSchema, targetSchema, timeoutsSchema, metricsSchema,
+	schemas := []*hcl.BodySchema{fileSchema, variableSchema, targetSchema, timeoutsSchema, tlsSchema, metricsSchema,
 		betweenPointsSchema, simulatorSchema, corpusSchema, scriptSchema, scenarioSchema, gridSchema,
 		searchSchema, sloSchema, reportSchema}
 	for _, s := range sourceSchemas {

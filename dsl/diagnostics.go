@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -79,14 +80,15 @@ func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnos
 		}
 		return code + s + ansiReset
 	}
+	summary := escapeControls(d.Summary)
 	switch d.Severity {
 	case hcl.DiagWarning:
-		fmt.Fprintf(b, "%s: %s\n", paint(ansiYellow, "Warning"), paint(ansiBold, d.Summary))
+		fmt.Fprintf(b, "%s: %s\n", paint(ansiYellow, "Warning"), paint(ansiBold, summary))
 	default:
-		fmt.Fprintf(b, "%s: %s\n", paint(ansiRed, "Error"), paint(ansiBold, d.Summary))
+		fmt.Fprintf(b, "%s: %s\n", paint(ansiRed, "Error"), paint(ansiBold, summary))
 	}
 	if s := d.Subject; s != nil {
-		where := fmt.Sprintf("%s:%d:%d", s.Filename, s.Start.Line, s.Start.Column)
+		where := fmt.Sprintf("%s:%d:%d", escapeControls(s.Filename), s.Start.Line, s.Start.Column)
 		file := files[s.Filename]
 		ctx := ""
 		if file != nil && file.Nav != nil {
@@ -96,7 +98,7 @@ func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnos
 		}
 		b.WriteString("\n  on " + where)
 		if ctx != "" {
-			b.WriteString(", in " + ctx)
+			b.WriteString(", in " + escapeControls(ctx))
 		}
 		b.WriteString(":\n")
 		if file != nil {
@@ -106,7 +108,7 @@ func writeDiagnostic(b *bytes.Buffer, files map[string]*hcl.File, d *hcl.Diagnos
 	if d.Detail != "" {
 		b.WriteByte('\n')
 		for _, para := range strings.Split(d.Detail, "\n") {
-			b.WriteString(wrap(para, diagWidth))
+			b.WriteString(wrap(escapeControls(para), diagWidth))
 			b.WriteByte('\n')
 		}
 	}
@@ -132,7 +134,7 @@ func writeSnippet(b *bytes.Buffer, src []byte, s hcl.Range, color bool, secrets 
 		text := strings.TrimRight(string(lines[n-1]), "\r")
 		shown := secrets.line(s.Filename, src, at, at+len(text), text)
 		at += len(lines[n-1]) + 1
-		fmt.Fprintf(b, "  %*d: %s\n", width, n, shown)
+		fmt.Fprintf(b, "  %*d: %s\n", width, n, escapeControls(shown))
 		if n != first || shown != text {
 			continue
 		}
@@ -145,21 +147,51 @@ func writeSnippet(b *bytes.Buffer, src []byte, s hcl.Range, color bool, secrets 
 		if startOff > len(text) {
 			startOff = len(text)
 		}
+		// The caret line follows the escaped text, as printed.
 		var pad strings.Builder
-		for _, r := range text[:startOff] {
+		for _, r := range escapeControls(text[:startOff]) {
 			if r == '\t' {
 				pad.WriteByte('\t')
 			} else {
 				pad.WriteByte(' ')
 			}
 		}
-		carets := max(1, utf8.RuneCountInString(text[startOff:max(startOff, endOff)]))
+		carets := max(1, utf8.RuneCountInString(escapeControls(text[startOff:max(startOff, endOff)])))
 		marks := strings.Repeat("^", carets)
 		if color {
 			marks = ansiRed + marks + ansiReset
 		}
 		fmt.Fprintf(b, "  %*s  %s%s\n", width, "", pad.String(), marks)
 	}
+}
+
+// escapeControls spells out every character of s that could drive a
+// terminal — C0 and C1 controls but the tab, DEL, bidirectional overrides —
+// and every byte that is not UTF-8, as \x1b or \u202e.
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, unsafeOnTerminal) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !unsafeOnTerminal(r):
+			b.WriteString(s[i : i+size])
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func unsafeOnTerminal(r rune) bool {
+	return r != '\t' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) || r == utf8.RuneError
 }
 
 // prefixLen is how many bytes of src's line precede offset.

@@ -184,6 +184,10 @@ func (l *loader) load(src []byte) *spec.File {
 	sum := sha256.Sum256(src)
 	f := &spec.File{Path: l.path, SHA256: hex.EncodeToString(sum[:])}
 
+	if diags := checkNesting(src, l.path, false); diags.HasErrors() {
+		l.diags = append(l.diags, diags...)
+		return f
+	}
 	file, diags := l.parser.ParseHCL(src, l.path)
 	l.diags = append(l.diags, diags...)
 	if file == nil || file.Body == nil || diags.HasErrors() {

@@ -259,7 +259,8 @@ scenario "x" {
 		Headers:   map[string]string{"x-team": "kv"},
 		ExtraBody: map[string]any{"ignore_eos": true, "min_tokens": int64(16), "chat_template_kwargs": map[string]any{"enable_thinking": false}},
 		Timeouts:  spec.Timeouts{Connect: time.Second, FirstToken: 90 * time.Second, Idle: 500 * time.Millisecond},
-		Metrics:   &spec.Metrics{URL: "http://127.0.0.1:8000/metrics", Interval: 2 * time.Second, Include: []string{"vllm:num_requests_running"}},
+		Metrics: &spec.Metrics{URL: "http://127.0.0.1:8000/metrics", Interval: 2 * time.Second, Include: []string{"vllm:num_requests_running"},
+			Headers: map[string]string{"x-team": "kv"}, BearerToken: "sk-test-123"}, // the target's, by default
 		Between:   spec.BetweenPoints{ResetPrefixCache: true, Cooldown: 5 * time.Second},
 		DownAfter: 3,
 	}

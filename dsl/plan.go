@@ -3,7 +3,9 @@ package dsl
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,7 +59,7 @@ func writePlan(w io.Writer, f *spec.File) {
 		all.Sessions += t.Sessions
 		all.Requests += t.Requests
 		fmt.Fprintf(w, "\nscenario %q\n", sc.Name)
-		fmt.Fprintf(w, "  target  %s\n", describeTarget(sc.Target))
+		writeTarget(w, sc.Target)
 		fmt.Fprintf(w, "  corpus  %s\n", describeCorpus(sc.Corpus))
 		fmt.Fprintf(w, "  script  %s\n", describeScript(sc.Script))
 		fmt.Fprintf(w, "  grid    concurrent %s × sequential %s: %d point%s, %d sessions, %d requests (%d round%s + opening, assign %s, seed %d)\n",
@@ -124,9 +126,6 @@ func describeTarget(t *spec.Target) string {
 		parts = append(parts, "model "+t.Model)
 	}
 	parts = append(parts, t.API+" API")
-	if t.Metrics != nil {
-		parts = append(parts, "scraping "+redactURL(t.Metrics.URL)+" every "+t.Metrics.Interval.String())
-	}
 	if t.Between.ResetPrefixCache {
 		parts = append(parts, "prefix cache reset between points")
 	}
@@ -134,6 +133,71 @@ func describeTarget(t *spec.Target) string {
 		parts = append(parts, "cooldown "+t.Between.Cooldown.String())
 	}
 	return t.Name + ": " + strings.Join(parts, ", ")
+}
+
+// writeTarget writes the target's line, then its tls and metrics
+// settings when it has them. Secrets are named, never shown.
+func writeTarget(w io.Writer, t *spec.Target) {
+	fmt.Fprintf(w, "  target  %s\n", describeTarget(t))
+	if t == nil {
+		return
+	}
+	if t.TLS != nil {
+		fmt.Fprintf(w, "  tls     %s\n", describeTLS(t.TLS))
+	}
+	if t.Metrics != nil {
+		fmt.Fprintf(w, "  metrics %s\n", describeMetrics(t))
+	}
+}
+
+func describeTLS(t *spec.TLS) string {
+	var parts []string
+	if t.CAFile != "" {
+		parts = append(parts, "ca_file "+t.CAFile)
+	}
+	if t.ServerName != "" {
+		parts = append(parts, "server_name "+t.ServerName)
+	}
+	if t.CertFile != "" {
+		parts = append(parts, "client certificate "+t.CertFile+" with key "+t.KeyFile)
+	}
+	if t.InsecureSkipVerify {
+		parts = append(parts, "insecure_skip_verify: the server's certificate is not checked")
+	}
+	if len(parts) == 0 {
+		return "the system's certificate authorities"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeMetrics says where and how often /metrics is scraped, and with
+// which credentials and tls settings, saying when they are the target's.
+func describeMetrics(t *spec.Target) string {
+	m := t.Metrics
+	parts := []string{redactURL(m.URL) + " every " + m.Interval.String()}
+	if m.BearerToken != "" {
+		from := ""
+		if m.BearerToken == t.APIKey {
+			from = ", the target's api_key"
+		}
+		parts = append(parts, "bearer token (sensitive"+from+")")
+	}
+	if len(m.Headers) > 0 {
+		names := slices.Sorted(maps.Keys(m.Headers))
+		from := ""
+		if maps.Equal(m.Headers, t.Headers) {
+			from = ", the target's"
+		}
+		parts = append(parts, "headers "+strings.Join(names, ", ")+" (values sensitive"+from+")")
+	}
+	switch {
+	case m.TLS == nil:
+	case m.TLS == t.TLS:
+		parts = append(parts, "the target's tls")
+	default:
+		parts = append(parts, "tls: "+describeTLS(m.TLS))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func redactURL(s string) string {

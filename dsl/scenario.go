@@ -128,6 +128,11 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 			"script.%s sets completions_template, but target.%s uses the %s API, which sends messages as they are.",
 			sc.Script.Name, sc.Target.Name, sc.Target.API)
 	}
+	if sc.Corpus != nil && sc.Target != nil && sc.Corpus.Tokenizer == "server" && sc.Target.Simulator != nil {
+		l.errorf(attrs["corpus"].Expr.Range(), "Server tokenizer with the simulator",
+			"corpus.%s counts tokens with tokenizer = \"server\" (the target's /tokenize), but target.%s is the embedded simulator, which is not serving while the corpus is cut. Use the simulator's own encoding instead, tokenizer = \"cl100k_base\" unless its tokenizer field says otherwise.",
+			sc.Corpus.Name, sc.Target.Name)
+	}
 	l.checkPlan(sc, content, attrs, blocks)
 	l.checkMetricsSource(sc, sloAttrs)
 	return sc

@@ -210,7 +210,11 @@ func (l *loader) rawValue(v *variable, raw, filename string) (cty.Value, bool) {
 	} else {
 		l.extra[filename] = &hcl.File{Bytes: []byte(raw)}
 	}
-	expr, diags := hclsyntax.ParseExpression([]byte(raw), filename, hcl.InitialPos)
+	diags := checkNesting([]byte(raw), filename, true)
+	var expr hclsyntax.Expression
+	if !diags.HasErrors() {
+		expr, diags = hclsyntax.ParseExpression([]byte(raw), filename, hcl.InitialPos)
+	}
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() {
 		v.failed = true
@@ -225,6 +229,21 @@ func (l *loader) rawValue(v *variable, raw, filename string) (cty.Value, bool) {
 	return l.convertVar(v, val, expr.Range())
 }
 
+// parseVarFile parses a -var-file as JSON (by its extension) or HCL, once
+// its nesting is known to be safe for the parser.
+func (l *loader) parseVarFile(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		if diags := checkJSONNesting(src, path); diags.HasErrors() {
+			return nil, diags
+		}
+		return l.parser.ParseJSON(src, path)
+	}
+	if diags := checkNesting(src, path, false); diags.HasErrors() {
+		return nil, diags
+	}
+	return l.parser.ParseHCL(src, path)
+}
+
 // applyVarFile reads NAME = VALUE lines from a -var-file.
 func (l *loader) applyVarFile(path string) {
 	src, err := os.ReadFile(path)
@@ -237,13 +256,7 @@ func (l *loader) applyVarFile(path string) {
 		})
 		return
 	}
-	var file *hcl.File
-	var diags hcl.Diagnostics
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		file, diags = l.parser.ParseJSON(src, path)
-	} else {
-		file, diags = l.parser.ParseHCL(src, path)
-	}
+	file, diags := l.parseVarFile(src, path)
 	l.diags = append(l.diags, diags...)
 	if file == nil || diags.HasErrors() {
 		l.varFileFailed = true

@@ -210,7 +210,9 @@ func fillRecord(rec *metrics.Record, res *openai.Result, epoch, done time.Time) 
 	rec.CompletionTokens = res.CompletionTokens
 	rec.CachedTokens = res.CachedTokens
 	rec.ClientCounted = res.ClientCounted
-	rec.CachedUnknown = !res.CachedReported
+	// Rejected usage measured nothing about the cache either.
+	rec.CachedUnknown = !res.CachedReported || res.UsageInvalid != ""
+	rec.UsageInvalid = res.UsageInvalid
 	rec.Chunks = res.Chunks
 	rec.MaxChunkGap = res.MaxChunkGap.Seconds()
 	rec.Error = res.ErrKind

@@ -25,6 +25,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/search"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
@@ -92,6 +93,10 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	if copts.Tokenizers == nil {
 		copts.Tokenizers = opts.Tokenizers
 	}
+	var err error
+	if copts.Tokenizer, err = TokenizerOptions(copts.Tokenizer, sc.Target); err != nil {
+		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
+	}
 	prog := newProgress(opts.Progress, opts.Terminal, sc.Name)
 	defer prog.stopRedraw()
 
@@ -142,6 +147,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	total := points.total()
 	prog.start(total, len(r.Points))
 	var runErr error
+	scrapeWarned := false
 	for first := len(r.Points) == 0; ; first = false {
 		c, s, ok := points.next()
 		if !ok {
@@ -234,6 +240,10 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 			w.BusyTo = w.BusyFrom.Add(dur)
 			sum := tgt.scraper.Summary(w)
 			sum.Apply(&pt.Metrics)
+			if err := tgt.scraper.FirstError(); err != nil && !scrapeWarned {
+				scrapeWarned = true
+				prog.line("warning: scraping the target's /metrics failed: %s (server metrics of the points it affects have no data; later failures are counted, not repeated)", red.apply(err.Error()))
+			}
 			// The server's queue-time histogram counts every request, so the
 			// decomposition compares it with the client's mean over all turns.
 			pt.Server = serverSummary(sum, meanTTFT(recs))
@@ -453,8 +463,8 @@ type target struct {
 	// maxModelLen is the target's context length in tokens and kvTokens
 	// its KV cache; 0 when unknown.
 	maxModelLen, kvTokens int
-	notes       []string // what preflight learned, for the terminal
-	closers     []func()
+	notes                 []string // what preflight learned, for the terminal
+	closers               []func()
 }
 
 func (t *target) close() {
@@ -501,8 +511,14 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 		prog.line("simulator %q listening on %s", ts.Simulator.Profile, baseURL)
 	}
 	var counter interface{ Count(string) int }
-	if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, tokenizer.Options{BaseDir: sc.Corpus.BaseDir, ServerURL: strings.TrimSuffix(baseURL, "/v1"), Model: ts.Model}); err == nil {
+	topts, _ := serverTokenizer(tokenizer.Options{BaseDir: sc.Corpus.BaseDir}, ts, baseURL) // a bad tls block fails just below
+	if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, topts); err == nil {
 		counter = tok
+	}
+	tlsCfg, err := tlsconf.Load(ts.TLS)
+	if err != nil {
+		t.close()
+		return nil, err
 	}
 	t.baseURL = baseURL
 	client, err := openai.New(openai.Config{
@@ -517,6 +533,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 		IdleTimeout:         ts.Timeouts.Idle,
 		CompletionsTemplate: sc.Script.CompletionsTemplate,
 		Counter:             counter,
+		TLS:                 tlsCfg,
 	})
 	if err != nil {
 		t.close()
@@ -543,8 +560,13 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 			}
 			include = ts.Metrics.Include
 		}
+		access, err := metricsAccess(ts)
+		if err != nil {
+			t.close()
+			return nil, err
+		}
 		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		t.scraper = promscrape.Start(sctx, metricsURL, interval, include)
+		t.scraper = promscrape.Start(sctx, metricsURL, interval, include, access)
 		t.closers = append(t.closers, func() { t.scraper.Stop(); cancel() })
 	}
 	runID := make([]byte, 4)

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/mrqa-dev/mrqa/dsl"
+	rt "github.com/mrqa-dev/mrqa/runtime"
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
@@ -85,14 +86,18 @@ func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return code
 	}
 	var corpora []*spec.Corpus
-	seen := map[*spec.Corpus]bool{}
+	target := map[*spec.Corpus]*spec.Target{} // the first scenario's, for tokenizer = "server"
 	for _, sc := range selected {
-		if !seen[sc.Corpus] {
-			seen[sc.Corpus] = true
+		if _, seen := target[sc.Corpus]; !seen {
+			target[sc.Corpus] = sc.Target
 			corpora = append(corpora, sc.Corpus)
 		}
 	}
-	err = corpus.Prepare(ctx, corpora, corpus.Options{Tokenizers: tokenizer.NewCache(), Progress: stderr}, stdout)
+	opts := corpus.Options{Tokenizers: tokenizer.NewCache(), Progress: stderr,
+		TokenizerFor: func(c *spec.Corpus) (tokenizer.Options, error) {
+			return rt.TokenizerOptions(tokenizer.Options{}, target[c])
+		}}
+	err = corpus.Prepare(ctx, corpora, opts, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "mrqa prepare:", err)
 		if ctx.Err() != nil {

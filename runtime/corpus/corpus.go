@@ -52,6 +52,10 @@ type Options struct {
 	// Tokenizer carries what tokenizer.Load needs beyond the name (the
 	// server URL and model for "server"); BaseDir defaults to the corpus's.
 	Tokenizer tokenizer.Options
+	// TokenizerFor, when set, gives each corpus its own tokenizer options
+	// in place of Tokenizer: Prepare's corpora may be used against
+	// different targets, whose servers count a "server" corpus.
+	TokenizerFor func(c *spec.Corpus) (tokenizer.Options, error)
 	// HTTPClient downloads books; nil uses a client with connect, header and
 	// overall timeouts.
 	HTTPClient *http.Client
@@ -108,6 +112,12 @@ func loadTokenizer(c *spec.Corpus, opts Options) (tokenizer.Tokenizer, error) {
 		cache = tokenizer.NewCache()
 	}
 	topts := opts.Tokenizer
+	if opts.TokenizerFor != nil {
+		var err error
+		if topts, err = opts.TokenizerFor(c); err != nil {
+			return nil, fmt.Errorf("corpus %q: %w", c.Name, err)
+		}
+	}
 	if topts.BaseDir == "" {
 		topts.BaseDir = c.BaseDir
 	}

@@ -86,9 +86,10 @@ func Aggregate(c, s int, recs []Record) Point {
 		first = min(first, r.Start)
 		last = max(last, r.Start+r.Duration)
 		ok := r.OK()
+		counted := ok && r.UsageInvalid == "" // token counts worth using
 		if !ok {
 			p.Errors++
-		} else {
+		} else if counted {
 			promptAll += r.PromptTokens
 			complAll += r.CompletionTokens
 		}
@@ -118,12 +119,12 @@ func Aggregate(c, s int, recs []Record) Point {
 			lat = append(lat, secs(r.End))
 		}
 		// Tokens that all came in one event have an ITL of 0, still a value.
-		if r.CompletionTokens >= 2 && r.End >= r.TTFT && r.TTFT > 0 {
+		if counted && r.CompletionTokens >= 2 && r.End >= r.TTFT && r.TTFT > 0 {
 			itl = append(itl, secs((r.End-r.TTFT)/float64(r.CompletionTokens-1)))
 		}
 		// Only a server that reported cached tokens measured them: a turn
 		// without that report would count its prompt as uncached.
-		if !r.ClientCounted && !r.CachedUnknown {
+		if counted && !r.ClientCounted && !r.CachedUnknown {
 			cached += r.CachedTokens
 			promptSteady += r.PromptTokens
 		}

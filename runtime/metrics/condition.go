@@ -128,11 +128,18 @@ func Compile(text string, scope Scope) (*Condition, error) {
 	if ce := checkDurationCalls(tree.Node, at); ce != nil {
 		return nil, ce
 	}
+	if ce := checkClockCalls(tree.Node, at); ce != nil {
+		return nil, ce
+	}
 	var env any = Point{}
 	if scope == ScopeSweep {
 		env = Sweep{}
 	}
-	prog, err := expr.Compile(rewritten, expr.Env(env), expr.AsBool())
+	opts := []expr.Option{expr.Env(env), expr.AsBool()}
+	for _, name := range clockFunctions {
+		opts = append(opts, expr.DisableBuiltin(name)) // in case a call escaped the walk
+	}
+	prog, err := expr.Compile(rewritten, opts...)
 	if err != nil {
 		return nil, compileError(err, at)
 	}
@@ -299,6 +306,37 @@ func checkDurationCalls(root ast.Node, at func(file.Location) int) *CompileError
 		if _, err := time.ParseDuration(s.Value); err != nil && first == nil {
 			first = &CompileError{Offset: at(s.Location()), Msg: fmt.Sprintf(
 				"duration(%q) is not a duration: write a number with one of the units ns, us, ms, s, m, h, as in 2s, 500ms or 1m30s", s.Value)}
+		}
+	})
+	return first
+}
+
+// clockFunctions are expr's builtins whose value depends on when or where
+// a condition is evaluated: now() reads the clock, and date() and
+// timezone() exist to be compared with it (and read the host's zone
+// database). expr has no source of randomness; these are the rest.
+var clockFunctions = [...]string{"now", "date", "timezone"}
+
+// checkClockCalls refuses the first call of a clockFunctions builtin: the
+// same results must always be judged the same way.
+func checkClockCalls(root ast.Node, at func(file.Location) int) *CompileError {
+	var first *CompileError
+	walk(root, func(n ast.Node, _ ast.Node) {
+		name := ""
+		switch n := n.(type) {
+		case *ast.BuiltinNode:
+			name = n.Name
+		case *ast.CallNode:
+			if id, ok := n.Callee.(*ast.IdentifierNode); ok {
+				name = id.Value
+			}
+		}
+		if !slices.Contains(clockFunctions[:], name) {
+			return
+		}
+		if off := at(n.Location()); first == nil || off < first.Offset {
+			first = &CompileError{Offset: off, Msg: fmt.Sprintf(
+				"%s() reads the clock or the calendar, so the same results could pass at one time and fail at another; a condition compares metrics with fixed bounds", name)}
 		}
 	})
 	return first

@@ -73,6 +73,10 @@ type Record struct {
 	// without --enable-prompt-tokens-details, or no usage at all), so
 	// CachedTokens is not a measurement.
 	CachedUnknown bool `json:"cached_unknown,omitempty"`
+	// UsageInvalid says why the server's usage cannot be true (a negative
+	// count, more cached than prompt tokens, …). The counts stay as sent,
+	// but no token throughput, ITL or cached_tokens_ratio uses them.
+	UsageInvalid string `json:"usage_invalid,omitempty"`
 
 	Chunks      int     `json:"chunks,omitempty"`        // events carrying generated text
 	MaxChunkGap float64 `json:"max_chunk_gap,omitempty"` // longest gap between two such events

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 )
 
 // Counter counts tokens; the corpus tokenizer fills this role when a server
@@ -28,6 +31,8 @@ type Config struct {
 	BaseURL string // root including /v1, e.g. http://127.0.0.1:8000/v1
 	Model   string // "": Preflight takes the only model /v1/models lists
 	API     string // "chat" (default) | "completions"
+
+	TLS *tls.Config // for https base URLs; nil: Go's defaults
 
 	APIKey    string            // sent as "Authorization: Bearer …"
 	Headers   map[string]string // added to every request
@@ -172,6 +177,7 @@ func (c *Client) newTransport(idle int) *http.Transport {
 			}
 			return conn, err
 		},
+		TLSClientConfig:     c.cfg.TLS,
 		TLSHandshakeTimeout: limit,
 		MaxIdleConns:        idle,
 		MaxIdleConnsPerHost: idle,
@@ -189,7 +195,10 @@ type PreflightInfo struct {
 	StreamOptions bool          // stream_options.include_usage is accepted
 	Usage         bool          // the probe's stream carried usage
 	TTFT          time.Duration // the probe's time to first token
-	Notes         []string      // facts worth telling the user
+	// Notes are facts worth telling the user, each a complete sentence
+	// without the target's credentials; Preflight prints nothing itself.
+	// They are returned with an error too, as far as Preflight got.
+	Notes []string
 	// MaxModelLen is the model's context length in tokens as /v1/models
 	// lists it (vLLM's max_model_len); 0 when not listed.
 	MaxModelLen int
@@ -218,13 +227,13 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	}
 	switch {
 	case err != nil && status == 0:
-		return info, fmt.Errorf("preflight: cannot reach the target: %w", err)
+		return info, fmt.Errorf("preflight: cannot reach the target: %w%s", err, tlsconf.Hint(err))
 	case err != nil && (status == http.StatusUnauthorized || status == http.StatusForbidden):
 		return info, fmt.Errorf("preflight: %w (check api_key and headers)", err)
 	case err != nil && model == "":
 		return info, fmt.Errorf("preflight: %w; set the target's model to skip the model list", err)
 	case err != nil:
-		info.Notes = append(info.Notes, fmt.Sprintf("model list unavailable (%v); using model %q as configured", err, model))
+		info.Notes = append(info.Notes, fmt.Sprintf("The model list is unavailable (%v); model %q is used as configured.", err, model))
 	default:
 		info.Models = models
 		switch {
@@ -238,7 +247,7 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 			}
 		case len(models) == 1:
 			model = models[0]
-			info.Notes = append(info.Notes, fmt.Sprintf("model %q taken from /v1/models", model))
+			info.Notes = append(info.Notes, fmt.Sprintf("Model %q is taken from /v1/models, which lists only it.", model))
 		case len(models) == 0:
 			return info, fmt.Errorf("preflight: %s/models lists no model", c.base)
 		default:
@@ -282,7 +291,7 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 			return info, fmt.Errorf("preflight: one-token request to %s%s failed: %s: %s", c.base, c.plan.Load().path, firstKind, first)
 		}
 		info.StreamOptions = false
-		info.Notes = append(info.Notes, "server rejects stream_options; usage is read when sent, else counted client-side")
+		info.Notes = append(info.Notes, "The server rejects stream_options, so requests go without it; usage is read when a stream carries it and counted client-side otherwise.")
 	}
 	if res.ErrKind != "" {
 		hint := ""
@@ -296,17 +305,25 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	}
 	info.Usage = res.Usage
 	info.TTFT = res.TTFT
-	if !res.Usage {
-		if c.cfg.Counter != nil {
-			info.Notes = append(info.Notes, "the stream carried no usage: tokens will be counted client-side")
-		} else {
-			info.Notes = append(info.Notes, "the stream carried no usage and no tokenizer is set: token counts will be 0")
-		}
+	info.Notes = append(info.Notes, probeNotes(&res, c.cfg.Counter != nil)...)
+	return info, nil
+}
+
+// probeNotes says what the one-token request showed about usage and text.
+func probeNotes(res *Result, counter bool) []string {
+	var notes []string
+	switch {
+	case !res.Usage && counter:
+		notes = append(notes, "The stream carried no usage, so tokens will be counted client-side with the corpus tokenizer.")
+	case !res.Usage:
+		notes = append(notes, "The stream carried no usage and no tokenizer is set, so token counts will be 0.")
+	case !res.CachedReported:
+		notes = append(notes, "The server's usage does not report cached tokens, so cached_tokens_ratio will have no data (vLLM reports them with --enable-prompt-tokens-details).")
 	}
 	if res.TTFT == 0 {
-		info.Notes = append(info.Notes, "the one-token request produced no text")
+		notes = append(notes, "The one-token request produced no text.")
 	}
-	return info, nil
+	return notes
 }
 
 // secretReplacer hides each secret of at least 3 bytes (shorter ones would
@@ -353,11 +370,24 @@ func (c *Client) scrub(msg string) string {
 	return c.secrets.Replace(msg)
 }
 
+// listedModels is how many model names an error names before it counts.
+const listedModels = 5
+
+// listOrNone names the models, the first listedModels of a longer list
+// followed by how many there are in all; names are escaped and cut to 100
+// bytes, since the server chose them.
 func listOrNone(s []string) string {
 	if len(s) == 0 {
 		return "(none)"
 	}
-	return strings.Join(s, ", ")
+	names := make([]string, 0, listedModels)
+	for _, m := range s[:min(len(s), listedModels)] {
+		names = append(names, escapeControls(m, 100))
+	}
+	if len(s) <= listedModels {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more (%d in all)", strings.Join(names, ", "), len(s)-listedModels, len(s))
 }
 
 // servedModel is one entry of /v1/models; vLLM adds max_model_len.
@@ -440,7 +470,7 @@ func (c *Client) cutMessage(msg string) string {
 }
 
 // maxMessage is the longest error message a Result carries, in bytes.
-const maxMessage = 200
+const maxMessage = 300
 
 // errorMessage pulls the whole message out of an error body (OpenAI's
 // {"error":{"message":…}}, vLLM's {"message":…}, FastAPI's {"detail":…}) or

@@ -277,7 +277,7 @@ func TestDoFailures(t *testing.T) {
 		{name: "stream cut mid-chunk", kind: metrics.ErrStreamCut, ttft: true, handler: hijackCut},
 		{name: "stream ends without DONE", kind: metrics.ErrStreamCut, msg: "without [DONE]", ttft: true,
 			handler: func(w http.ResponseWriter, _ *http.Request) { sse(w, roleEv, contentEv("a")) }},
-		{name: "not an event stream", kind: metrics.ErrStreamCut, msg: "without any event",
+		{name: "not an event stream", kind: metrics.ErrMalformed, msg: `one JSON document (Content-Type "text/plain; charset=utf-8")`,
 			handler: func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"choices":[]}`) }},
 		{name: "canceled", kind: metrics.ErrCanceled, ttft: true, ctxTO: 150 * time.Millisecond, maxTime: 3 * time.Second,
 			handler: func(w http.ResponseWriter, r *http.Request) { sse(w, contentEv("a")); waitDone(r) }},
@@ -319,7 +319,7 @@ func TestDoFailures(t *testing.T) {
 			if res.ErrKind != tc.kind {
 				t.Fatalf("kind %q (%s), want %q", res.ErrKind, res.ErrMessage, tc.kind)
 			}
-			if !strings.Contains(res.ErrMessage, tc.msg) || len(res.ErrMessage) > 204 {
+			if !strings.Contains(res.ErrMessage, tc.msg) || len(res.ErrMessage) > maxMessage+len("…") {
 				t.Errorf("message %q, want it to contain %q and be truncated", res.ErrMessage, tc.msg)
 			}
 			if (res.TTFT > 0) != tc.ttft {

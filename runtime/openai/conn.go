@@ -46,6 +46,9 @@ type Result struct {
 	Usage                                        bool // the server sent usage
 	CachedReported                               bool // its usage had prompt_tokens_details.cached_tokens
 	ClientCounted                                bool // the token counts are the Counter's
+	// UsageInvalid says why the server's usage cannot be true (see
+	// checkUsage); the counts are kept as sent, for inspection.
+	UsageInvalid string
 
 	Chunks      int           // events carrying generated text
 	MaxChunkGap time.Duration // longest gap between two of them
@@ -257,6 +260,11 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 		res.ErrKind, res.ErrMessage = cn.failure(ctx, rt, rerr, false)
 	} else if st.errKind != "" {
 		res.ErrKind, res.ErrMessage = st.errKind, st.errMsg
+		if st.events == 0 && len(rd.head) > 0 {
+			// Bytes came, but no event: say what they were.
+			res.ErrKind = metrics.ErrMalformed
+			res.ErrMessage = arrived(resp.Header.Get("Content-Type"), c.scrub(string(rd.head)))
+		}
 	} else if st.done {
 		cn.drain(resp.Body, rt)
 	}
@@ -269,6 +277,7 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 		res.Usage = true
 		res.PromptTokens, res.CompletionTokens, res.CachedTokens = st.prompt, st.completion, st.cachedToken
 		res.CachedReported = st.cachedReported
+		res.UsageInvalid = checkUsage(&res, req.MaxTokens, n)
 	} else if cfg.Counter != nil && st.events > 0 {
 		res.ClientCounted = true
 		if err := c.countResult(ctx, &res, string(st.other), &req); err != nil {

@@ -33,7 +33,10 @@
 // rejects that option. When no usage arrives and a Counter is configured,
 // the client counts the content and reasoning text and the prompt's texts
 // itself and sets ClientCounted. A Counter with CountErr(ctx, s) stops when
-// the request's context ends, and the request then ends canceled.
+// the request's context ends, and the request then ends canceled. Usage that
+// cannot be true (a negative count, more cached than prompt tokens, more
+// than 100 × max_tokens generated, more prompt tokens than the body's bytes
+// plus 8,192) is kept as sent with the reason in UsageInvalid.
 //
 // # Streams and errors
 //
@@ -54,14 +57,18 @@
 //     not count).
 //   - server_error: an {"error": …} object (or vLLM's {"object":"error"})
 //     inside a 200 stream.
-//   - malformed: an event whose data is neither JSON object nor [DONE].
-//   - stream_cut: the stream broke, or ended without [DONE] and without any
-//     choice having sent a finish_reason. A stream that ends cleanly after a
+//   - malformed: an event whose data is neither JSON object nor [DONE], or a
+//     2xx answer whose bytes held no event at all (a proxy's HTML page, one
+//     JSON document from a server that ignored "stream": true); its message
+//     then says what arrived: the Content-Type and the first 100 bytes, on
+//     one line with control characters escaped.
+//   - stream_cut: the stream broke, ended with no byte at all, or ended
+//     without [DONE] and without any choice having sent a finish_reason. A stream that ends cleanly after a
 //     finish_reason but without [DONE] is a success (some servers omit it); an
 //     event missing only its final blank line at the end is still taken.
 //   - canceled: the caller's context ended.
 //
-// Every ErrMessage is at most 200 bytes (a longer one is cut and ends in "…").
+// Every ErrMessage is at most 300 bytes (a longer one is cut and ends in "…").
 //
 // A stream that ends properly without any generated text (an immediate end
 // of sequence) is a success whose TTFT, TTFC and End are 0: callers decide
@@ -104,6 +111,6 @@
 // in an error body (scrubbed before and after its JSON is decoded, since
 // escapes can hide a credential), in an error event or a malformed event of a
 // stream, or in a response header the transport quotes. Every message is
-// scrubbed whole first and cut to 200 bytes after, so a credential that
+// scrubbed whole first and cut to 300 bytes after, so a credential that
 // straddles the cut leaves nothing behind.
 package openai

@@ -50,7 +50,11 @@ type sseReader struct {
 	skipLF bool // the previous read ended on CR: a leading LF belongs to it
 	ci     chunkInfo
 	st     streamState
+	head   []byte // the stream's first headBytes bytes, to say what arrived
 }
+
+// headBytes is how much of a stream's start is kept for messages.
+const headBytes = 256
 
 func newSSEReader() *sseReader {
 	return &sseReader{buf: make([]byte, readBufSize), data: make([]byte, 0, 4096)}
@@ -63,6 +67,7 @@ func (d *sseReader) reset() {
 	d.inData, d.skipLF = false, false
 	content, other := d.st.content[:0], d.st.other[:0]
 	d.st = streamState{ttftEvent: -1, content: content, other: other}
+	d.head = d.head[:0]
 }
 
 // stopped reports whether the stream has said all it will: [DONE] or an error.
@@ -86,6 +91,9 @@ func (d *sseReader) readOnce(src io.Reader, clock func() time.Duration) (int, er
 	n, err := src.Read(d.buf[d.w:])
 	if n > 0 {
 		now := clock()
+		if len(d.head) < headBytes {
+			d.head = append(d.head, d.buf[d.w:d.w+min(n, headBytes-len(d.head))]...)
+		}
 		d.w += n
 		d.process(now)
 	}

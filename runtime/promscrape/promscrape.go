@@ -17,6 +17,7 @@ package promscrape
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 )
 
 // DefaultInterval is used when Start gets a non-positive interval.
@@ -85,22 +88,33 @@ type Scraper struct {
 	include  []string
 	client   *http.Client
 	tr       *http.Transport
+	header   http.Header // Access.Header: never written anywhere
 	now      func() time.Time
 
-	mu      sync.Mutex
-	samples []Sample
-	kinds   map[string]string
+	mu       sync.Mutex
+	samples  []Sample
+	kinds    map[string]string
+	firstErr string // the first failed scrape's message
+	failures int    // failed scrapes so far
 
 	cancel   context.CancelFunc
 	done     chan struct{}
 	stopOnce sync.Once
 }
 
+// Access is how the scraper reaches a protected endpoint.
+type Access struct {
+	TLS    *tls.Config // nil: Go's defaults
+	Header http.Header // sent with every scrape, e.g. Authorization
+}
+
 // Start scrapes endpoint now and then every interval until ctx ends or Stop is
 // called. include names extra families to keep raw (a trailing "*" matches a
 // prefix); the simulator's mrqa_sim_ families are always kept.
-func Start(ctx context.Context, endpoint string, interval time.Duration, include []string) *Scraper {
+func Start(ctx context.Context, endpoint string, interval time.Duration, include []string, access Access) *Scraper {
 	s := newScraper(endpoint, interval, include, time.Now)
+	s.tr.TLSClientConfig = access.TLS
+	s.header = access.Header.Clone()
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.done = make(chan struct{})
 	go s.loop(ctx)
@@ -185,7 +199,7 @@ func (s *Scraper) ScrapeNow(ctx context.Context) error {
 	// A scrape cut short by the caller (Stop, the run ending) says nothing
 	// about the endpoint, so it is not recorded.
 	if err != nil && ctx.Err() == nil {
-		s.add(Sample{T: start, Took: s.now().Sub(start), Err: err.Error()})
+		s.failed(Sample{T: start, Took: s.now().Sub(start)}, err)
 	}
 	return err
 }
@@ -196,6 +210,9 @@ func (s *Scraper) fetch(ctx context.Context, start time.Time) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
 		return fmt.Errorf("scrape %s: %w", s.name, err)
+	}
+	if s.header != nil {
+		req.Header = s.header.Clone()
 	}
 	req.Header.Set("Accept", acceptHeader)
 	resp, err := s.client.Do(req)
@@ -215,9 +232,22 @@ func (s *Scraper) fetch(ctx context.Context, start time.Time) error {
 func (s *Scraper) Ingest(t time.Time, r io.Reader) error {
 	err := s.ingest(t, r, func() time.Time { return t })
 	if err != nil {
-		s.add(Sample{T: t, Err: err.Error()})
+		s.failed(Sample{T: t}, err)
 	}
 	return err
+}
+
+// failed records a failed scrape as an error sample, and the run's first
+// failure with how the tls settings could fix it.
+func (s *Scraper) failed(smp Sample, err error) {
+	smp.Err = err.Error()
+	s.add(smp)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures++
+	if s.firstErr == "" {
+		s.firstErr = smp.Err + tlsconf.Hint(err)
+	}
 }
 
 func (s *Scraper) ingest(t time.Time, r io.Reader, now func() time.Time) error {
@@ -276,6 +306,25 @@ func redact(raw string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// FirstError is the first scrape that failed, nil while none has: a caller
+// warns once per run with it instead of once per scrape. Every failure stays
+// in the series as an error sample.
+func (s *Scraper) FirstError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.firstErr == "" {
+		return nil
+	}
+	return errors.New(s.firstErr)
+}
+
+// Errors is how many scrapes have failed so far.
+func (s *Scraper) Errors() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failures
 }
 
 // Interval is the scrape interval in use.

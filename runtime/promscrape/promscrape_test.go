@@ -385,7 +385,7 @@ func TestBrokenEndpoints(t *testing.T) {
 			}
 			interval := 100 * time.Millisecond
 			begin := time.Now()
-			s := Start(context.Background(), url, interval, nil)
+			s := Start(context.Background(), url, interval, nil, Access{})
 			// A boundary scrape is bounded by the scrape timeout.
 			callStart := time.Now()
 			if err := s.ScrapeNow(context.Background()); err == nil {
@@ -425,7 +425,7 @@ func TestBrokenEndpoints(t *testing.T) {
 func TestStopOnContext(t *testing.T) {
 	srv := newSteppedServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := Start(ctx, srv.URL, 20*time.Millisecond, nil)
+	s := Start(ctx, srv.URL, 20*time.Millisecond, nil, Access{})
 	deadline := time.Now().Add(5 * time.Second)
 	for len(s.Series().Samples) < 2 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)

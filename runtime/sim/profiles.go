@@ -290,7 +290,7 @@ func Serve(ctx context.Context, profile, addr string, out io.Writer) error {
 		return err
 	}
 	cfg := srv.Config()
-	fmt.Fprintf(out, "mrqa sim: profile %s, model %s, serving %s (POST /reset_prefix_cache, GET /metrics)\n",
+	fmt.Fprintf(out, "mrqa sim: profile %s, model %s, serving %s (POST /reset_prefix_cache, POST /tokenize, GET /metrics)\n",
 		profileName(profile), cfg.Model, srv.BaseURL())
 	<-ctx.Done()
 	if err := srv.Close(); err != nil {

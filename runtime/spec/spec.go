@@ -46,6 +46,7 @@ type Target struct {
 	Headers   map[string]string
 	ExtraBody map[string]any // JSON-compatible values merged into every request body
 	Timeouts  Timeouts
+	TLS       *TLS     // nil: Go's defaults (the system's roots, the URL's host)
 	Metrics   *Metrics // nil: no scraping (the simulator is always scraped)
 	Between   BetweenPoints
 	Simulator *Simulator // non-nil: the embedded simulator serves this target
@@ -61,11 +62,26 @@ type Timeouts struct {
 	Idle       time.Duration // longest gap between two events of a stream
 }
 
+// TLS configures HTTPS connections. File paths are resolved (the dsl
+// joins relative ones to the scenario file's directory).
+type TLS struct {
+	CAFile             string // PEM certificates trusted instead of the system's roots
+	InsecureSkipVerify bool   // accept any certificate (testing only)
+	ServerName         string // the name the certificate must carry; "": the URL's host
+	CertFile, KeyFile  string // a client certificate and its key (PEM), both or neither
+}
+
 // Metrics names a Prometheus endpoint scraped in the background.
 type Metrics struct {
 	URL      string
 	Interval time.Duration
 	Include  []string // extra metric families kept raw
+	TLS      *TLS     // the dsl defaults it to the target's
+	// Headers go with every scrape, and BearerToken as "Authorization:
+	// Bearer …" (before the headers, which may replace it). The dsl defaults
+	// them to the target's headers and api_key; both are secrets.
+	Headers     map[string]string
+	BearerToken string
 }
 
 // BetweenPoints is what the client does after one grid point and before the next.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,68 +20,90 @@ import (
 // POST /detokenize ({"model","tokens"} → {"prompt"}) at the server root, not
 // under /v1. Its plain methods return nil, "" or -1 when a request fails; use
 // the Err variants (or the package's EncodeErr, DecodeErr, CountErr).
-//
-// Credentials in the URL are sent as basic auth and never appear in an
-// error: the URL is named without them, and a server's echo of them (user
-// name, password, the Basic token) is replaced by "(sensitive)" before the
-// message is cut.
 type ServerTokenizer struct {
-	root    string // without credentials
-	user    *url.Userinfo
+	root    string // without credentials: it appears in errors
 	model   string
 	client  *http.Client
-	secrets *strings.Replacer // nil: no credentials
+	header  http.Header
+	secrets []string // header values (and the bare secrets in them) to keep out of errors
 }
 
 // NewServer returns a tokenizer backed by the server at root (a trailing /v1
-// is removed). client nil means a client with a 60 s timeout.
-func NewServer(root, model string, client *http.Client) (*ServerTokenizer, error) {
-	root = strings.TrimRight(root, "/")
+// is removed). client nil means a client with a 60 s timeout. header goes
+// with every request; credentials in root become basic auth unless header
+// has an Authorization.
+func NewServer(root, model string, client *http.Client, header http.Header) (*ServerTokenizer, error) {
+	root = strings.TrimRight(strings.TrimSpace(root), "/")
 	root = strings.TrimSuffix(root, "/v1")
 	if root == "" {
 		return nil, errors.New("tokenizer server: no server URL (the target's base_url)")
 	}
+	u, err := url.Parse(root)
+	if err != nil || u.Host == "" {
+		// url.Error quotes the whole URL, password included.
+		return nil, errors.New("tokenizer server: the server URL is not an http(s) URL with a host")
+	}
+	header = header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	var userSecrets []string
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		if header.Get("Authorization") == "" {
+			header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw)))
+		}
+		// Every form a server may echo: user:pw, the password, the user name.
+		userSecrets = []string{u.User.String(), u.User.Username() + ":" + pw, pw, u.User.Username()}
+		u.User = nil
+	}
 	if client == nil {
 		client = &http.Client{Timeout: 60 * time.Second}
 	}
-	s := &ServerTokenizer{root: root, model: model, client: client}
-	if u, err := url.Parse(root); err == nil && u.User != nil {
-		s.user, u.User = u.User, nil
-		s.root = u.String()
-		s.secrets = credentialReplacer(s.user)
-	}
-	return s, nil
+	secrets := append(headerSecrets(header), userSecrets...)
+	return &ServerTokenizer{root: u.String(), model: model, client: client, header: header, secrets: secrets}, nil
 }
 
-// credentialReplacer hides a URL's credentials in every form a server may
-// echo (each of 3 bytes or more), longest first.
-func credentialReplacer(u *url.Userinfo) *strings.Replacer {
-	pw, _ := u.Password()
-	basic := base64.StdEncoding.EncodeToString([]byte(u.Username() + ":" + pw))
-	var pairs []string
-	for _, v := range []string{basic, u.String(), u.Username() + ":" + pw, pw, u.Username()} {
-		if len(v) >= 3 {
-			pairs = append(pairs, v, "(sensitive)")
+// headerSecrets lists the header values, and the credential after an
+// Authorization scheme, that a server might echo in an error.
+func headerSecrets(h http.Header) []string {
+	var out []string
+	for k, vs := range h {
+		for _, v := range vs {
+			out = append(out, v)
+			if _, cred, ok := strings.Cut(v, " "); ok && strings.EqualFold(k, "Authorization") {
+				out = append(out, cred)
+			}
 		}
 	}
-	return strings.NewReplacer(pairs...)
+	return out
 }
 
 // maxErrorBody is how much of an error body a message quotes, in bytes.
 const maxErrorBody = 300
 
-// errorBody is an error body scrubbed of the credentials and then cut.
+// errorBody is an error body scrubbed of the credentials and then cut, at
+// a character boundary.
 func (s *ServerTokenizer) errorBody(data []byte) string {
-	msg := strings.TrimSpace(string(data))
-	if s.secrets != nil {
-		msg = s.secrets.Replace(msg)
-	}
+	msg := s.scrub(strings.TrimSpace(string(data)))
 	if len(msg) > maxErrorBody {
 		i := maxErrorBody
 		for i > 0 && msg[i]&0xC0 == 0x80 {
 			i--
 		}
 		msg = msg[:i] + "…"
+	}
+	return msg
+}
+
+// scrub hides the secrets of at least 3 bytes in msg, longest first.
+func (s *ServerTokenizer) scrub(msg string) string {
+	secrets := slices.Clone(s.secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range secrets {
+		if len(v) >= 3 {
+			msg = strings.ReplaceAll(msg, v, "(sensitive)")
+		}
 	}
 	return msg
 }
@@ -117,11 +140,8 @@ func (s *ServerTokenizer) post(ctx context.Context, path string, in, out any) er
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)
 	}
+	req.Header = s.header.Clone()
 	req.Header.Set("Content-Type", "application/json")
-	if s.user != nil {
-		pw, _ := s.user.Password()
-		req.SetBasicAuth(s.user.Username(), pw)
-	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("tokenizer server %s: %w", path, err)

@@ -22,7 +22,7 @@ func TestServerErrorsHideURLCredentials(t *testing.T) {
 			http.Error(w, strings.Repeat("x", lead)+echo, http.StatusUnauthorized)
 		}))
 		root := strings.Replace(srv.URL, "http://", "http://"+user+":"+pw+"@", 1)
-		tok, err := NewServer(root+"/v1", "m", nil)
+		tok, err := NewServer(root+"/v1", "m", nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -88,6 +88,10 @@ type Options struct {
 	Model string
 	// HTTPClient is used by "server"; nil means a client with a 60 s timeout.
 	HTTPClient *http.Client
+	// Header is sent with every "server" request: the target's credentials
+	// and headers. Credentials in ServerURL become basic auth unless Header
+	// has an Authorization.
+	Header http.Header
 }
 
 // Names of the built-in encodings and prefixes of the other kinds.
@@ -112,7 +116,7 @@ func Load(name string, opts Options) (Tokenizer, error) {
 		}
 		return LoadHF(path)
 	case name == Server:
-		return NewServer(opts.ServerURL, opts.Model, opts.HTTPClient)
+		return NewServer(opts.ServerURL, opts.Model, opts.HTTPClient, opts.Header)
 	case name == "":
 		return nil, errors.New("tokenizer: no tokenizer named")
 	default:
