@@ -28,10 +28,9 @@ func withMetrics(h http.Handler, fn func() string) http.Handler {
 	})
 }
 
-// a target whose /metrics exports its TTFT histogram with nothing
-// but the +Inf bucket. No SLO reads it; the sweep must still run and write
-// results.json. Today the NaN bucket bounds of server_ttft_p95 make the
-// first save fail and exec stop with an error after one point.
+// A target whose /metrics exports its TTFT histogram with only the +Inf
+// bucket leaves server_ttft_p95 without data; the sweep still runs every
+// point and writes a readable results.json.
 func TestInfOnlyServerHistogramIsNoData(t *testing.T) {
 	var n atomic.Int64
 	srv := &recordingServer{}
@@ -59,13 +58,9 @@ func TestInfOnlyServerHistogramIsNoData(t *testing.T) {
 	}
 }
 
-// a server that answers every chat request with 429 at once
-// (it fails every opening) passes every point of a scenario whose only SLO
-// is on a metric the failures do not touch. docs/results.md: "a server that
-// fails every opening has ttft_p95 = +Inf and error_rate = 1 at every point"
-// and the commit claims it "passes no point"; here requests_per_s, which
-// counts failed requests and even the questions never sent, is high exactly
-// because nothing was served.
+// A server that answers every chat request with 429 passes no point, even
+// when the only SLO is on throughput (requests_per_s >= 1): a point that
+// served nothing does not pass, and there is no best point.
 func TestAllFailedServerFailsAThroughputSLO(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -106,8 +101,8 @@ func TestAllFailedServerFailsAThroughputSLO(t *testing.T) {
 	}
 }
 
-// opening_failed records stand for questions never sent, yet
-// requests_per_s counts them as requests the server handled.
+// requests_per_s counts only requests sent to the server: opening_failed
+// records stand for questions never sent and are not counted.
 func TestRequestsPerSecondCountsSentRequests(t *testing.T) {
 	recs := []metrics.Record{
 		{Turn: 0, Start: 0, Duration: 1, Error: "http_500"},
@@ -123,10 +118,8 @@ func TestRequestsPerSecondCountsSentRequests(t *testing.T) {
 
 var _ = strings.Contains
 
-// a server that fails every request with 429 and exports a
-// preemption counter that never moves passes every point of a scenario
-// whose SLO reads only that counter. Nothing was served, yet the best point
-// is the largest one.
+// A server that fails every request with 429 passes no point, even when
+// the only SLO reads a preemption counter that never moves.
 func TestAllFailedServerFailsAPreemptionsSLO(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -166,9 +159,9 @@ func TestAllFailedServerFailsAPreemptionsSLO(t *testing.T) {
 	}
 }
 
-// a results.json written by an older mrqa, whose points were
-// judged under older rules (follow-ups asked without the document), has no
-// recorded identity: -resume refuses it rather than keep those verdicts.
+// A results.json written by an older mrqa has no recorded identity, and
+// its points were judged under older rules: -resume refuses it rather than
+// keep those verdicts, and leaves it untouched.
 func TestResumeRefusesARunWithoutIdentity(t *testing.T) {
 	srv := &recordingServer{}
 	ts := httptest.NewServer(srv)

@@ -5,10 +5,9 @@ import (
 	"time"
 )
 
-// +Inf is stored as math.MaxInt64 nanoseconds, and condition
-// arithmetic on it wraps around. A point where every steady turn failed
-// (ttft_* = +Inf) passes conditions that add, subtract or multiply a TTFT:
-// Inf + 1s is negative, Inf - Inf is 0, Inf * 2 is -2ns.
+// A point where every steady turn failed has ttft_* = +Inf. Conditions that
+// add, subtract or multiply such a TTFT never pass: +Inf under arithmetic
+// fails the condition rather than wrapping to a small value.
 func TestInfArithmeticNeverPasses(t *testing.T) {
 	// More than half of the steady turns failed: p50, p95 and the mean are +Inf.
 	p := Point{TTFTP50: Inf, TTFTP95: Inf, TTFTMean: Inf, OpeningTTFTP95: Inf, ErrorRate: 1, Samples: 8, Requests: 12, Errors: 12}
@@ -29,11 +28,9 @@ func TestInfArithmeticNeverPasses(t *testing.T) {
 	}
 }
 
-// the same wrap-around with a histogram quantile whose upper
-// bound is +Inf (the rank fell past the last finite bucket): the condition
-// is judged at the bound +Inf, where the arithmetic wraps, and at the lower
-// bound, where it holds, so it passes although the true value may be any
-// size.
+// A histogram quantile whose upper bound is +Inf (the rank fell past the
+// last finite bucket) may be any size, so a condition doing arithmetic on
+// it does not pass, even though it holds at the lower bound.
 func TestInfBoundArithmeticNeverPasses(t *testing.T) {
 	p := Point{QueueTimeP95: 60 * time.Second, Bounds: map[string]Bounds{"queue_time_p95": {Lo: 0.5, Hi: Sec(Inf)}}}
 	cond, err := Compile("queue_time_p95 + 1s <= 2s", ScopePoint)
@@ -45,9 +42,9 @@ func TestInfBoundArithmeticNeverPasses(t *testing.T) {
 	}
 }
 
-// a condition that compiles (validate accepts it) but can never
-// be evaluated: every point of the sweep gets outcome error. validate and
-// exec disagree on whether the scenario is valid.
+// A condition that compiles can be evaluated: one whose types can never
+// match is a compile error, so validate and exec agree on whether the
+// scenario is valid.
 func TestConditionThatCannotEvaluateIsACompileError(t *testing.T) {
 	for _, c := range []string{"ttft_p95 * 1.5 <= 3s", "ttft_p95 <= 2s * 1.5"} {
 		cond, err := Compile(c, ScopePoint)

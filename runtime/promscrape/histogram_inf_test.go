@@ -9,11 +9,9 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
-// a server whose queue-time and TTFT histograms export nothing but
-// their +Inf bucket (a custom exporter with no buckets configured). The
-// histogram gained observations, but nothing is known about its p95: the
-// point must have no data for queue_time_p95, an SLO on it must not pass,
-// and the summary must still be writable as JSON.
+// Histograms that export only their +Inf bucket say nothing about their
+// p95: the point has no data for queue_time_p95, an SLO on it does not
+// pass, and the summary and point are still writable as JSON.
 func TestOnlyInfBucketHistogramHasNoP95(t *testing.T) {
 	hist := func(n int) string {
 		var b strings.Builder

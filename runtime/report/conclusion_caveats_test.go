@@ -10,14 +10,10 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/search"
 )
 
-// under the frontier search a point that could not be judged
-// counts as failing, and the search implies that every point dominating it
-// fails without running them. Grid {1,2,4,8}², a server that holds 16
-// sessions, and the point (4,2) without data: the best is (2,8), while (4,4)
-// and (8,2), which rank above it (16 sessions too, ties to the larger C),
-// were never run: their failure follows only from the undecided (4,2). The
-// headline names (2,8) with no caveat, since its check counts only run
-// points with strictly more sessions.
+// Under the frontier search, points implied to fail only by an undecided
+// point count toward the caveat: with (4,2) undecided, the unrun (4,4) and
+// (8,2) rank above the best (2,8), and the headline says points that would
+// rank above it could not be judged.
 func TestHeadlineNamesPointsImpliedByUndecided(t *testing.T) {
 	axes := []int{1, 2, 4, 8}
 	cfg := search.Config{Concurrent: axes, Sequential: axes, Score: search.ScoreSessions}
@@ -65,10 +61,9 @@ func TestHeadlineNamesPointsImpliedByUndecided(t *testing.T) {
 	}
 }
 
-// with score = "harmonic" the caveat counts undecided points
-// with more sessions than the best, not with a better score. A point with
-// a higher harmonic score but fewer sessions that could not be judged is not
-// mentioned, and one with more sessions but a lower score is.
+// The caveat ranks undecided points by the scenario's score: with
+// score = "harmonic" an undecided point with a higher harmonic score is
+// cited, and one with more sessions but a lower score is not.
 func TestHeadlineCaveatUsesTheScore(t *testing.T) {
 	const why = "kv_cache_usage_max: the target has no metrics source"
 	r := &results.Results{Score: "harmonic", SLOs: []results.SLO{{Name: "kv", Condition: "kv_cache_usage_max < 0.9"}}}
@@ -87,11 +82,9 @@ func TestHeadlineCaveatUsesTheScore(t *testing.T) {
 	}
 }
 
-// a sweep stopped early (the target went down, or Ctrl-C) has a
-// best point only among the points that ran; the headline states it as the
-// sweep's limit, as for a complete sweep. The page's note says the sweep
-// stopped, but the one sentence that "states only what the data supports"
-// does not qualify the best point.
+// A sweep stopped early (the target went down, or Ctrl-C) has a best point
+// only among the points that ran; the headline says the sweep stopped and
+// does not state that point as the limit.
 func TestHeadlineOfAStoppedSweep(t *testing.T) {
 	r := &results.Results{Score: "sessions", Stopped: "target is down: 8 consecutive connection failures", Complete: false,
 		Grid:   results.Grid{Concurrent: []int{1, 2, 4}, Sequential: []int{1, 2, 4}},

@@ -6,12 +6,9 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
-// LMBenchmark run files carry no request start times, so a point
-// read from them has no span: throughput cannot be measured. The import
-// gives every request start 0, and requests_per_s (and the token rates)
-// come out as requests / the longest latency. With C = 1 the five requests
-// below ran one after another (at least 5 s in all), yet the imported point
-// reads 5 requests/s and passes `mrqa report -slo 'requests_per_s >= 3'`.
+// LMBenchmark run files carry no request start times, so a point read from
+// them has no span: requests_per_s is no data, not requests divided by the
+// longest latency, and an SLO on it does not pass.
 func TestLMBenchImportHasNoThroughput(t *testing.T) {
 	recs := []metrics.Record{
 		{Session: "c1s1", Turn: 0, Start: 0, Duration: 1, TTFT: 0.5, TTFC: 0.5, End: 0.9, CompletionTokens: 4},
@@ -41,10 +38,9 @@ func TestLMBenchImportHasNoThroughput(t *testing.T) {
 	}
 }
 
-// Judge (mrqa report on LMBenchmark files, -slo) keeps only the
-// outcome of each SLO and drops the reason, so a no_data point says neither
-// which metric had no data nor why (docs/results.md: reason is present for
-// no_data and error), and the headline reads `(slo "slo": )`.
+// Judge (mrqa report -slo on LMBenchmark files) keeps each SLO's reason
+// with its outcome, so a no_data point says which metric had no data and
+// why.
 func TestJudgeKeepsTheReason(t *testing.T) {
 	r := &Results{Points: []Point{{Concurrent: 1, Sequential: 1, Metrics: metrics.Aggregate(1, 1, []metrics.Record{
 		{Turn: 0, Duration: 1, TTFT: 0.5, TTFC: 0.5, End: 0.9, CompletionTokens: 4},
