@@ -23,6 +23,7 @@ const (
 	defaultConnectTimeout    = 10 * time.Second
 	defaultFirstTokenTimeout = 5 * time.Minute
 	defaultIdleTimeout       = 60 * time.Second
+	defaultTotalTimeout      = 30 * time.Minute
 	defaultMetricsInterval   = time.Second
 	defaultTokenizer         = "cl100k_base"
 	defaultDirPattern        = "*.txt"
@@ -86,6 +87,7 @@ func (l *loader) decodeTargetBlock(b *hcl.Block) {
 			Connect:    defaultConnectTimeout,
 			FirstToken: defaultFirstTokenTimeout,
 			Idle:       defaultIdleTimeout,
+			Total:      defaultTotalTimeout,
 		},
 	}
 	l.targets[name] = &declared[*spec.Target]{t, b.DefRange}
@@ -185,7 +187,7 @@ func (l *loader) urlAttr(a *hcl.Attribute) string {
 }
 
 var timeoutsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "connect"}, {Name: "first_token"}, {Name: "idle"},
+	{Name: "connect"}, {Name: "first_token"}, {Name: "idle"}, {Name: "total"},
 }}
 
 func (l *loader) decodeTimeoutsBlock(b *hcl.Block, t *spec.Timeouts) {
@@ -197,6 +199,7 @@ func (l *loader) decodeTimeoutsBlock(b *hcl.Block, t *spec.Timeouts) {
 	t.Connect = l.durationAttr(content.Attributes["connect"], t.Connect)
 	t.FirstToken = l.durationAttr(content.Attributes["first_token"], t.FirstToken)
 	t.Idle = l.durationAttr(content.Attributes["idle"], t.Idle)
+	t.Total = l.durationAttr(content.Attributes["total"], t.Total)
 }
 
 var tlsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/mrqa-dev/mrqa/internal/sysmem"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
@@ -26,6 +27,7 @@ var scenarioSchema = &hcl.BodySchema{
 		{Name: "seed"},
 		{Name: "assign"},
 		{Name: "score"},
+		{Name: "abort_on_all_failed"},
 		{Name: "expect"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
@@ -68,6 +70,7 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 	sc.Seed = int64(l.intAttr(attrs["seed"], 0, -maxInt))
 	sc.Assign = l.oneOf(attrs["assign"], spec.DefaultAssign, "distinct", "random")
 	sc.Score = l.oneOf(attrs["score"], spec.DefaultScore, "sessions", "harmonic")
+	sc.AbortOnAllFailed = l.boolAttr(attrs["abort_on_all_failed"], true)
 
 	blocks := l.singleBlocks(content, "grid", "search", "report")
 	if g := blocks["grid"]; g != nil {
@@ -135,6 +138,7 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 	}
 	l.checkPlan(sc, content, attrs, blocks)
 	l.checkMetricsSource(sc, sloAttrs)
+	l.checkClientMemory(sc, content, blocks, sysmem.Total())
 	return sc
 }
 
@@ -198,6 +202,37 @@ func (l *loader) checkOutputDirs(scs []*spec.Scenario) {
 		}
 		first[dir] = sc.Name
 	}
+}
+
+// checkClientMemory warns when the largest point the sweep may reach needs
+// more than half of the machine's memory (total bytes; 0: unknown) in the
+// client alone.
+func (l *loader) checkClientMemory(sc *spec.Scenario, content *hcl.BodyContent, blocks map[string]*hcl.Block, total uint64) {
+	if total == 0 || sc.Corpus == nil || len(sc.Grid.Concurrent) == 0 || len(sc.Grid.Sequential) == 0 {
+		return
+	}
+	need := spec.ClientMemory(sc, knownDocuments(sc.Corpus), sc.Corpus.Tokens)
+	if need <= 0 || uint64(need) <= total/2 {
+		return
+	}
+	rng := content.MissingItemRange
+	if g := blocks["grid"]; g != nil {
+		rng = g.DefRange
+	}
+	c, s := sc.Reach()
+	l.warnf(rng, "Grid larger than this machine can hold",
+		"The largest point the sweep may reach (%d×%d = %d sessions) needs about %s in the client (documents, %s a session in flight, records; see docs/PERFORMANCE.md), more than half of this machine's %s. Shrink the grid, cap the search, or run the sweep from a larger machine.",
+		c, s, c*s, gib(need), gib(256<<10), gib(int64(total)))
+}
+
+func gib(b int64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", b>>10)
 }
 
 // checkMetricsSource reports SLOs that read a server metric of a target

@@ -23,7 +23,9 @@ type Executor interface {
 	RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) ([]metrics.Record, error)
 }
 
-// ErrTargetDown means N consecutive connection failures: the sweep stops.
+// ErrTargetDown means N consecutive requests got no answer (connection
+// failures, or timeouts of a server that accepts and never answers): the
+// sweep stops, resumably.
 var ErrTargetDown = errors.New("target is down")
 
 // HTTPExecutor drives an OpenAI-compatible server with the closed loop of
@@ -33,12 +35,12 @@ type HTTPExecutor struct {
 	Client    *openai.Client
 	Script    *spec.Script
 	RunID     string // prefix of every X-Request-Id
-	DownAfter int    // consecutive connection failures that mean the target is down
+	DownAfter int    // consecutive requests without an answer that mean the target is down
 
 	mu   sync.Mutex
 	docs map[string]*openai.Text // each document escaped once per run
-	// failRun counts consecutive connection failures across workers and
-	// points: a target that went down between points is caught too.
+	// failRun counts consecutive requests without an answer across workers
+	// and points: a target that went down between points is caught too.
 	failRun atomic.Int64
 	epoch   atomic.Int64 // unix nanoseconds of the last point's clock start
 }
@@ -106,7 +108,7 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 		go func() {
 			defer wg.Done()
 			e.worker(ctx, p, w, conns[w], epoch, func(r metrics.Record) {
-				if r.Error == metrics.ErrConnect || r.Error == metrics.ErrTimeoutConnect {
+				if noAnswer(r.Error) {
 					if n := e.failRun.Add(1); e.DownAfter > 0 && n >= int64(e.DownAfter) {
 						down.Store(true)
 						cancel()
@@ -125,9 +127,20 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 	}
 	wg.Wait()
 	if down.Load() {
-		return recs, fmt.Errorf("%w: %d consecutive connection failures", ErrTargetDown, e.failRun.Load())
+		return recs, fmt.Errorf("%w: %d consecutive requests got no answer (connection failures or timeouts)", ErrTargetDown, e.failRun.Load())
 	}
 	return recs, ctx.Err()
+}
+
+// noAnswer reports whether a failure counts toward the target being down:
+// the request could not connect, or the server took it and never answered
+// (first-token, idle and total timeouts).
+func noAnswer(kind string) bool {
+	switch kind {
+	case metrics.ErrConnect, metrics.ErrTimeoutConnect, metrics.ErrTimeoutFirstToken, metrics.ErrTimeoutIdle, metrics.ErrTimeoutTotal:
+		return true
+	}
+	return false
 }
 
 // worker serves one worker's sessions strictly in turn, following the

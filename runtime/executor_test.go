@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -308,3 +309,75 @@ func (countWords) Name() string            { return "words" }
 func (countWords) Encode(s string) []int   { return make([]int, len(strings.Fields(s))) }
 func (countWords) Decode(ids []int) string { return "" }
 func (countWords) Count(s string) int      { return len(strings.Fields(s)) }
+
+// A server that accepts requests and never answers is declared down after
+// DownAfter requests without an answer, as one that refuses connections is;
+// and a stream that never ends is cut by the total timeout.
+func TestHungServers(t *testing.T) {
+	// models answers the model list; for any other request it reads the
+	// body, so the server notices when the client hangs up.
+	models := func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/v1/models" {
+			fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
+			return true
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		return false
+	}
+	cases := []struct {
+		name    string
+		handler http.HandlerFunc
+		cfg     openai.Config
+		want    string
+		down    bool
+	}{
+		{"accepts and never answers", func(w http.ResponseWriter, r *http.Request) {
+			if !models(w, r) {
+				<-r.Context().Done()
+			}
+		}, openai.Config{FirstTokenTimeout: 100 * time.Millisecond}, metrics.ErrTimeoutFirstToken, true},
+		{"streams forever", func(w http.ResponseWriter, r *http.Request) {
+			if models(w, r) {
+				return
+			}
+			w.Header().Set("Content-Type", "text/event-stream")
+			for r.Context().Err() == nil {
+				if _, err := fmt.Fprint(w, `data: {"choices":[{"index":0,"delta":{"content":"x"}}]}`+"\n\n"); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				time.Sleep(5 * time.Millisecond)
+			}
+		}, openai.Config{TotalTimeout: 150 * time.Millisecond}, metrics.ErrTimeoutTotal, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := httptest.NewServer(tc.handler)
+			defer ts.Close()
+			cfg := tc.cfg
+			cfg.BaseURL, cfg.Model = ts.URL+"/v1", "fake"
+			client, err := openai.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := testScenario(1)
+			plan, _ := PlanPoint(sc, testDocs(4), 2, 2)
+			ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 3}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			recs, err := ex.RunPoint(ctx, plan, nil)
+			if tc.down != errors.Is(err, ErrTargetDown) {
+				t.Fatalf("err = %v, want target down %v", err, tc.down)
+			}
+			kinds := 0
+			for _, r := range recs {
+				if r.Error == tc.want {
+					kinds++
+				}
+			}
+			if kinds < 3 {
+				t.Fatalf("%d records of kind %s, want at least 3: %+v", kinds, tc.want, recs)
+			}
+		})
+	}
+}

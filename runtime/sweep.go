@@ -280,6 +280,12 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		}
 		r.Points = append(r.Points, pt)
 		points.record(c, s, pt.Passed)
+		if why := allFailed(&pt); why != "" && sc.AbortOnAllFailed {
+			r.Stopped = why
+			prog.done(&pt)
+			prog.line("stopping: %s (abort_on_all_failed; set it to false to run the remaining points)", why)
+			break
+		}
 		finalize(sc, r, points)
 		if err := save(); err != nil {
 			return r, err
@@ -292,7 +298,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	if tgt.scraper != nil {
 		r.ServerSeries = mergeSeries(r.ServerSeries, tgt.scraper.Series())
 	}
-	r.Complete = runErr == nil
+	r.Complete = runErr == nil && r.Stopped == ""
 	r.Finished = time.Now().UTC()
 	finalize(sc, r, points)
 	// A run with no point of its own to show writes nothing: it never
@@ -314,6 +320,16 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 
 // anyAnswered reports whether the target answered at least one request,
 // successfully or with an error of its own.
+// allFailed says why a point counts as one where every request failed, or
+// "" when some request succeeded.
+func allFailed(pt *results.Point) string {
+	m := &pt.Metrics
+	if m.Requests == 0 || m.Errors < m.Requests {
+		return ""
+	}
+	return fmt.Sprintf("every request of point C=%d S=%d failed", pt.Concurrent, pt.Sequential)
+}
+
 // clientSummary records the client's check on itself for results.json.
 func clientSummary(r clientcheck.Report, ttftOKP95 time.Duration) *results.ClientCheck {
 	if ttftOKP95 == metrics.Inf {
@@ -387,16 +403,16 @@ func buildPoint(sc *spec.Scenario, plan *Point, recs []metrics.Record, started t
 	}
 	byDoc := map[string][]string{}
 	for _, s := range plan.Sessions() {
+		pt.Sessions = append(pt.Sessions, results.SessionDocument{Session: s.Label, Document: s.Doc.ID})
 		byDoc[s.Doc.ID] = append(byDoc[s.Doc.ID], s.Label)
 	}
-	for _, s := range plan.Sessions() {
-		sd := results.SessionDocument{Session: s.Label, Document: s.Doc.ID}
-		for _, other := range byDoc[s.Doc.ID] {
-			if other != s.Label {
-				sd.SharedWith = append(sd.SharedWith, other)
+	for doc, sessions := range byDoc {
+		if len(sessions) > 1 {
+			if pt.SharedDocuments == nil {
+				pt.SharedDocuments = map[string][]string{}
 			}
+			pt.SharedDocuments[doc] = sessions
 		}
-		pt.Sessions = append(pt.Sessions, sd)
 	}
 	return pt
 }
@@ -531,6 +547,7 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 		ConnectTimeout:      ts.Timeouts.Connect,
 		FirstTokenTimeout:   ts.Timeouts.FirstToken,
 		IdleTimeout:         ts.Timeouts.Idle,
+		TotalTimeout:        ts.Timeouts.Total,
 		CompletionsTemplate: sc.Script.CompletionsTemplate,
 		Counter:             counter,
 		TLS:                 tlsCfg,

@@ -19,6 +19,7 @@ const (
 	ErrTimeoutConnect    = "timeout_connect"
 	ErrTimeoutFirstToken = "timeout_first_token"
 	ErrTimeoutIdle       = "timeout_idle"
+	ErrTimeoutTotal      = "timeout_total"
 	ErrStreamCut         = "stream_cut"
 	ErrMalformed         = "malformed"
 	ErrServer            = "server_error"

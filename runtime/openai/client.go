@@ -42,6 +42,8 @@ type Config struct {
 	// TLS); FirstTokenTimeout the time from start to the first generated text;
 	// IdleTimeout the longest gap between two events after the first token.
 	ConnectTimeout, FirstTokenTimeout, IdleTimeout time.Duration
+	// TotalTimeout bounds a whole request, first byte to last; 0: none.
+	TotalTimeout time.Duration
 
 	// CompletionsTemplate renders the messages into the prompt of
 	// /v1/completions; "" means DefaultCompletionsTemplate. See the package

@@ -125,6 +125,7 @@ const (
 	firedFirst
 	firedIdle
 	firedDrain
+	firedTotal
 )
 
 // reqState is one request's shared state: the httptrace hooks and timers run
@@ -201,6 +202,11 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 	if cfg.FirstTokenTimeout > 0 {
 		first = time.AfterFunc(cfg.FirstTokenTimeout, func() { rt.fire(firedFirst) })
 		defer first.Stop()
+	}
+	if cfg.TotalTimeout > 0 {
+		// A stream that never ends (a server ignoring max_tokens) is cut.
+		total := time.AfterFunc(cfg.TotalTimeout, func() { rt.fire(firedTotal) })
+		defer total.Stop()
 	}
 	// The hooks read rt.start only once RoundTrip runs, after this write.
 	start := time.Now()
@@ -339,6 +345,8 @@ func (cn *Conn) failure(ctx context.Context, rt *reqState, err error, beforeResp
 		return metrics.ErrTimeoutFirstToken, "no generated text within " + cfg.FirstTokenTimeout.String()
 	case firedIdle:
 		return metrics.ErrTimeoutIdle, "stream silent for " + cfg.IdleTimeout.String()
+	case firedTotal:
+		return metrics.ErrTimeoutTotal, "request still running after " + cfg.TotalTimeout.String()
 	}
 	if ctx.Err() != nil {
 		return metrics.ErrCanceled, "canceled: " + context.Cause(ctx).Error()

@@ -148,6 +148,9 @@ type Point struct {
 	Client   *ClientCheck      `json:"client,omitempty"`
 	Records  string            `json:"records"` // path of the jsonl, relative to results.json
 	Sessions []SessionDocument `json:"sessions"`
+	// SharedDocuments maps each document that more than one session of the
+	// point used to those sessions (only with assign = "random").
+	SharedDocuments map[string][]string `json:"shared_documents,omitempty"`
 }
 
 // SLOOutcome is one SLO's result at a point.
@@ -228,12 +231,12 @@ type TurnStats struct {
 	Cached float64 `json:"cached_tokens_ratio"`
 }
 
-// SessionDocument records which document a session used.
+// SessionDocument records which document a session used. Which sessions
+// shared a document is in Point.SharedDocuments, once per document: a list
+// per session would grow with the square of the sessions.
 type SessionDocument struct {
 	Session  string `json:"session"`
 	Document string `json:"document"`
-	// SharedWith lists other sessions of the point with the same document.
-	SharedWith []string `json:"shared_with,omitempty"`
 }
 
 // ServerSummary is what the target's /metrics said during the point.

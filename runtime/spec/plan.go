@@ -119,3 +119,29 @@ func maxTokens(sc *Scenario) int {
 func ConversationFloor(sc *Scenario, doc int) int {
 	return doc + (sc.Rounds+1)*maxTokens(sc)
 }
+
+// Figures behind ClientMemory, from the measurements in docs/PERFORMANCE.md
+// (rounded up): a document costs about 20 bytes a token in the client (its
+// text, its escaped copy, and the collector's headroom), a session in
+// flight about 256 KiB (its history, answers and connection buffers), a
+// request's record about 512 bytes.
+const (
+	bytesPerDocumentToken = 20
+	bytesPerSession       = 256 << 10
+	bytesPerRecord        = 512
+)
+
+// ClientMemory estimates the bytes the client holds at the largest point
+// the sweep may reach, for a corpus of documents documents (-1: unknown)
+// of tokens tokens each (0: unknown, then documents are not counted).
+func ClientMemory(sc *Scenario, documents, tokens int) int64 {
+	c, s := sc.Reach()
+	sessions := int64(c) * int64(s)
+	held := sessions
+	if sc.Assign == AssignRandom && documents >= 0 {
+		held = min(held, int64(documents))
+	}
+	return held*int64(tokens)*bytesPerDocumentToken +
+		sessions*bytesPerSession +
+		sessions*int64(sc.Rounds+1)*bytesPerRecord
+}

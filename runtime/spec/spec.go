@@ -60,6 +60,7 @@ type Timeouts struct {
 	Connect    time.Duration
 	FirstToken time.Duration
 	Idle       time.Duration // longest gap between two events of a stream
+	Total      time.Duration // a whole request, start to last byte
 }
 
 // TLS configures HTTPS connections. File paths are resolved (the dsl
@@ -183,6 +184,10 @@ type Scenario struct {
 	SLOs   []SLO
 	Expect *metrics.Condition // sweep-level; nil when absent
 	Report Report
+	// AbortOnAllFailed stops the sweep after a point whose every request
+	// failed: larger points cannot do better, and each could take hours of
+	// timeouts.
+	AbortOnAllFailed bool
 }
 
 // Grid lists the values of C and S to sweep.
