@@ -114,7 +114,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"api", tg.API, spec.DefaultAPI},
 		{"down_after", tg.DownAfter, spec.DefaultDownAfter},
-		{"timeouts", tg.Timeouts, spec.Timeouts{Connect: 10 * time.Second, FirstToken: 5 * time.Minute, Idle: 60 * time.Second}},
+		{"timeouts", tg.Timeouts, spec.Timeouts{Connect: 10 * time.Second, FirstToken: 5 * time.Minute, Idle: 60 * time.Second, Total: 30 * time.Minute}},
 		{"assign", sc.Assign, spec.DefaultAssign},
 		{"score", sc.Score, spec.DefaultScore},
 		{"rounds", sc.Rounds, 3},
@@ -258,7 +258,7 @@ scenario "x" {
 		Name: "t", BaseURL: "https://api.example.com/v1", Model: "m", API: "completions", APIKey: "sk-test-123",
 		Headers:   map[string]string{"x-team": "kv"},
 		ExtraBody: map[string]any{"ignore_eos": true, "min_tokens": int64(16), "chat_template_kwargs": map[string]any{"enable_thinking": false}},
-		Timeouts:  spec.Timeouts{Connect: time.Second, FirstToken: 90 * time.Second, Idle: 500 * time.Millisecond},
+		Timeouts:  spec.Timeouts{Connect: time.Second, FirstToken: 90 * time.Second, Idle: 500 * time.Millisecond, Total: 30 * time.Minute},
 		Metrics: &spec.Metrics{URL: "http://127.0.0.1:8000/metrics", Interval: 2 * time.Second, Include: []string{"vllm:num_requests_running"},
 			Headers: map[string]string{"x-team": "kv"}, BearerToken: "sk-test-123"}, // the target's, by default
 		Between:   spec.BetweenPoints{ResetPrefixCache: true, Cooldown: 5 * time.Second},
