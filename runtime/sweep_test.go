@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -329,4 +330,40 @@ func TestSharedDocumentsLinear(t *testing.T) {
 	if shared != 4096 || len(b) > 4096*100 {
 		t.Fatalf("%d sessions listed as sharing, %d bytes; want 4096 and at most 100 bytes a session", shared, len(b))
 	}
+}
+
+// Ctrl-C during the only point of a virtual-clock sweep interrupts it: the
+// run reports ErrInterrupted (exit 130), never a finished sweep.
+func TestInterruptedVirtualPoint(t *testing.T) {
+	file, sc := sweepScenario(t, "", false)
+	sc.Target = &spec.Target{Name: "sim", Simulator: &spec.Simulator{Profile: "seed-vllm", Clock: "virtual"}}
+	sc.Corpus.Tokens = 131072
+	sc.Corpus.Source.Documents = 16
+	sc.Rounds = 2
+	sc.Script.MaxTokens = 512
+	sc.Grid = spec.Grid{Concurrent: []int{4}, Sequential: []int{4}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var log strings.Builder
+	prog := &cancelOnPoint{w: &log, cancel: cancel}
+	start := time.Now()
+	r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir(), Progress: prog})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v (after %v), want ErrInterrupted; log:\n%s", err, time.Since(start), log.String())
+	}
+	if r != nil && len(r.Points) != 0 {
+		t.Fatalf("an interrupted point was recorded: %+v", r.Points)
+	}
+}
+
+// cancelOnPoint cancels the run as soon as the progress says a point began.
+type cancelOnPoint struct {
+	w      io.Writer
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnPoint) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "point C=") {
+		c.cancel()
+	}
+	return c.w.Write(p)
 }
