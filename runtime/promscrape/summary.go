@@ -16,9 +16,6 @@ const (
 	NameQueueTimeP95       = "queue_time_p95"
 )
 
-// PointNames lists them, for callers that mark all of them no_data at once.
-var PointNames = [...]string{NameKVCacheUsageMax, NamePrefixCacheHitRate, NamePreemptions, NameQueueTimeP95}
-
 // Stat is one stored name's figures over a window. Only the fields of its
 // Kind are set.
 type Stat struct {
