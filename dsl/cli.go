@@ -12,7 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Exit codes of the commands implemented here (DESIGN.md §7).
+// Exit codes of the commands implemented here: the same numbers as
+// cmd/mrqa's (docs/architecture.md, "Exit codes").
 const (
 	ExitOK      = 0
 	ExitChanged = 1 // fmt -check: a file would change

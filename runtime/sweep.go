@@ -312,8 +312,6 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	return r, nil
 }
 
-// anyAnswered reports whether the target answered at least one request,
-// successfully or with an error of its own.
 // clientSummary records the client's check on itself for results.json.
 func clientSummary(r clientcheck.Report, ttftOKP95 time.Duration) *results.ClientCheck {
 	if ttftOKP95 == metrics.Inf {
@@ -349,6 +347,8 @@ func checkPlan(sc *spec.Scenario, docs []corpus.Document, facts spec.Facts) erro
 	return fmt.Errorf("%w: %s", ErrPlan, strings.Join(msgs, "; "))
 }
 
+// anyAnswered reports whether the target answered at least one request,
+// successfully or with an error of its own.
 func anyAnswered(r *results.Results) bool {
 	for _, p := range r.Points {
 		if p.Metrics.Requests > p.Metrics.Errors {

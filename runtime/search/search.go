@@ -1,7 +1,8 @@
-// Package search implements the frontier search of DESIGN.md §4: it finds the
-// best grid point (the passing point with the best score) while running only
-// the points whose outcome is not implied by the points already run, and, when
-// asked, grows the grid past its edge until the limit is bracketed.
+// Package search implements the frontier search (search "frontier" in
+// docs/language.md): it finds the best grid point (the passing point with the
+// best score) while running only the points whose outcome is not implied by
+// the points already run, and, when asked, grows the grid past its edge until
+// the limit is bracketed.
 //
 // The search assumes monotonicity: if (c, s) fails, every (c', s') with c' ≥ c
 // and s' ≥ s fails; if it passes, every smaller point passes. Results that
@@ -263,9 +264,10 @@ func Plan(cfg Config, oracle func(c, s int) bool) Result {
 	return s.Result()
 }
 
-// Best applies DESIGN.md §4's rule to points that were run: the passing point
-// with the largest C×S, ties to the larger C ("sessions"), or the largest
-// 2CS/(C+S), ties to the larger C then the larger S ("harmonic").
+// Best applies the best-point rule (score in docs/language.md) to points
+// that were run: the passing point with the largest C×S, ties to the larger
+// C ("sessions"), or the largest 2CS/(C+S), ties to the larger C then the
+// larger S ("harmonic").
 func Best(points []PointOutcome, score string) (c, s int, found bool) {
 	var best [2]int
 	for _, p := range points {
