@@ -14,8 +14,8 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
-// TestRuntimeImportsNoDSL asserts DESIGN.md §1: runtime depends on neither
-// this package nor HCL/cty.
+// TestRuntimeImportsNoDSL asserts the boundary docs/architecture.md
+// describes: runtime depends on neither this package nor HCL/cty.
 func TestRuntimeImportsNoDSL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")

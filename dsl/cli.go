@@ -12,33 +12,13 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Exit codes of the commands implemented here (DESIGN.md §7).
+// Exit codes of the commands implemented here: the same numbers as
+// cmd/mrqa's (docs/architecture.md, "Exit codes").
 const (
 	ExitOK      = 0
 	ExitChanged = 1 // fmt -check: a file would change
 	ExitInvalid = 2 // usage error or invalid scenario
 )
-
-// Validate is `mrqa validate FILE`: it loads the file, prints every
-// diagnostic to stderr and, when there is no error, the plan to stdout.
-func Validate(path string, opts Options, stdout, stderr io.Writer) int {
-	loaded := Load(path, opts)
-	if err := loaded.WriteDiagnostics(stderr); err != nil {
-		fmt.Fprintln(stderr, err)
-	}
-	if loaded.HasErrors() {
-		n := 0
-		for _, d := range loaded.Diags {
-			if d.Severity == hcl.DiagError {
-				n++
-			}
-		}
-		fmt.Fprintf(stderr, "%s: %d error%s\n", path, n, plural(n))
-		return ExitInvalid
-	}
-	WritePlan(stdout, loaded.File)
-	return ExitOK
-}
 
 // Fmt is `mrqa fmt [-check] [-w] PATH...`. Directories stand for the .hcl
 // files directly in them. Without flags the formatted text goes to stdout;

@@ -151,7 +151,7 @@ func TestConditionColumn(t *testing.T) {
 	for _, tt := range tests {
 		src := validSkeleton(fmt.Sprintf(`  slo "a" { condition = %q }`, tt.cond))
 		loaded := LoadSource("cond.hcl", []byte(src), Options{Env: testEnv})
-		if !loaded.HasErrors() {
+		if !loaded.Diags.HasErrors() {
 			t.Fatalf("%q: no error", tt.cond)
 		}
 		d := loaded.Diags[0]

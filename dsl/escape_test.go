@@ -41,7 +41,7 @@ func TestDiagnosticsEscapeControls(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			loaded := LoadSource("ctl.hcl", []byte(tc.src), Options{Env: testEnv})
-			if !loaded.HasErrors() {
+			if !loaded.Diags.HasErrors() {
 				t.Fatal("no error")
 			}
 			for _, color := range []bool{false, true} {

@@ -185,28 +185,3 @@ func TestFmtCommand(t *testing.T) {
 		t.Errorf("missing file: code %d", code)
 	}
 }
-
-func TestValidateCommand(t *testing.T) {
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.hcl")
-	bad := filepath.Join(dir, "bad.hcl")
-	if err := os.WriteFile(good, []byte(validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bad, []byte(strings.Replace(validSkeleton(`  slo "a" { condition = "ttft_p95 <= 2s" }`), "base_url", "base_ulr", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var out, errb bytes.Buffer
-	if code := Validate(good, Options{Env: testEnv}, &out, &errb); code != ExitOK || !strings.Contains(out.String(), "4 points, 9 sessions, 36 requests") || errb.Len() != 0 {
-		t.Errorf("valid file: code %d\nout %s\nerr %s", code, out.String(), errb.String())
-	}
-	out.Reset()
-	if code := Validate(bad, Options{Env: testEnv}, &out, &errb); code != ExitInvalid || out.Len() != 0 ||
-		!strings.Contains(errb.String(), bad+":2:3") || !strings.Contains(errb.String(), `Did you mean "base_url"?`) {
-		t.Errorf("typo: code %d\nout %s\nerr %s", code, out.String(), errb.String())
-	}
-	errb.Reset()
-	if code := Validate(filepath.Join(dir, "none.hcl"), Options{}, &out, &errb); code != ExitInvalid || !strings.Contains(errb.String(), "Cannot read scenario file") {
-		t.Errorf("missing file: code %d, err %s", code, errb.String())
-	}
-}

@@ -36,7 +36,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal(err)
 		}
 		if loaded.File != nil {
-			_ = Plan(loaded.File)
+			_ = planText(loaded.File)
 		}
 		once, diags := Format(src, "fuzz.hcl")
 		if diags.HasErrors() {

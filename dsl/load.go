@@ -48,9 +48,6 @@ type Loaded struct {
 	hidden hidden // what Loaded.WriteDiagnostics keeps out of snippets
 }
 
-// HasErrors reports whether any diagnostic is an error.
-func (l *Loaded) HasErrors() bool { return l.Diags.HasErrors() }
-
 // WriteDiagnostics prints the diagnostics, without colour, with
 // file:line:column and a source snippet for each (see the package-level
 // WriteDiagnostics, which can colour them).

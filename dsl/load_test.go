@@ -15,6 +15,13 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
+// planText is the plan as validate prints it.
+func planText(f *spec.File) string {
+	var b strings.Builder
+	WritePlan(&b, f)
+	return b.String()
+}
+
 // mustLoad loads src and fails the test on any error.
 func mustLoad(t *testing.T, src string, opts Options) *spec.File {
 	t.Helper()
@@ -22,7 +29,7 @@ func mustLoad(t *testing.T, src string, opts Options) *spec.File {
 		opts.Env = testEnv
 	}
 	loaded := LoadSource(filepath.Join(t.TempDir(), "test.hcl"), []byte(src), opts)
-	if loaded.HasErrors() {
+	if loaded.Diags.HasErrors() {
 		var buf bytes.Buffer
 		_ = loaded.WriteDiagnostics(&buf)
 		t.Fatalf("unexpected errors:\n%s", buf.String())
@@ -623,7 +630,7 @@ scenario "x" {
 	if tg := f.Scenarios[0].Target; tg.APIKey != "sk-live-from-env" || tg.Headers["Authorization"] != "Bearer sk-live-from-env" {
 		t.Errorf("the runtime still needs the real values: %+v", tg)
 	}
-	if strings.Contains(Plan(f), "hunter2pass") {
+	if strings.Contains(planText(f), "hunter2pass") {
 		t.Error("the plan prints a URL password")
 	}
 }
@@ -636,7 +643,7 @@ func TestPlan(t *testing.T) {
 	if got := Totals(f.Scenarios[0]); got != (PlanTotals{Points: 4, Sessions: 24, Requests: 72}) {
 		t.Errorf("Totals = %+v", got)
 	}
-	plan := Plan(f)
+	plan := planText(f)
 	for _, want := range []string{`scenario "x"`, "4 points, 24 sessions, 72 requests", "16 synthetic documents", "http://127.0.0.1:8000/v1", "ttft_p95 <= 2s", "out/x"} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("plan lacks %q:\n%s", want, plan)
@@ -652,7 +659,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if l := LoadSource(path, src, Options{Env: testEnv}); l.HasErrors() {
+		if l := LoadSource(path, src, Options{Env: testEnv}); l.Diags.HasErrors() {
 			b.Fatal(l.Diags)
 		}
 	}
@@ -737,11 +744,11 @@ func TestSecretsNotInDiagnostics(t *testing.T) {
 			}
 			out := buf.String()
 			if tt.where == "" {
-				if loaded.HasErrors() {
+				if loaded.Diags.HasErrors() {
 					t.Fatalf("unexpected errors:\n%s", out)
 				}
-				out += Plan(loaded.File)
-			} else if !loaded.HasErrors() || !strings.Contains(out, tt.where) {
+				out += planText(loaded.File)
+			} else if !loaded.Diags.HasErrors() || !strings.Contains(out, tt.where) {
 				t.Errorf("want an error at %s:\n%s", tt.where, out)
 			}
 			if strings.Contains(out, tt.secret) {
@@ -807,7 +814,7 @@ func TestMissingPathWarns(t *testing.T) {
 		loaded := LoadSource(filepath.Join(dir, "test.hcl"), []byte(src), Options{Env: testEnv})
 		var buf bytes.Buffer
 		_ = loaded.WriteDiagnostics(&buf)
-		if loaded.HasErrors() {
+		if loaded.Diags.HasErrors() {
 			t.Fatalf("%s %s: errors:\n%s", tt.path, tt.tokenizer, buf.String())
 		}
 		n := 0

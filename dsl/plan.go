@@ -33,15 +33,9 @@ func Totals(sc *spec.Scenario) PlanTotals {
 	return t
 }
 
-// Plan summarises a loaded file as validate prints it: per scenario its
-// target, corpus, script, grid size and the requests it will make.
-func Plan(f *spec.File) string {
-	var b strings.Builder
-	WritePlan(&b, f)
-	return b.String()
-}
-
-// WritePlan writes Plan(f) to w, with every secret of f hidden.
+// WritePlan writes the plan of a loaded file as validate prints it, with
+// every secret of f hidden: per scenario its target, corpus, script, grid
+// size and the requests it will make.
 func WritePlan(w io.Writer, f *spec.File) {
 	var b strings.Builder
 	writePlan(&b, f)

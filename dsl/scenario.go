@@ -262,14 +262,6 @@ var planSummary = map[string]string{
 	"corpus": "Conversation longer than the context",
 }
 
-func maxOf(xs []int) int {
-	m := 0
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
-}
-
 // ref resolves a reference such as target.vllm to a declared block name.
 func (l *loader) ref(a *hcl.Attribute, kind string) (string, bool) {
 	if a == nil {

@@ -28,9 +28,10 @@ type Executor interface {
 // sweep stops, resumably.
 var ErrTargetDown = errors.New("target is down")
 
-// HTTPExecutor drives an OpenAI-compatible server with the closed loop of
-// DESIGN.md §3: C workers, each serving its S sessions strictly in turn, one
-// request in flight per worker, the full history resent every turn.
+// HTTPExecutor drives an OpenAI-compatible server with the closed loop that
+// docs/architecture.md describes: C workers, each serving its S sessions
+// strictly in turn, one request in flight per worker, the full history
+// resent every turn.
 type HTTPExecutor struct {
 	Client    *openai.Client
 	Script    *spec.Script

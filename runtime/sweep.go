@@ -318,8 +318,6 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	return r, nil
 }
 
-// anyAnswered reports whether the target answered at least one request,
-// successfully or with an error of its own.
 // allFailed says why a point counts as one where every request failed, or
 // "" when some request succeeded.
 func allFailed(pt *results.Point) string {
@@ -365,6 +363,8 @@ func checkPlan(sc *spec.Scenario, docs []corpus.Document, facts spec.Facts) erro
 	return fmt.Errorf("%w: %s", ErrPlan, strings.Join(msgs, "; "))
 }
 
+// anyAnswered reports whether the target answered at least one request,
+// successfully or with an error of its own.
 func anyAnswered(r *results.Results) bool {
 	for _, p := range r.Points {
 		if p.Metrics.Requests > p.Metrics.Errors {

@@ -107,7 +107,7 @@ func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metr
 	var last time.Duration
 	labels := `model_name="` + v.cfg.Model + `"`
 	var buf bytes.Buffer
-	recs, err := sim.RunVirtualObserved(ctx, v.cfg, v.sessions(p), &sim.Observer{
+	recs, err := sim.RunVirtual(ctx, v.cfg, v.sessions(p), &sim.Observer{
 		Every: v.interval,
 		Observe: func(now time.Duration, st engine.Stats) {
 			buf.Reset()

@@ -195,7 +195,9 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// worse keeps the exit code that comes first in DESIGN.md §7's order: 2, 130, 1, 99, 0.
+// worse keeps the exit code that ranks first in the order 2, 130, 1, 99, 0:
+// a usage error outranks an interrupt, which outranks a failure, which
+// outranks an expect not met (docs/architecture.md, "Exit codes").
 func worse(a, b int) int {
 	rank := func(c int) int {
 		switch c {

@@ -18,7 +18,7 @@ import (
 	"syscall"
 )
 
-// Exit codes of DESIGN.md §7.
+// Exit codes; docs/architecture.md ("Exit codes") says when each is used.
 const (
 	exitOK          = 0
 	exitFailure     = 1

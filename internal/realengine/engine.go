@@ -229,9 +229,6 @@ func (s *Server) cleanup() {
 	}
 }
 
-// Stderr is the end of what the server wrote to stderr.
-func (s *Server) Stderr() string { return s.stderr.String() }
-
 // Stamp is the server's own timing of one request, on its monotonic clock.
 type Stamp struct {
 	ArrivalMS    float64 `json:"arrival_ms"`

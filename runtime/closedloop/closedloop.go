@@ -50,9 +50,6 @@ func (s *Session) Done(a Action, ok bool) {
 	}
 }
 
-// Opened reports whether the session's opening has succeeded.
-func (s *Session) Opened() bool { return s.opened }
-
 // SkipMessage is the message of a turn recorded as ErrOpeningFailed.
 const SkipMessage = "not asked: the session's opening had not succeeded, so its slot re-sent the opening"
 

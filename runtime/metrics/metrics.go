@@ -1,7 +1,8 @@
 // Package metrics defines mrqa's metric vocabulary: the per-request Record, the
 // per-point Point whose fields are the names SLO conditions may use, the
 // sweep-level Sweep names for expect, percentiles, and aggregation. The names
-// and their windows are those of DESIGN.md §2.
+// are listed in docs/language.md ("Metric names"); which requests each one
+// covers is in docs/results.md ("The windows").
 package metrics
 
 import (

@@ -52,7 +52,7 @@ func TestNewTextEscapes(t *testing.T) {
 	}
 }
 
-// drain reads a built body through bodyReader's Read, as the transport does.
+// readBody reads a built body through bodyReader's Read, as the transport does.
 func readBody(t testing.TB, bufs [][]byte, n int64) []byte {
 	t.Helper()
 	var out bytes.Buffer

@@ -91,6 +91,21 @@ func goodStream(w http.ResponseWriter) {
 	sse(w, roleEv, "", contentEv("Hello"), "", contentEv(" there"), "", contentEv("!"), finishEv, usageEv, "data: [DONE]")
 }
 
+// closedAddr is a 127.0.0.1 address nothing listens on: a port the test
+// opened and closed again, so a connection to it is refused.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
 func mustClient(t *testing.T, cfg Config) *Client {
 	t.Helper()
 	c, err := New(cfg)
@@ -436,7 +451,7 @@ func TestPreflight(t *testing.T) {
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
-		c := mustClient(t, Config{BaseURL: "http://user:pw-secret@127.0.0.1:1/v1"})
+		c := mustClient(t, Config{BaseURL: "http://user:pw-secret@" + closedAddr(t) + "/v1"})
 		_, err := c.Preflight(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "cannot reach") || strings.Contains(err.Error(), "pw-secret") {
 			t.Fatalf("err %v", err)

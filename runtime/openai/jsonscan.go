@@ -45,7 +45,7 @@ func (s *scanner) ws() {
 	}
 }
 
-// next returns the next non-space byte without consuming it, or 0 at the end.
+// peek returns the next non-space byte without consuming it, or 0 at the end.
 func (s *scanner) peek() byte {
 	s.ws()
 	if s.i >= len(s.b) {

@@ -65,9 +65,9 @@ func TestErrorMessagesHideSecrets(t *testing.T) {
 	}
 }
 
-// The idle timeout bounds the gap between events (DESIGN.md §2): keep-alive
-// comments such as ": ping" are not events and must not hold a stalled
-// stream open forever.
+// The idle timeout bounds the gap between events (docs/language.md,
+// timeouts): keep-alive comments such as ": ping" are not events and must
+// not hold a stalled stream open forever.
 func TestIdleTimeoutIgnoresComments(t *testing.T) {
 	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		sse(w, contentEv("a"))

@@ -1,8 +1,8 @@
 // Package promscrape scrapes a target's Prometheus /metrics endpoint in the
 // background while a sweep runs, and summarises the samples per grid point:
 // KV-cache usage, prefix-cache hit rate, preemptions and server-side queue
-// time (the names DESIGN.md §2 gives the expr environment), plus any families
-// the scenario includes raw.
+// time (the four metrics.ServerNames that SLO conditions may read), plus any
+// families the scenario includes raw.
 //
 // Scraping never disturbs the measurement: the scraper has its own HTTP
 // transport and a single connection of its own, every scrape has a deadline

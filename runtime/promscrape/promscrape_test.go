@@ -304,7 +304,7 @@ func TestApply(t *testing.T) {
 	}
 	var empty metrics.Point
 	NewRecorder(nil).Summary(Window{From: at(0), To: at(1)}).Apply(&empty)
-	for _, n := range PointNames {
+	for _, n := range metrics.ServerNames {
 		if !empty.NoData.Has(n) || empty.NoData.Reason(n) == "" {
 			t.Fatalf("no scrapes, yet %s not marked no_data: %v", n, empty.NoData)
 		}

@@ -8,16 +8,14 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
-// The metrics.Point names this package fills (DESIGN.md §2).
+// The metrics.Point names this package fills: metrics.ServerNames, one
+// constant each.
 const (
 	NameKVCacheUsageMax    = "kv_cache_usage_max"
 	NamePrefixCacheHitRate = "prefix_cache_hit_rate"
 	NamePreemptions        = "preemptions"
 	NameQueueTimeP95       = "queue_time_p95"
 )
-
-// PointNames lists them, for callers that mark all of them no_data at once.
-var PointNames = [...]string{NameKVCacheUsageMax, NamePrefixCacheHitRate, NamePreemptions, NameQueueTimeP95}
 
 // Stat is one stored name's figures over a window. Only the fields of its
 // Kind are set.
@@ -59,8 +57,12 @@ const (
 	HasRequestsWaiting       = "requests_waiting"
 )
 
-// Summary is a grid point's server metrics. Durations are nanoseconds in
-// JSON, as in metrics.Point.
+// Summary is a grid point's server metrics. It never reaches results.json as
+// it is: the runtime copies its figures into the results package's
+// ServerSummary, durations in seconds like metrics.Point's. Its own JSON form
+// (which this package's golden test pins) differs: the time.Duration fields
+// are integer nanoseconds, encoding/json's default, while the Bounds are
+// seconds.
 type Summary struct {
 	From      time.Time `json:"from"`
 	To        time.Time `json:"to"`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -49,6 +50,21 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+// closedAddr is a 127.0.0.1 address nothing listens on: a port the test
+// opened and closed again.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
 // newBrowser starts headless Chromium with every route to the network shut.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
@@ -68,9 +84,10 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		// No network: nothing resolves and the proxy is a closed port.
+		// No network: nothing resolves and the proxy is a port this test
+		// opened and closed again.
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
-		chromedp.ProxyServer("http://127.0.0.1:9"),
+		chromedp.ProxyServer("http://" + closedAddr(t)),
 		chromedp.Flag("allow-file-access-from-files", false),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -160,10 +160,7 @@ func deltaTable(rs []*results.Results, names []string) table {
 	}
 	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.c, b.c), cmp.Compare(a.s, b.s)) })
 	keys = slices.Compact(keys)
-	t := table{Head: []string{"C", "S", "sessions"}}
-	for _, n := range names {
-		t.Head = append(t.Head, n)
-	}
+	t := table{Head: append([]string{"C", "S", "sessions"}, names...)}
 	for _, n := range names[1:] {
 		t.Head = append(t.Head, "Δ "+n)
 	}

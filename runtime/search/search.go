@@ -1,7 +1,8 @@
-// Package search implements the frontier search of DESIGN.md §4: it finds the
-// best grid point (the passing point with the best score) while running only
-// the points whose outcome is not implied by the points already run, and, when
-// asked, grows the grid past its edge until the limit is bracketed.
+// Package search implements the frontier search (search "frontier" in
+// docs/language.md): it finds the best grid point (the passing point with the
+// best score) while running only the points whose outcome is not implied by
+// the points already run, and, when asked, grows the grid past its edge until
+// the limit is bracketed.
 //
 // The search assumes monotonicity: if (c, s) fails, every (c', s') with c' ≥ c
 // and s' ≥ s fails; if it passes, every smaller point passes. Results that
@@ -26,7 +27,6 @@
 package search
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/mrqa-dev/mrqa/runtime/spec"
@@ -42,24 +42,7 @@ const (
 	Fail
 )
 
-// MarshalText writes the outcome as "pass", "fail" or "unknown".
-func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
-
-// UnmarshalText reads what MarshalText writes.
-func (o *Outcome) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "pass":
-		*o = Pass
-	case "fail":
-		*o = Fail
-	case "unknown":
-		*o = Unknown
-	default:
-		return fmt.Errorf("search: unknown outcome %q", b)
-	}
-	return nil
-}
-
+// String is "pass", "fail" or "unknown".
 func (o Outcome) String() string {
 	switch o {
 	case Pass:
@@ -99,9 +82,9 @@ type Config struct {
 
 // Point is a best point; Found is false when no point passed.
 type Point struct {
-	C     int  `json:"concurrent"`
-	S     int  `json:"sequential"`
-	Found bool `json:"found"`
+	C     int
+	S     int
+	Found bool
 }
 
 // PointOutcome is a point that was run, for Best.
@@ -110,55 +93,44 @@ type PointOutcome struct {
 	Passed bool
 }
 
-// Cell is one point's outcome: run (Implied false), implied by the points
-// run, or Unknown (neither).
-type Cell struct {
-	C       int     `json:"concurrent"`
-	S       int     `json:"sequential"`
-	Outcome Outcome `json:"outcome"`
-	Implied bool    `json:"implied,omitempty"`
-}
-
 // Contradiction is a pair of run points that breaks monotonicity: Fail is
 // dominated by Pass (Fail.C ≤ Pass.C and Fail.S ≤ Pass.S) yet failed.
 type Contradiction struct {
-	Fail [2]int `json:"fail"`
-	Pass [2]int `json:"pass"`
+	Fail [2]int
+	Pass [2]int
 }
 
-// Result is the state of a search: final once Next reports ok=false.
+// Result is the state of a search: final once Next reports ok=false. It is
+// not written as is: the runtime copies what results.json keeps of it into
+// the results package's Search.
 type Result struct {
 	// InGridBest is the best point of the declared grid. It equals the full
 	// grid's best when Settled and the results were monotone.
-	InGridBest Point `json:"in_grid_best"`
+	InGridBest Point
 	// ExtendedBest is the best point of the grown grid; equal to InGridBest
 	// when extension is off or never grew the grid.
-	ExtendedBest Point `json:"extended_best"`
+	ExtendedBest Point
 	// Settled: every point scoring above InGridBest is known to fail.
-	Settled bool `json:"settled"`
+	Settled bool
 	// Bracketed: with Extend, ExtendedBest is settled and has a failing
 	// (measured or implied) neighbour beyond it on each axis; false when an
 	// axis limit or MaxPoints stopped the growth first.
-	Bracketed bool `json:"bracketed"`
+	Bracketed bool
 	// Concurrent and Sequential are the axes of the grown grid (the declared
 	// ones without extension).
-	Concurrent []int `json:"concurrent"`
-	Sequential []int `json:"sequential"`
+	Concurrent []int
+	Sequential []int
 	// Run lists the points run, in order; Outcomes their results.
-	Run      [][2]int           `json:"run"`
-	Outcomes map[[2]int]Outcome `json:"-"`
+	Run      [][2]int
+	Outcomes map[[2]int]Outcome
 	// Implied holds the points of the grown grid that were not run but whose
 	// outcome the monotone assumption implies. Points neither run nor implied
 	// are absent.
-	Implied map[[2]int]Outcome `json:"-"`
-	// Cells is Outcomes and Implied as a list (JSON cannot key a map by a
-	// pair): every point of the grown grid, plus run points outside it,
-	// sorted by C then S, for the heatmap.
-	Cells []Cell `json:"cells"`
+	Implied map[[2]int]Outcome
 	// NonMonotone lists every run point involved in a contradiction, sorted;
 	// Contradictions the pairs themselves.
-	NonMonotone    [][2]int        `json:"non_monotone,omitempty"`
-	Contradictions []Contradiction `json:"contradictions,omitempty"`
+	NonMonotone    [][2]int
+	Contradictions []Contradiction
 }
 
 // Search is a frontier search in progress. It is not safe for concurrent use.
@@ -247,19 +219,6 @@ func (s *Search) Result() Result {
 			r.Implied[k] = o
 		}
 	}
-	for _, k := range st.g.cells() {
-		o, run := r.Outcomes[k]
-		if !run {
-			o = r.Implied[k]
-		}
-		r.Cells = append(r.Cells, Cell{C: k[0], S: k[1], Outcome: o, Implied: !run && o != Unknown})
-	}
-	for _, k := range s.order {
-		if !slices.Contains(st.g.cs, k[0]) || !slices.Contains(st.g.ss, k[1]) {
-			r.Cells = append(r.Cells, Cell{C: k[0], S: k[1], Outcome: r.Outcomes[k]})
-		}
-	}
-	slices.SortFunc(r.Cells, func(a, b Cell) int { return cmpCell([2]int{a.C, a.S}, [2]int{b.C, b.S}) })
 	r.Contradictions = s.contradictions()
 	seen := map[[2]int]bool{}
 	for _, x := range r.Contradictions {
@@ -305,9 +264,10 @@ func Plan(cfg Config, oracle func(c, s int) bool) Result {
 	return s.Result()
 }
 
-// Best applies DESIGN.md §4's rule to points that were run: the passing point
-// with the largest C×S, ties to the larger C ("sessions"), or the largest
-// 2CS/(C+S), ties to the larger C then the larger S ("harmonic").
+// Best applies the best-point rule (score in docs/language.md) to points
+// that were run: the passing point with the largest C×S, ties to the larger
+// C ("sessions"), or the largest 2CS/(C+S), ties to the larger C then the
+// larger S ("harmonic").
 func Best(points []PointOutcome, score string) (c, s int, found bool) {
 	var best [2]int
 	for _, p := range points {
@@ -347,20 +307,6 @@ func ScoreOf(score string, c, s int) float64 {
 		return 2 * float64(c) * float64(s) / float64(c+s)
 	}
 	return float64(c * s)
-}
-
-// Validate reports a configuration the search cannot run.
-func (cfg Config) Validate() error {
-	if len(axis(cfg.Concurrent)) == 0 || len(axis(cfg.Sequential)) == 0 {
-		return fmt.Errorf("search: grid needs at least one positive concurrent and sequential value")
-	}
-	if cfg.Score != "" && cfg.Score != ScoreSessions && cfg.Score != ScoreHarmonic {
-		return fmt.Errorf("search: unknown score %q (want %q or %q)", cfg.Score, ScoreSessions, ScoreHarmonic)
-	}
-	if cfg.ExtendStep < 0 || cfg.MaxConcurrent < 0 || cfg.MaxSequential < 0 || cfg.MaxPoints < 0 {
-		return fmt.Errorf("search: extend_step, max_concurrent, max_sequential and max_points must not be negative")
-	}
-	return nil
 }
 
 // FromSpec builds the configuration of a scenario's frontier search; sp may

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -484,24 +483,6 @@ func TestBest(t *testing.T) {
 	}
 }
 
-func TestValidate(t *testing.T) {
-	tests := []struct {
-		cfg Config
-		ok  bool
-	}{
-		{Config{Concurrent: []int{1}, Sequential: []int{1}}, true},
-		{Config{Concurrent: []int{1}, Sequential: []int{1}, Score: ScoreHarmonic}, true},
-		{Config{Concurrent: nil, Sequential: []int{1}}, false},
-		{Config{Concurrent: []int{1}, Sequential: []int{1}, Score: "area"}, false},
-		{Config{Concurrent: []int{1}, Sequential: []int{1}, MaxPoints: -1}, false},
-	}
-	for _, tc := range tests {
-		if err := tc.cfg.Validate(); (err == nil) != tc.ok {
-			t.Errorf("Validate(%+v) = %v, want ok=%v", tc.cfg, err, tc.ok)
-		}
-	}
-}
-
 func TestFromSpec(t *testing.T) {
 	g := spec.Grid{Concurrent: []int{1, 2}, Sequential: []int{3}}
 	got := FromSpec(g, ScoreHarmonic, &spec.Search{Kind: "frontier", Extend: true, ExtendStep: 2, MaxConcurrent: 9, MaxSequential: 7, MaxPoints: 5})
@@ -514,10 +495,12 @@ func TestFromSpec(t *testing.T) {
 	}
 }
 
-func TestResultJSON(t *testing.T) {
+// TestRunOutsideGrid: a point run outside the grid is kept among the
+// outcomes, and the points implied are all inside the grid and not run.
+func TestRunOutsideGrid(t *testing.T) {
 	cfg := Config{Concurrent: seqAxis(4), Sequential: seqAxis(4)}
 	s := New(cfg)
-	s.Record(9, 9, false) // outside the grid: listed, and implies nothing here
+	s.Record(9, 9, false)
 	for {
 		c, q, ok := s.Next()
 		if !ok {
@@ -526,37 +509,20 @@ func TestResultJSON(t *testing.T) {
 		s.Record(c, q, c*q <= 6)
 	}
 	r := s.Result()
-	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatalf("Result does not encode: %v", err)
+	if r.Outcomes[[2]int{9, 9}] != Fail || r.Run[0] != [2]int{9, 9} {
+		t.Fatalf("outcome of 9x9 %v, run %v", r.Outcomes[[2]int{9, 9}], r.Run)
 	}
-	var back struct {
-		Cells []Cell `json:"cells"`
-		Best  Point  `json:"in_grid_best"`
-	}
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if back.Best != r.InGridBest || len(back.Cells) != 17 {
-		t.Fatalf("decoded best %+v, %d cells", back.Best, len(back.Cells))
-	}
-	runs, implied := 0, 0
-	for _, c := range back.Cells {
-		k := [2]int{c.C, c.S}
-		switch {
-		case c.Implied:
-			implied++
-			if r.Implied[k] != c.Outcome {
-				t.Fatalf("cell %+v, Implied says %v", c, r.Implied[k])
-			}
-		case c.Outcome != Unknown:
-			runs++
-			if r.Outcomes[k] != c.Outcome {
-				t.Fatalf("cell %+v, Outcomes says %v", c, r.Outcomes[k])
-			}
+	for k, o := range r.Implied {
+		if _, run := r.Outcomes[k]; run || k[0] > 4 || k[1] > 4 {
+			t.Fatalf("implied %v at %v: run or outside the grid", o, k)
+		}
+		if want := outcome(k[0]*k[1] <= 6); o != want {
+			t.Fatalf("implied %v at %v, want %v", o, k, want)
 		}
 	}
-	if runs != len(r.Run) || implied != len(r.Implied) {
-		t.Fatalf("%d run and %d implied cells; want %d and %d", runs, implied, len(r.Run), len(r.Implied))
+	for _, k := range r.Run[1:] {
+		if k[0] > 4 || k[1] > 4 || r.Outcomes[k] != outcome(k[0]*k[1] <= 6) {
+			t.Fatalf("ran %v: outcome %v", k, r.Outcomes[k])
+		}
 	}
 }

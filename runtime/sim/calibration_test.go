@@ -91,7 +91,7 @@ func runSeed(t testing.TB, profile string) sweep {
 	sw.bestFail = math.Inf(1)
 	for c := 1; c <= 4; c++ {
 		for s := 1; s <= 4; s++ {
-			recs, err := RunVirtual(context.Background(), cfg, seedPoint(c, s))
+			recs, err := RunVirtual(context.Background(), cfg, seedPoint(c, s), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,7 +33,7 @@ func TestRunVirtualStopsWhenCancelled(t *testing.T) {
 		}
 	}}
 	t0 := time.Now()
-	recs, err := RunVirtualObserved(ctx, cfg, seedPoint(16, 16), obs)
+	recs, err := RunVirtual(ctx, cfg, seedPoint(16, 16), obs)
 	took := time.Since(t0)
 	if !errors.Is(err, context.Canceled) || recs != nil {
 		t.Fatalf("err %v with %d records, want context.Canceled and none", err, len(recs))
@@ -46,9 +46,9 @@ func TestRunVirtualStopsWhenCancelled(t *testing.T) {
 	if took > 5*time.Second {
 		t.Errorf("took %v to stop", took)
 	}
-	// RunVirtual stops the same way, and a context ended before the start
-	// runs nothing.
-	if _, err := RunVirtual(ctx, cfg, seedPoint(1, 1)); !errors.Is(err, context.Canceled) {
+	// Without an observer it stops the same way, and a context ended
+	// before the start runs nothing.
+	if _, err := RunVirtual(ctx, cfg, seedPoint(1, 1), nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("RunVirtual on an ended context: %v", err)
 	}
 }

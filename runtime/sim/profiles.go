@@ -74,8 +74,9 @@ func quickstart() engine.Config {
 	}
 }
 
-// seedVLLM reproduces the source benchmark's vLLM row (CALIBRATION.md):
-// a 7B model with 1M context on one Hopper-class GPU.
+// seedVLLM reproduces the source benchmark's vLLM row: a 7B model with 1M
+// context on one Hopper-class GPU. docs/simulator.md ("Profiles") says how
+// its figures were chosen.
 func seedVLLM() engine.Config {
 	return engine.Config{
 		Model:            "Qwen/Qwen2.5-7B-Instruct-1M",

@@ -108,7 +108,7 @@ func TestRealClockMatchesVirtual(t *testing.T) {
 		wg.Wait()
 		_ = srv.Close()
 		cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart})
-		virt, err := RunVirtual(context.Background(), cfg, sessions)
+		virt, err := RunVirtual(context.Background(), cfg, sessions, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

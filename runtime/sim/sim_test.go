@@ -109,7 +109,7 @@ func TestRunVirtualOrderAndRecords(t *testing.T) {
 			session("c1s2", "d2", 1000, Turn{NewTokens: 1010, MaxTokens: 4}, Turn{ID: "custom", NewTokens: 20, MaxTokens: 4})},
 		{session("c2s1", "d3", 500, Turn{NewTokens: 510, MaxTokens: 8})},
 	}
-	recs, err := RunVirtual(context.Background(), cfg, workers)
+	recs, err := RunVirtual(context.Background(), cfg, workers, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestRunVirtualOrderAndRecords(t *testing.T) {
 			}
 		}
 	}
-	again, _ := RunVirtual(context.Background(), cfg, workers)
+	again, _ := RunVirtual(context.Background(), cfg, workers, nil)
 	for i := range recs {
 		if recs[i] != again[i] {
 			t.Fatalf("not deterministic: %+v vs %+v", recs[i], again[i])
@@ -167,7 +167,7 @@ func TestRunVirtualSharedDocument(t *testing.T) {
 		recs, err := RunVirtual(context.Background(), cfg, [][]Session{{
 			session("a", "d1", 2000, Turn{NewTokens: 2010, MaxTokens: 2}),
 			session("b", doc2, 2000, Turn{NewTokens: 2010, MaxTokens: 2}),
-		}})
+		}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +181,7 @@ func TestRunVirtualSharedDocument(t *testing.T) {
 func TestRunVirtualTooLong(t *testing.T) {
 	cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart, Params: map[string]any{"max_model_len": 1120.0}})
 	recs, err := RunVirtual(context.Background(), cfg, [][]Session{{session("a", "d", 900,
-		Turn{NewTokens: 1000, MaxTokens: 50}, Turn{NewTokens: 60, MaxTokens: 50}, Turn{NewTokens: 10, MaxTokens: 50})}})
+		Turn{NewTokens: 1000, MaxTokens: 50}, Turn{NewTokens: 60, MaxTokens: 50}, Turn{NewTokens: 10, MaxTokens: 50})}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestRunVirtualTooLong(t *testing.T) {
 func TestRunVirtualOpeningRejected(t *testing.T) {
 	cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart, Params: map[string]any{"max_model_len": 1000.0}})
 	recs, err := RunVirtual(context.Background(), cfg, [][]Session{{session("a", "d", 1100,
-		Turn{NewTokens: 1200, MaxTokens: 10}, Turn{NewTokens: 20, MaxTokens: 10}, Turn{NewTokens: 20, MaxTokens: 10})}})
+		Turn{NewTokens: 1200, MaxTokens: 10}, Turn{NewTokens: 20, MaxTokens: 10}, Turn{NewTokens: 20, MaxTokens: 10})}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestQuickstartKnee(t *testing.T) {
 	total := 0.0
 	for c := 1; c <= 3; c++ {
 		for s := 1; s <= 3; s++ {
-			recs, err := RunVirtual(context.Background(), cfg, quickPoint(c, s))
+			recs, err := RunVirtual(context.Background(), cfg, quickPoint(c, s), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

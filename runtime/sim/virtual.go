@@ -191,19 +191,6 @@ func turnID(sess *Session, k int) string {
 // maxSteps guards the virtual loop against a model that stops progressing.
 const maxSteps = 1 << 28
 
-// RunVirtual runs one grid point on a simulated clock: C = len(workers)
-// closed-loop workers, each serving its sessions strictly in turn (turn 0 of
-// every session, then turn 1, ...), one request in flight per worker, no
-// think time, starting together at time 0 on a fresh engine. It returns one
-// Record per turn in the order the turns were issued, with times in seconds
-// from the point's start (Start) and from each request's start (TTFT, TTFC,
-// End). A turn longer than max_model_len gets error "http_400" at once and
-// is left out of its session's history, as the live client does. Once ctx
-// ends the run stops between two engine steps and returns ctx's error.
-func RunVirtual(ctx context.Context, cfg engine.Config, workers [][]Session) ([]metrics.Record, error) {
-	return RunVirtualObserved(ctx, cfg, workers, nil)
-}
-
 // Observer samples the engine's stats on the virtual clock, as a scraper of
 // /metrics would on the real one: at time 0, then whenever Every of
 // simulated time has passed (at the end of the step that crosses it), and
@@ -213,8 +200,17 @@ type Observer struct {
 	Observe func(now time.Duration, st engine.Stats)
 }
 
-// RunVirtualObserved is RunVirtual with an observer; obs may be nil.
-func RunVirtualObserved(ctx context.Context, cfg engine.Config, workers [][]Session, obs *Observer) ([]metrics.Record, error) {
+// RunVirtual runs one grid point on a simulated clock: C = len(workers)
+// closed-loop workers, each serving its sessions strictly in turn (turn 0 of
+// every session, then turn 1, ...), one request in flight per worker, no
+// think time, starting together at time 0 on a fresh engine. It returns one
+// Record per turn in the order the turns were issued, with times in seconds
+// from the point's start (Start) and from each request's start (TTFT, TTFC,
+// End). A turn longer than max_model_len gets error "http_400" at once and
+// is left out of its session's history, as the live client does. Once ctx
+// ends the run stops between two engine steps and returns ctx's error. obs,
+// when not nil, samples the engine's stats along the way.
+func RunVirtual(ctx context.Context, cfg engine.Config, workers [][]Session, obs *Observer) ([]metrics.Record, error) {
 	eng, err := engine.New(cfg)
 	if err != nil {
 		return nil, err

@@ -196,7 +196,8 @@ type Grid struct {
 	Sequential []int
 }
 
-// Search configures the frontier search of DESIGN.md §4.
+// Search configures the frontier search (package search; search "frontier"
+// in docs/language.md).
 type Search struct {
 	Kind          string // "frontier"
 	Extend        bool

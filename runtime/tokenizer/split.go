@@ -7,8 +7,8 @@ import (
 
 // Hand-written pre-tokenizers for the split regexes in common use. They give
 // exactly the pieces the backtracking regex (regexp2, as tiktoken-go uses it)
-// gives, many times faster; split_test.go checks them against the regex on
-// the novels and on fuzzed text. Each walks s and calls yield per piece,
+// gives, many times faster; fast_test.go checks that tokenizers using them
+// give the regex's token ids on a novel, on random and on fuzzed text. Each walks s and calls yield per piece,
 // stopping early when yield returns false.
 
 // splitFunc is a pre-tokenizer: it calls yield with each piece of s in order

@@ -186,36 +186,3 @@ func (c *Cache) Load(name string, opts Options) (Tokenizer, error) {
 	e.once.Do(func() { e.tok, e.err = Load(name, opts) })
 	return e.tok, e.err
 }
-
-// Counter counts the tokens of a growing conversation incrementally: each
-// part (a message) is counted once when added. Chat templates tokenize
-// messages separately, so the sum of the parts is the conversation's count
-// less the template's own tokens. Safe for concurrent use.
-type Counter struct {
-	tok   Tokenizer
-	mu    sync.Mutex
-	total int
-}
-
-// NewCounter returns a Counter that uses t.
-func NewCounter(t Tokenizer) *Counter { return &Counter{tok: t} }
-
-// Add counts s, adds it to the total and returns the new total; it stops
-// with ctx's error once ctx ends.
-func (c *Counter) Add(ctx context.Context, s string) (int, error) {
-	n, err := CountErr(ctx, c.tok, s)
-	if err != nil {
-		return 0, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.total += n
-	return c.total, nil
-}
-
-// Total returns the tokens counted so far.
-func (c *Counter) Total() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.total
-}

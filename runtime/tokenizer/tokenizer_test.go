@@ -468,29 +468,6 @@ func TestCacheSharesAndIsConcurrent(t *testing.T) {
 	}
 }
 
-func TestCounter(t *testing.T) {
-	tok, err := Load(CL100KBase, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := NewCounter(tok)
-	parts := []string{"hello world", "tiktoken is great!", "Café"}
-	want := 0
-	for _, p := range parts {
-		want += tok.Count(p)
-		got, err := c.Add(context.Background(), p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != want {
-			t.Errorf("Add(%q) total = %d, want %d", p, got, want)
-		}
-	}
-	if c.Total() != want {
-		t.Errorf("Total = %d, want %d", c.Total(), want)
-	}
-}
-
 // novel returns about 1 MB of a shared Gutenberg novel, or skips.
 func novel(b *testing.B) string {
 	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "corpus", "gutenberg", "1342.txt"))
