@@ -208,11 +208,18 @@ func TestServerMetricsNoData(t *testing.T) {
 		ts := httptest.NewServer(srv) // serves 404 on /metrics
 		defer ts.Close()
 		file, sc := sweepScenario(t, ts.URL+"/v1", false)
+		sc.Target.Model = "" // preflight takes the only model listed, and says so
 		sc.Target.Metrics = &spec.Metrics{URL: ts.URL + "/metrics", Interval: time.Hour}
 		sc.SLOs = append(sc.SLOs, spec.SLO{Name: "kv", Condition: kv})
-		r, err := Run(context.Background(), file, sc, Options{OutDir: t.TempDir()})
+		var log strings.Builder
+		r, err := Run(context.Background(), file, sc, Options{OutDir: t.TempDir(), Progress: &log})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The failing scrape is told once, however many points it affects;
+		// what preflight learned is told too.
+		if n := strings.Count(log.String(), "warning: scraping the target's /metrics failed"); n != 1 || !strings.Contains(log.String(), "preflight: ") {
+			t.Errorf("%d scrape warnings over %d points, want 1, and a preflight note; log:\n%s", n, len(r.Points), log.String())
 		}
 		for _, p := range r.Points {
 			o := p.SLOs[1]
