@@ -1,0 +1,114 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+// review13: a request's total timeout changes what a point measures (a
+// request cut at 1 s is a failure that +Inf's the percentiles, uncut it is a
+// sample): like connect, first_token and idle it belongs to the identity,
+// or -resume mixes points measured with and without it.
+func TestReview13IdentityCoversTotalTimeout(t *testing.T) {
+	a, b := testScenario(1), testScenario(1)
+	b.Target = &spec.Target{Name: "fake", API: "chat", Timeouts: spec.Timeouts{Total: time.Second}}
+	red := newRedactor(nil)
+	if d := identityDiff(identity(a, testDocs(2), red), identity(b, testDocs(2), red)); len(d) == 0 {
+		t.Fatal("timeouts { total = 1s } vs none: identities equal, so -resume adopts points measured without the limit")
+	}
+}
+
+// review13: values that come from env() (or a sensitive variable) are
+// secrets and are redacted before they enter the identity, so every value
+// of such a field reads "(sensitive)": base_url = env("VLLM_URL", ...) and
+// model = env("MODEL", ...) are common, and pointing them at another server
+// or model leaves the identity unchanged, so -resume mixes the two servers'
+// points. The same holds for secret-valued extra_body entries and header
+// values (only header names are kept).
+func TestReview13IdentitySeesChangedSecretFields(t *testing.T) {
+	mk := func(url, model string) map[string]string {
+		sc := testScenario(1)
+		sc.Target = &spec.Target{Name: "t", API: "chat", BaseURL: url, Model: model}
+		return identity(sc, testDocs(2), newRedactor([]string{url, model}))
+	}
+	a := mk("http://gpu-a:8000/v1", "llama-3-8b")
+	b := mk("http://gpu-b:8000/v1", "qwen-2.5-7b")
+	if d := identityDiff(a, b); len(d) == 0 {
+		t.Fatalf("another server and model from env(): identities equal (base_url %q, model %q), so -resume mixes their points",
+			a["target.base_url"], a["target.model"])
+	}
+}
+
+// review13: TLS server_name picks the backend behind an SNI-routing proxy
+// (one base_url, several deployments): a different server_name can measure
+// a different server, yet it is not in the identity.
+func TestReview13IdentityCoversServerName(t *testing.T) {
+	mk := func(sni string) map[string]string {
+		sc := testScenario(1)
+		sc.Target = &spec.Target{Name: "t", API: "chat", BaseURL: "https://proxy:443/v1", Model: "m", TLS: &spec.TLS{ServerName: sni}}
+		return identity(sc, testDocs(2), newRedactor(nil))
+	}
+	if d := identityDiff(mk("vllm-a.internal"), mk("vllm-b.internal")); len(d) == 0 {
+		t.Fatal("tls.server_name vllm-a vs vllm-b behind one proxy URL: identities equal")
+	}
+}
+
+// modelHandler lists one model and answers chat like recordingServer.
+func modelHandler(model string) http.Handler {
+	rs := &recordingServer{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/models" {
+			fmt.Fprintf(w, `{"object":"list","data":[{"id":%q,"object":"model"}]}`, model)
+			return
+		}
+		rs.ServeHTTP(w, r)
+	})
+}
+
+// review13: with model omitted ("take the only model /v1/models lists"),
+// the identity is computed before preflight resolves the model, so it
+// records target.model = "" and a resume against a server that now serves
+// another model (a redeploy behind the same address) adopts the first
+// model's points: results.json then says every point measured the new one.
+func TestReview13ResumeOmittedModelChangedOnServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	hs := &http.Server{Handler: modelHandler("model-a")}
+	go func() { _ = hs.Serve(l) }()
+	out := t.TempDir()
+	file, sc := sweepScenario(t, "http://"+addr+"/v1", false)
+	sc.Target.Model = ""
+	sc.Grid.Concurrent = []int{1}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: out})
+	_ = hs.Close()
+	if err != nil || r.Target.Model != "model-a" {
+		t.Fatalf("first run: %v", err)
+	}
+
+	l2, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	hs2 := &http.Server{Handler: modelHandler("model-b")}
+	go func() { _ = hs2.Serve(l2) }()
+	defer hs2.Close()
+	sc.Grid.Concurrent = []int{1, 2}
+	r, err = Run(ctx, file, sc, Options{OutDir: out, Resume: true})
+	if errors.Is(err, ErrOutputInUse) && strings.Contains(err.Error(), "target.model") {
+		return
+	}
+	t.Fatalf("resume adopted model-a's point into a run of model-b (err %v, %d points, results say model %q for all)", err, len(r.Points), r.Target.Model)
+}
