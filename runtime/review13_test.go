@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +112,43 @@ func TestReview13ResumeOmittedModelChangedOnServer(t *testing.T) {
 		return
 	}
 	t.Fatalf("resume adopted model-a's point into a run of model-b (err %v, %d points, results say model %q for all)", err, len(r.Points), r.Target.Model)
+}
+
+// review13: nothing stops a second run into a folder whose first run has
+// not saved its first point yet (with 128k-token novels that point takes
+// many minutes): a second terminal, a CI retry or a second exec both see
+// no results.json, both measure the server at once (each loading it for
+// the other), and the last to save wins, its points measured under the
+// other's load. The second run should be refused while the folder is in
+// use (a lock file), as a folder that holds a run is.
+func TestReview13SecondRunWhileFirstIsInFlight(t *testing.T) {
+	srv := &recordingServer{delay: 700 * time.Millisecond}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	file, sc := sweepScenario(t, hs.URL+"/v1", false)
+	sc.Grid.Concurrent = []int{1}
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, file, sc, Options{OutDir: out})
+		first <- err
+	}()
+	for {
+		srv.mu.Lock()
+		n := len(srv.reqs)
+		srv.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err := Run(ctx, file, sc, Options{OutDir: out})
+	if e := <-first; e != nil {
+		t.Fatalf("first run: %v", e)
+	}
+	if !errors.Is(err, ErrOutputInUse) {
+		t.Fatalf("a second run into %s while the first was measuring: err %v; want ErrOutputInUse", out, err)
+	}
 }
