@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,5 +151,49 @@ func TestReview13SecondRunWhileFirstIsInFlight(t *testing.T) {
 	}
 	if !errors.Is(err, ErrOutputInUse) {
 		t.Fatalf("a second run into %s while the first was measuring: err %v; want ErrOutputInUse", out, err)
+	}
+}
+
+// review13: no client mrqa makes sets a redirect policy, so Go's default
+// applies: Authorization is dropped on a redirect to another host, but
+// every other header is forwarded. A target (or its /metrics, which by
+// default carries the target's headers) that answers 30x to another host
+// hands that host the credential in x-api-key / api-key (Azure's header),
+// the usual place for a key outside Authorization.
+func TestReview13RedirectForwardsSecretHeaders(t *testing.T) {
+	const key = "hdr-SECRET-redirect-7f7f"
+	var leaked atomic.Value
+	leaked.Store("")
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("X-Api-Key"); v != "" {
+			leaked.Store(r.URL.Path + ": " + v)
+		}
+		http.NotFound(w, r)
+	}))
+	defer other.Close()
+	// The same server under another host name: Go counts it as another host.
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	rec := &recordingServer{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			http.Redirect(w, r, otherURL+"/collect", http.StatusFound)
+			return
+		}
+		rec.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	file, sc := sweepScenario(t, srv.URL+"/v1", false)
+	sc.Grid.Concurrent = []int{1}
+	file.Secrets = []string{key}
+	sc.Target.Headers = map[string]string{"X-Api-Key": key}
+	// What the dsl fills in when the metrics block names only its URL.
+	sc.Target.Metrics = &spec.Metrics{URL: srv.URL + "/metrics", Interval: time.Hour, Headers: sc.Target.Headers}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	if v := leaked.Load().(string); v != "" {
+		t.Fatalf("a redirect to another host received the target's secret header (%s)", v)
 	}
 }
