@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,23 +16,33 @@ import (
 )
 
 // identity lists, field by field, everything a point's measurement depends
-// on: the workload and the target as compiled from the scenario, not the
-// file's bytes. A comment, `mrqa fmt` or a changed SLO, grid, search,
-// score or report block leaves it unchanged; so finished points stay valid
-// across such edits, and a change that does invalidate them is named.
-// Short values are kept as they are, long ones (templates, documents) as a
-// sha256; secrets are redacted before either.
-func identity(sc *spec.Scenario, docs []corpus.Document, red *redactor) map[string]string {
+// on: the workload and the target as compiled from the scenario (the model
+// as preflight confirmed it), not the file's bytes. A comment, `mrqa fmt`
+// or a changed SLO, grid, search, score or report block leaves it
+// unchanged; so finished points stay valid across such edits, and a change
+// that does invalidate them is named. Short values are kept as they are,
+// long ones (templates, documents) as a sha256. A value built from a secret
+// (an env() URL, a sensitive model name) is kept as a digest salted with the
+// folder's salt: changes are still seen, and the value is never written.
+func identity(sc *spec.Scenario, docs []corpus.Document, model string, red *redactor, salt string) map[string]string {
 	t := sc.Target
+	secret := func(v string) string {
+		if red.apply(v) == v {
+			return v
+		}
+		sum := sha256.Sum256([]byte(salt + "\x00" + v))
+		return "secret:" + hex.EncodeToString(sum[:12])
+	}
+	timeouts := fmt.Sprintf("connect %s, first_token %s, idle %s, total %s", t.Timeouts.Connect, t.Timeouts.FirstToken, t.Timeouts.Idle, t.Timeouts.Total)
 	id := map[string]string{
 		"rules":                 measurementRules,
 		"scenario":              sc.Name,
-		"target.base_url":       red.apply(stripUserinfo(t.BaseURL)),
-		"target.model":          red.apply(t.Model),
+		"target.base_url":       secret(stripUserinfo(t.BaseURL)),
+		"target.model":          secret(model),
 		"target.api":            t.API,
 		"target.header_names":   strings.Join(slices.Sorted(maps.Keys(t.Headers)), ","),
-		"target.extra_body":     digest(red.apply(jsonText(t.ExtraBody))),
-		"target.timeouts":       fmt.Sprintf("connect %s, first_token %s, idle %s", t.Timeouts.Connect, t.Timeouts.FirstToken, t.Timeouts.Idle),
+		"target.extra_body":     digest(secret(jsonText(t.ExtraBody))),
+		"target.timeouts":       timeouts,
 		"target.between_points": fmt.Sprintf("reset_prefix_cache %v, cooldown %s", t.Between.ResetPrefixCache, t.Between.Cooldown),
 		"corpus.tokenizer":      sc.Corpus.Tokenizer,
 		"corpus.documents":      documentsDigest(docs),
@@ -42,10 +53,20 @@ func identity(sc *spec.Scenario, docs []corpus.Document, red *redactor) map[stri
 		"seed":                  strconv.FormatInt(sc.Seed, 10),
 		"assign":                sc.Assign,
 	}
+	if t.TLS != nil {
+		id["target.tls.server_name"] = secret(t.TLS.ServerName)
+	}
 	if s := t.Simulator; s != nil {
-		id["target.simulator"] = fmt.Sprintf("profile %s, clock %s, params %s", s.Profile, s.Clock, red.apply(jsonText(s.Params)))
+		id["target.simulator"] = fmt.Sprintf("profile %s, clock %s, params %s", s.Profile, s.Clock, secret(jsonText(s.Params)))
 	}
 	return id
+}
+
+// newSalt is a fresh identity salt for a new folder.
+func newSalt() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // measurementRules versions the rules that decide what a point measures

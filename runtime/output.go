@@ -6,10 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // ErrOutputInUse: the output folder holds a run this one may not continue
@@ -26,39 +28,100 @@ type output struct {
 	replace  bool // -force over an existing run: clear it at the first save
 	resumed  bool // finished points were adopted
 	replaced bool
+	locked   bool
+	ok       bool // opened for the run (else released on the way out)
 }
 
-// openOutput checks dir before anything is sent: that it is writable, what
-// it holds, and whether this run may continue or replace it. Temporary
-// files a killed run left behind are removed. It fills r with the adopted
-// points when resuming.
-func openOutput(dir string, opts Options, r *results.Results, prog *progress) (*output, error) {
+// lockName marks a folder a run is writing to: its content is the process id.
+const lockName = ".mrqa.lock"
+
+// lock claims the folder for this run. A lock left by a process that no
+// longer runs (killed) is taken over; one held by a live process is refused.
+func (o *output) lock() error {
+	path := filepath.Join(o.dir, lockName)
+	for attempt := 0; attempt < 2; attempt++ {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			fmt.Fprintf(f, "%d\n", os.Getpid())
+			f.Close()
+			o.locked = true
+			return nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("output folder %s: %w", o.dir, err)
+		}
+		b, _ := os.ReadFile(path)
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if pid > 0 && processAlive(pid) {
+			return fmt.Errorf("%w: another mrqa run (process %d) is writing to %s; wait for it, or use -out for another folder", ErrOutputInUse, pid, o.dir)
+		}
+		_ = os.Remove(path) // a killed run's lock
+	}
+	return fmt.Errorf("%w: could not claim %s", ErrOutputInUse, o.dir)
+}
+
+// close releases the folder.
+func (o *output) close() {
+	if o.locked {
+		_ = os.Remove(filepath.Join(o.dir, lockName))
+		o.locked = false
+	}
+}
+
+// openOutput checks dir before the first point: that it is writable, that
+// no other run is writing to it, what it holds, and whether this run may
+// continue or replace it. Temporary files a killed run left behind are
+// removed. It sets r's identity (from ident, given the folder's salt) and
+// fills r with the adopted points when resuming. The caller must release
+// the folder (o.close) when the run ends.
+func openOutput(dir string, opts Options, r *results.Results, ident func(salt string) map[string]string, prog *progress) (*output, error) {
+	if opts.Resume && opts.Force {
+		return nil, fmt.Errorf("%w: -resume and -force contradict each other: continue the run in %s, or replace it", ErrOutputInUse, dir)
+	}
 	o := &output{dir: dir}
 	if err := checkWritable(dir); err != nil {
 		return nil, err
 	}
+	if err := o.lock(); err != nil {
+		return nil, err
+	}
 	removeTemps(dir)
+	o.ok = true
 	prev, err := results.Load(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if opts.Resume {
 			prog.line("resume: nothing to resume in %s; starting from the first point", dir)
 		}
+		r.IdentitySalt = newSalt()
+		r.Identity = ident(r.IdentitySalt)
 		return o, nil
 	case err != nil:
+		o.close()
 		return nil, fmt.Errorf("%w: %s holds a results.json that cannot be read (%v); use -force to replace it or -out for another folder", ErrOutputInUse, dir, err)
 	}
+	r.IdentitySalt = prev.IdentitySalt
+	if r.IdentitySalt == "" || opts.Force {
+		r.IdentitySalt = newSalt()
+	}
+	r.Identity = ident(r.IdentitySalt)
+	o.ok = false
+	defer func() {
+		if !o.ok {
+			o.close()
+		}
+	}()
 	diff := identityDiff(prev.Identity, r.Identity)
 	if len(prev.Identity) == 0 {
 		diff = []string{"the measurement's identity (not recorded: an older mrqa wrote it)"}
 	}
 	switch {
 	case opts.Force:
-		o.replace = true
+		o.replace, o.ok = true, true
 		prog.line("-force: %s holds %s; it is replaced once this run has a point to save", dir, describeRun(prev))
 		return o, nil
 	case opts.Resume && len(diff) == 0:
-		o.resumed = true
+		o.resumed, o.ok = true, true
 		adopt(r, prev, prog)
 		return o, nil
 	case opts.Resume:
@@ -143,4 +206,34 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// CheckDirs refuses scenarios whose output folders, resolved with the run's
+// output root, are one folder or one inside the other: one run would
+// overwrite, mix with or (with -force) delete another's results.
+func CheckDirs(scs []*spec.Scenario, outRoot string) error {
+	type folder struct{ name, abs string }
+	var seen []folder
+	for _, sc := range scs {
+		abs, err := filepath.Abs(Dir(sc, outRoot))
+		if err != nil {
+			return fmt.Errorf("output folder of scenario %q: %w", sc.Name, err)
+		}
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		for _, f := range seen {
+			if inside(abs, f.abs) || inside(f.abs, abs) {
+				return fmt.Errorf("%w: Two scenarios write to one folder: scenario %q to %s and scenario %q to %s, one the same as or inside the other. Give each its own report { dir }",
+					ErrOutputInUse, f.name, f.abs, sc.Name, abs)
+			}
+		}
+		seen = append(seen, folder{sc.Name, abs})
+	}
+	return nil
+}
+
+// inside reports whether path is dir or lies under it.
+func inside(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
 }

@@ -110,10 +110,6 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	}
 
 	r := newResults(file, sc, docs, opts.Version, red)
-	out, err := openOutput(dir, opts, r, prog)
-	if err != nil {
-		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
-	}
 
 	// Until the first point runs, a failure returns no results: nothing
 	// was measured, and a resumed run's old points are not shown again.
@@ -132,6 +128,20 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	r.Target.UsageSupported = tgt.usage
 	if tgt.baseURL != "" {
 		r.Target.BaseURL = red.apply(stripUserinfo(tgt.baseURL))
+	}
+	// The folder is claimed once the model is known: it is part of what the
+	// finished points in it measured.
+	out, err := openOutput(dir, opts, r, func(salt string) map[string]string {
+		return identity(sc, docs, tgt.model, red, salt)
+	}, prog)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
+	}
+	defer out.close()
+	// Adopted points are judged again: the SLOs are not part of the
+	// identity, so the current ones decide.
+	for i := range r.Points {
+		evalSLOs(sc, &r.Points[i])
 	}
 
 	save := func() error {
@@ -296,7 +306,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		r.Stopped = "interrupted"
 	}
 	if tgt.scraper != nil {
-		r.ServerSeries = mergeSeries(r.ServerSeries, tgt.scraper.Series())
+		r.ServerSeries = redactSeries(mergeSeries(r.ServerSeries, tgt.scraper.Series()), red)
 	}
 	r.Complete = runErr == nil && r.Stopped == ""
 	r.Finished = time.Now().UTC()
@@ -599,7 +609,6 @@ func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *pro
 // newResults fills the parts of results.json known before any point runs.
 func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, version string, red *redactor) *results.Results {
 	r := &results.Results{
-		Identity:      identity(sc, docs, red),
 		SchemaVersion: results.SchemaVersion,
 		Tool:          "mrqa",
 		ToolVersion:   version,
@@ -821,6 +830,16 @@ func simulatedSpan(recs []metrics.Record) time.Duration {
 		end = max(end, recs[i].Start+recs[i].Duration)
 	}
 	return time.Duration(end * float64(time.Second))
+}
+
+// redactSeries removes secrets from what a series says in words: its URL
+// (a token in the query string) and its failed scrapes' errors.
+func redactSeries(s *promscrape.Series, red *redactor) *promscrape.Series {
+	s.URL = red.apply(s.URL)
+	for i := range s.Samples {
+		s.Samples[i].Err = red.apply(s.Samples[i].Err)
+	}
+	return s
 }
 
 // mergeSeries appends this run's scrapes to those of the run it resumed.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/internal/redirect"
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
@@ -34,7 +35,7 @@ func serverTokenizer(o tokenizer.Options, t *spec.Target, baseURL string) (token
 	o.ServerURL = strings.TrimSuffix(strings.TrimRight(baseURL, "/"), "/v1")
 	o.Model = t.Model
 	o.Header = targetHeader(t)
-	o.HTTPClient = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg}}
+	o.HTTPClient = &http.Client{Timeout: 60 * time.Second, CheckRedirect: redirect.SameHost, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: cfg}}
 	return o, nil
 }
 

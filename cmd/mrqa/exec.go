@@ -133,6 +133,10 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 
+	if err := rt.CheckDirs(selected, *out); err != nil {
+		fmt.Fprintln(stderr, "mrqa exec:", rt.Redact(err.Error(), file.Secrets))
+		return exitUsage
+	}
 	ropts := rt.Options{
 		OutDir:     *out,
 		Resume:     *resume,

@@ -120,6 +120,12 @@ func (rf *reportFlags) sloList() []results.SLO {
 // reportDir loads one directory, prints its table and writes its report
 // (and run files with -lmbench). It returns the results when they could be
 // read, and the exit code.
+// sameRun reports whether two results are one run: the same scenario
+// started at the same instant.
+func sameRun(a, b *results.Results) bool {
+	return a.Scenario == b.Scenario && a.Started.Equal(b.Started)
+}
+
 func reportDir(dir string, rf *reportFlags, several bool, stdout, stderr io.Writer) (*results.Results, int) {
 	r, dest, err := loadReportDir(dir, rf)
 	if err != nil {
@@ -136,6 +142,11 @@ func reportDir(dir string, rf *reportFlags, several bool, stdout, stderr io.Writ
 		if several {
 			dest = filepath.Join(rf.out, filepath.Base(filepath.Clean(dir)))
 		}
+	}
+	if other, err := results.Load(dest); err == nil && !sameRun(other, r) {
+		fmt.Fprintf(stderr, "mrqa report: %s holds another run (scenario %q, started %s): its report would sit beside the wrong results; choose another -out\n",
+			dest, other.Scenario, other.Started.Format("2006-01-02 15:04 MST"))
+		return nil, exitUsage
 	}
 	fmt.Fprintf(stdout, "== %s ==\n", r.Scenario)
 	report.Terminal(stdout, r)

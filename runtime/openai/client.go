@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
+
+	"github.com/mrqa-dev/mrqa/internal/redirect"
 )
 
 // Counter counts tokens; the corpus tokenizer fills this role when a server
@@ -133,7 +135,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.plan.Store(plan)
-	c.ctl = &http.Client{Transport: c.newTransport(4), Timeout: 2 * time.Minute}
+	c.ctl = &http.Client{Transport: c.newTransport(4), Timeout: 2 * time.Minute, CheckRedirect: redirect.SameHost}
 	return c, nil
 }
 

@@ -32,6 +32,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
+
+	"github.com/mrqa-dev/mrqa/internal/redirect"
 )
 
 // DefaultInterval is used when Start gets a non-positive interval.
@@ -152,7 +154,7 @@ func newScraper(endpoint string, interval time.Duration, include []string, now f
 		timeout:  timeout,
 		include:  slices.Clone(include),
 		tr:       tr,
-		client:   &http.Client{Transport: tr, Timeout: timeout},
+		client:   &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: redirect.SameHost},
 		now:      now,
 		kinds:    map[string]string{},
 		cancel:   func() {},

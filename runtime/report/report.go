@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -170,10 +171,14 @@ func render(w io.Writer, p *page, opts Options) error {
 }
 
 // scrub replaces every secret, and the forms HTML and JS escaping give it,
-// with Redacted.
+// with Redacted. A "secret" that is a number or a JavaScript literal (a
+// header such as x-cache: true) is skipped: the page's own code and data
+// hold such words, and replacing them would break the charts. The data
+// itself reaches the page already redacted; this scrub is the last line of
+// defence for real secrets, which are never bare numbers or literals.
 func scrub(s string, secrets []string) string {
 	for _, sec := range secrets {
-		if len(sec) < MinSecretLen {
+		if len(sec) < MinSecretLen || codeWord(sec) {
 			continue
 		}
 		forms := []string{sec, html.EscapeString(sec), template.HTMLEscapeString(sec),
@@ -194,6 +199,16 @@ func scrub(s string, secrets []string) string {
 		}
 	}
 	return s
+}
+
+// codeWord reports whether s is a number or a JavaScript literal.
+func codeWord(s string) bool {
+	switch s {
+	case "true", "false", "null", "undefined", "NaN", "Infinity":
+		return true
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 // safeURL drops any credentials from a URL, in case results carried one.

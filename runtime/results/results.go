@@ -28,20 +28,23 @@ type Results struct {
 	// (scenario, target, corpus, script, rounds, seed, assign), so a resume
 	// can tell whether finished points are still valid and name what changed.
 	Identity map[string]string `json:"identity,omitempty"`
-	Target   Target            `json:"target"`
-	Corpus   Corpus            `json:"corpus"`
-	Script   Script            `json:"script"`
-	Rounds   int               `json:"rounds"`
-	Seed     int64             `json:"seed"`
-	Assign   string            `json:"assign"`
-	Score    string            `json:"score"`
-	Grid     Grid              `json:"grid"`
-	SLOs     []SLO             `json:"slos"`
-	Expect   string            `json:"expect,omitempty"`
-	Search   *Search           `json:"search,omitempty"`
-	Between  Between           `json:"between_points"`
-	Started  time.Time         `json:"started"`
-	Finished time.Time         `json:"finished,omitzero"`
+	// IdentitySalt salts the digests of identity fields built from secrets,
+	// so a changed secret is seen without the secret being written.
+	IdentitySalt string    `json:"identity_salt,omitempty"`
+	Target       Target    `json:"target"`
+	Corpus       Corpus    `json:"corpus"`
+	Script       Script    `json:"script"`
+	Rounds       int       `json:"rounds"`
+	Seed         int64     `json:"seed"`
+	Assign       string    `json:"assign"`
+	Score        string    `json:"score"`
+	Grid         Grid      `json:"grid"`
+	SLOs         []SLO     `json:"slos"`
+	Expect       string    `json:"expect,omitempty"`
+	Search       *Search   `json:"search,omitempty"`
+	Between      Between   `json:"between_points"`
+	Started      time.Time `json:"started"`
+	Finished     time.Time `json:"finished,omitzero"`
 	// Complete is true once every planned point has run.
 	Complete bool `json:"complete"`
 	// Stopped says why the sweep ended early ("interrupted", "target down: …").

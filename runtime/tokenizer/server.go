@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mrqa-dev/mrqa/internal/redirect"
 )
 
 // ServerTokenizer asks the target server to tokenize: vLLM serves
@@ -58,7 +60,7 @@ func NewServer(root, model string, client *http.Client, header http.Header) (*Se
 		u.User = nil
 	}
 	if client == nil {
-		client = &http.Client{Timeout: 60 * time.Second}
+		client = &http.Client{Timeout: 60 * time.Second, CheckRedirect: redirect.SameHost}
 	}
 	secrets := append(headerSecrets(header), userSecrets...)
 	return &ServerTokenizer{root: u.String(), model: model, client: client, header: header, secrets: secrets}, nil

@@ -15,31 +15,31 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
-// review13: a request's total timeout changes what a point measures (a
+// a request's total timeout changes what a point measures (a
 // request cut at 1 s is a failure that +Inf's the percentiles, uncut it is a
 // sample): like connect, first_token and idle it belongs to the identity,
 // or -resume mixes points measured with and without it.
-func TestReview13IdentityCoversTotalTimeout(t *testing.T) {
+func TestGuardIdentityCoversTotalTimeout(t *testing.T) {
 	a, b := testScenario(1), testScenario(1)
 	b.Target = &spec.Target{Name: "fake", API: "chat", Timeouts: spec.Timeouts{Total: time.Second}}
 	red := newRedactor(nil)
-	if d := identityDiff(identity(a, testDocs(2), red), identity(b, testDocs(2), red)); len(d) == 0 {
+	if d := identityDiff(identity(a, testDocs(2), "m", red, "salt"), identity(b, testDocs(2), "m", red, "salt")); len(d) == 0 {
 		t.Fatal("timeouts { total = 1s } vs none: identities equal, so -resume adopts points measured without the limit")
 	}
 }
 
-// review13: values that come from env() (or a sensitive variable) are
+// values that come from env() (or a sensitive variable) are
 // secrets and are redacted before they enter the identity, so every value
 // of such a field reads "(sensitive)": base_url = env("VLLM_URL", ...) and
 // model = env("MODEL", ...) are common, and pointing them at another server
 // or model leaves the identity unchanged, so -resume mixes the two servers'
 // points. The same holds for secret-valued extra_body entries and header
 // values (only header names are kept).
-func TestReview13IdentitySeesChangedSecretFields(t *testing.T) {
+func TestGuardIdentitySeesChangedSecretFields(t *testing.T) {
 	mk := func(url, model string) map[string]string {
 		sc := testScenario(1)
 		sc.Target = &spec.Target{Name: "t", API: "chat", BaseURL: url, Model: model}
-		return identity(sc, testDocs(2), newRedactor([]string{url, model}))
+		return identity(sc, testDocs(2), model, newRedactor([]string{url, model}), "salt")
 	}
 	a := mk("http://gpu-a:8000/v1", "llama-3-8b")
 	b := mk("http://gpu-b:8000/v1", "qwen-2.5-7b")
@@ -49,14 +49,14 @@ func TestReview13IdentitySeesChangedSecretFields(t *testing.T) {
 	}
 }
 
-// review13: TLS server_name picks the backend behind an SNI-routing proxy
+// TLS server_name picks the backend behind an SNI-routing proxy
 // (one base_url, several deployments): a different server_name can measure
 // a different server, yet it is not in the identity.
-func TestReview13IdentityCoversServerName(t *testing.T) {
+func TestGuardIdentityCoversServerName(t *testing.T) {
 	mk := func(sni string) map[string]string {
 		sc := testScenario(1)
 		sc.Target = &spec.Target{Name: "t", API: "chat", BaseURL: "https://proxy:443/v1", Model: "m", TLS: &spec.TLS{ServerName: sni}}
-		return identity(sc, testDocs(2), newRedactor(nil))
+		return identity(sc, testDocs(2), "m", newRedactor(nil), "salt")
 	}
 	if d := identityDiff(mk("vllm-a.internal"), mk("vllm-b.internal")); len(d) == 0 {
 		t.Fatal("tls.server_name vllm-a vs vllm-b behind one proxy URL: identities equal")
@@ -75,12 +75,12 @@ func modelHandler(model string) http.Handler {
 	})
 }
 
-// review13: with model omitted ("take the only model /v1/models lists"),
+// with model omitted ("take the only model /v1/models lists"),
 // the identity is computed before preflight resolves the model, so it
 // records target.model = "" and a resume against a server that now serves
 // another model (a redeploy behind the same address) adopts the first
 // model's points: results.json then says every point measured the new one.
-func TestReview13ResumeOmittedModelChangedOnServer(t *testing.T) {
+func TestGuardResumeOmittedModelChangedOnServer(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -115,14 +115,14 @@ func TestReview13ResumeOmittedModelChangedOnServer(t *testing.T) {
 	t.Fatalf("resume adopted model-a's point into a run of model-b (err %v, %d points, results say model %q for all)", err, len(r.Points), r.Target.Model)
 }
 
-// review13: nothing stops a second run into a folder whose first run has
+// nothing stops a second run into a folder whose first run has
 // not saved its first point yet (with 128k-token novels that point takes
 // many minutes): a second terminal, a CI retry or a second exec both see
 // no results.json, both measure the server at once (each loading it for
 // the other), and the last to save wins, its points measured under the
 // other's load. The second run should be refused while the folder is in
 // use (a lock file), as a folder that holds a run is.
-func TestReview13SecondRunWhileFirstIsInFlight(t *testing.T) {
+func TestGuardSecondRunWhileFirstIsInFlight(t *testing.T) {
 	srv := &recordingServer{delay: 700 * time.Millisecond}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
@@ -154,13 +154,13 @@ func TestReview13SecondRunWhileFirstIsInFlight(t *testing.T) {
 	}
 }
 
-// review13: no client mrqa makes sets a redirect policy, so Go's default
+// no client mrqa makes sets a redirect policy, so Go's default
 // applies: Authorization is dropped on a redirect to another host, but
 // every other header is forwarded. A target (or its /metrics, which by
 // default carries the target's headers) that answers 30x to another host
 // hands that host the credential in x-api-key / api-key (Azure's header),
 // the usual place for a key outside Authorization.
-func TestReview13RedirectForwardsSecretHeaders(t *testing.T) {
+func TestGuardRedirectForwardsSecretHeaders(t *testing.T) {
 	const key = "hdr-SECRET-redirect-7f7f"
 	var leaked atomic.Value
 	leaked.Store("")
