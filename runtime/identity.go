@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
+	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
@@ -37,7 +38,7 @@ func identity(sc *spec.Scenario, docs []corpus.Document, model string, red *reda
 	id := map[string]string{
 		"rules":                 measurementRules,
 		"scenario":              sc.Name,
-		"target.base_url":       secret(stripUserinfo(t.BaseURL)),
+		"target.base_url":       secret(results.StripUserinfo(t.BaseURL)),
 		"target.model":          secret(model),
 		"target.api":            t.API,
 		"target.header_names":   strings.Join(slices.Sorted(maps.Keys(t.Headers)), ","),

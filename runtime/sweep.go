@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,7 +126,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	r.Target.Model = tgt.model
 	r.Target.UsageSupported = tgt.usage
 	if tgt.baseURL != "" {
-		r.Target.BaseURL = red.apply(stripUserinfo(tgt.baseURL))
+		r.Target.BaseURL = red.apply(results.StripUserinfo(tgt.baseURL))
 	}
 	// The folder is claimed once the model is known: it is part of what the
 	// finished points in it measured.
@@ -617,7 +616,7 @@ func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, vers
 		File:          results.File{Path: file.Path, SHA256: file.SHA256, Redacted: red.apply(file.Redacted)},
 		Target: results.Target{
 			Name:    sc.Target.Name,
-			BaseURL: red.apply(stripUserinfo(sc.Target.BaseURL)),
+			BaseURL: red.apply(results.StripUserinfo(sc.Target.BaseURL)),
 			Model:   sc.Target.Model,
 			API:     sc.Target.API,
 		},
@@ -655,15 +654,6 @@ func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, vers
 		r.Expect = sc.Expect.Text
 	}
 	return r
-}
-
-func stripUserinfo(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	u.User = nil
-	return u.String()
 }
 
 func saveResults(dir string, r *results.Results) error {

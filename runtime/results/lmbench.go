@@ -102,7 +102,7 @@ func WriteLMBenchFormat(dir, format string, r *Results, pt *Point, recs []metric
 		NumUsersSequential: pt.Sequential,
 		NumRounds:          r.Rounds,
 		Model:              r.Target.Model,
-		BaseURL:            stripUserinfo(r.Target.BaseURL),
+		BaseURL:            StripUserinfo(r.Target.BaseURL),
 		SrcDir:             r.Corpus.Name,
 		AnswerLen:          r.Script.MaxTokens,
 		Output:             filepath.ToSlash(path),
@@ -293,7 +293,7 @@ func lmbenchResults(dir string, runs []lmRun) *Results {
 		SchemaVersion: SchemaVersion,
 		Tool:          "LMBenchmark",
 		Scenario:      LMBenchScenario(dir),
-		Target:        Target{Model: p.Model, BaseURL: stripUserinfo(p.BaseURL)},
+		Target:        Target{Model: p.Model, BaseURL: StripUserinfo(p.BaseURL)},
 		Corpus:        Corpus{Name: p.SrcDir},
 		Script:        Script{MaxTokens: p.AnswerLen},
 		Rounds:        p.NumRounds,
@@ -390,7 +390,7 @@ func shownValue(v string) string {
 	if json.Unmarshal([]byte(v), &s) != nil {
 		return v
 	}
-	b, _ := json.Marshal(stripUserinfo(s))
+	b, _ := json.Marshal(StripUserinfo(s))
 	return string(b)
 }
 
@@ -402,8 +402,9 @@ func fileList(files []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(files[:most], ", "), len(files)-most)
 }
 
-// stripUserinfo removes credentials from a URL; other strings are returned as they are.
-func stripUserinfo(raw string) string {
+// StripUserinfo removes credentials from a URL; other strings are returned
+// as they are. Every URL written to results passes through it.
+func StripUserinfo(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
 		return raw
