@@ -234,6 +234,13 @@ func (l *loader) decodeTLSBlock(b *hcl.Block) *spec.TLS {
 	return t
 }
 
+// sameOrigin reports whether two URLs have the same scheme and host.
+func sameOrigin(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	return errA == nil && errB == nil && ua.Host != "" && ua.Scheme == ub.Scheme && ua.Host == ub.Host
+}
+
 // pathAttr reads a file path, resolved against the scenario file's
 // directory; a missing file is a warning, as for other paths.
 func (l *loader) pathAttr(a *hcl.Attribute) string {
@@ -256,15 +263,15 @@ var metricsSchema = &hcl.BodySchema{
 }
 
 // decodeMetricsBlock decodes metrics { url, interval, include, headers,
-// bearer_token, tls }; what it leaves out is the target's (headers, api_key
-// as the bearer token, tls).
+// bearer_token, tls }; what it leaves out is the target's (tls; headers and
+// api_key as the bearer token only when the url is on the target's host).
 func (l *loader) decodeMetricsBlock(b *hcl.Block, t *spec.Target) *spec.Metrics {
 	content, diags := b.Body.Content(metricsSchema)
 	l.diags = append(l.diags, diags...)
 	if content == nil {
 		return nil
 	}
-	m := &spec.Metrics{Interval: defaultMetricsInterval, TLS: t.TLS, Headers: t.Headers, BearerToken: t.APIKey}
+	m := &spec.Metrics{Interval: defaultMetricsInterval, TLS: t.TLS}
 	if tb := l.singleBlocks(content, "tls")["tls"]; tb != nil {
 		m.TLS = l.decodeTLSBlock(tb)
 	}
@@ -278,6 +285,19 @@ func (l *loader) decodeMetricsBlock(b *hcl.Block, t *spec.Target) *spec.Metrics 
 	}
 	if a := content.Attributes["url"]; a != nil {
 		m.URL = l.urlAttr(a)
+	}
+	// The target's credentials go only where the target is: another host
+	// gets none unless the block names its own.
+	if sameOrigin(m.URL, t.BaseURL) {
+		if content.Attributes["headers"] == nil {
+			m.Headers = t.Headers
+		}
+		if content.Attributes["bearer_token"] == nil {
+			m.BearerToken = t.APIKey
+		}
+	} else if content.Attributes["headers"] == nil && content.Attributes["bearer_token"] == nil && (t.APIKey != "" || len(t.Headers) > 0) {
+		l.warnf(content.Attributes["url"].Expr.Range(), "Metrics on another host",
+			"metrics.url is not on target.%s's host, so the target's api_key and headers are not sent with the scrape. If /metrics needs them, set bearer_token or headers in the metrics block.", t.Name)
 	}
 	if a := content.Attributes["interval"]; a != nil {
 		m.Interval = l.durationAttr(a, defaultMetricsInterval)

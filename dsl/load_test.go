@@ -266,8 +266,7 @@ scenario "x" {
 		Headers:   map[string]string{"x-team": "kv"},
 		ExtraBody: map[string]any{"ignore_eos": true, "min_tokens": int64(16), "chat_template_kwargs": map[string]any{"enable_thinking": false}},
 		Timeouts:  spec.Timeouts{Connect: time.Second, FirstToken: 90 * time.Second, Idle: 500 * time.Millisecond, Total: 30 * time.Minute},
-		Metrics: &spec.Metrics{URL: "http://127.0.0.1:8000/metrics", Interval: 2 * time.Second, Include: []string{"vllm:num_requests_running"},
-			Headers: map[string]string{"x-team": "kv"}, BearerToken: "sk-test-123"}, // the target's, by default
+		Metrics:   &spec.Metrics{URL: "http://127.0.0.1:8000/metrics", Interval: 2 * time.Second, Include: []string{"vllm:num_requests_running"}}, // on another host than the target's: none of its credentials
 		Between:   spec.BetweenPoints{ResetPrefixCache: true, Cooldown: 5 * time.Second},
 		DownAfter: 3,
 	}
@@ -825,6 +824,58 @@ func TestMissingPathWarns(t *testing.T) {
 		}
 		if n != tt.warnings {
 			t.Errorf("%s %s: %d warnings, want %d:\n%s", tt.path, tt.tokenizer, n, tt.warnings, buf.String())
+		}
+	}
+}
+
+// The target's api_key and headers go with the /metrics scrape only when
+// it is on the target's host; elsewhere the block must name its own.
+func TestMetricsCredentialsStayOnTheTargetsHost(t *testing.T) {
+	for _, tc := range []struct {
+		url    string
+		bearer string
+		warn   bool
+	}{
+		{"https://gpu.example.com/metrics", "sk-k", false},
+		{"https://collector.example.net/metrics", "", true},
+	} {
+		src := `
+target "t" {
+  base_url = "https://gpu.example.com/v1"
+  api_key  = "sk-k"
+  metrics { url = "` + tc.url + `" }
+}
+corpus "c" {
+  source "synthetic" { documents = 1 }
+}
+script "s" {
+  opening   = "Read ${document}"
+  questions = ["Why?"]
+}
+scenario "x" {
+  target = target.t
+  corpus = corpus.c
+  script = script.s
+  rounds = 1
+  grid {
+    concurrent = [1]
+    sequential = [1]
+  }
+  slo "ttft" { condition = "ttft_p95 <= 2s" }
+}
+`
+		path := filepath.Join(t.TempDir(), "m.hcl")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l := Load(path, Options{})
+		if l.File == nil {
+			t.Fatalf("%s: %v", tc.url, l.Diags)
+		}
+		m := l.File.Scenarios[0].Target.Metrics
+		warned := strings.Contains(l.Diags.Error(), "Metrics on another host")
+		if m.BearerToken != tc.bearer || warned != tc.warn {
+			t.Errorf("%s: bearer %q, warned %v; want %q, %v", tc.url, m.BearerToken, warned, tc.bearer, tc.warn)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -195,5 +197,28 @@ func TestGuardRedirectForwardsSecretHeaders(t *testing.T) {
 	}
 	if v := leaked.Load().(string); v != "" {
 		t.Fatalf("a redirect to another host received the target's secret header (%s)", v)
+	}
+}
+
+// -force moves the old run aside before the first new point is written and
+// deletes it only after: a kill in between leaves it in .replaced-*.
+func TestForceMovesTheOldRunAside(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"results.json", "report.html"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := &output{dir: dir, replace: true}
+	if err := o.beforeSave(); err != nil {
+		t.Fatal(err)
+	}
+	aside, _ := filepath.Glob(filepath.Join(dir, ".replaced-*", "results.json"))
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); !errors.Is(err, os.ErrNotExist) || len(aside) != 1 {
+		t.Fatalf("after beforeSave: old results.json still in place (%v) or not aside (%v)", err, aside)
+	}
+	o.afterSave()
+	if left, _ := filepath.Glob(filepath.Join(dir, ".replaced-*")); len(left) != 0 {
+		t.Fatalf("after afterSave: %v left", left)
 	}
 }

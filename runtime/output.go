@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
@@ -29,7 +30,8 @@ type output struct {
 	resumed  bool // finished points were adopted
 	replaced bool
 	locked   bool
-	ok       bool // opened for the run (else released on the way out)
+	ok       bool   // opened for the run (else released on the way out)
+	aside    string // where a replaced run waits until the first save is done
 }
 
 // lockName marks a folder a run is writing to: its content is the process id.
@@ -160,20 +162,38 @@ func hasConnectErrors(p results.Point) bool {
 	return p.Errors[metrics.ErrConnect]+p.Errors[metrics.ErrTimeoutConnect] > 0
 }
 
-// beforeSave clears a replaced run's files once, just before the new
-// run's first point is written.
+// beforeSave moves a replaced run's files aside once, just before the new
+// run's first point is written; afterSave deletes them once it is. A kill
+// in between leaves the old run in .replaced-*, never lost.
 func (o *output) beforeSave() error {
 	if !o.replace || o.replaced {
 		return nil
 	}
-	for _, name := range []string{"points", "lmbench", "results.json", results.SeriesFile, "report.html"} {
-		if err := os.RemoveAll(filepath.Join(o.dir, name)); err != nil {
+	aside := filepath.Join(o.dir, ".replaced-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	if err := os.Mkdir(aside, 0o755); err != nil {
+		return fmt.Errorf("replace %s: %w", o.dir, err)
+	}
+	for _, name := range replacedNames {
+		err := os.Rename(filepath.Join(o.dir, name), filepath.Join(aside, name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("replace %s: %w", o.dir, err)
 		}
 	}
-	o.replaced = true
+	o.aside, o.replaced = aside, true
 	return nil
 }
+
+// afterSave deletes the replaced run's files once the new run's first
+// point is on disk.
+func (o *output) afterSave() {
+	if o.aside != "" {
+		_ = os.RemoveAll(o.aside)
+		o.aside = ""
+	}
+}
+
+// replacedNames are a run's outputs in its folder.
+var replacedNames = []string{"points", "lmbench", "results.json", results.SeriesFile, "report.html"}
 
 // checkWritable creates dir and a file in it, so an unwritable folder (or
 // a file named as the folder) fails before the first point, not after it.

@@ -143,11 +143,21 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 		evalSLOs(sc, &r.Points[i])
 	}
 
+	prevSeries := r.ServerSeries
 	save := func() error {
 		if err := out.beforeSave(); err != nil {
 			return err
 		}
-		return saveResults(dir, r)
+		if tgt.scraper != nil {
+			// The scrapes so far go to disk with every point, so a killed
+			// run keeps them for the points it finished.
+			r.ServerSeries = redactSeries(mergeSeries(prevSeries, tgt.scraper.Series()), red)
+		}
+		if err := saveResults(dir, r); err != nil {
+			return err
+		}
+		out.afterSave()
+		return nil
 	}
 	points := newPointOrder(sc)
 	for _, p := range r.Points {
@@ -304,9 +314,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	if errors.Is(runErr, ErrInterrupted) {
 		r.Stopped = "interrupted"
 	}
-	if tgt.scraper != nil {
-		r.ServerSeries = redactSeries(mergeSeries(r.ServerSeries, tgt.scraper.Series()), red)
-	}
+
 	r.Complete = runErr == nil && r.Stopped == ""
 	r.Finished = time.Now().UTC()
 	finalize(sc, r, points)
