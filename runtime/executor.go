@@ -17,10 +17,25 @@ import (
 
 // Executor runs one grid point and reports every request's record.
 type Executor interface {
-	// RunPoint runs the point to completion (or until ctx ends) and returns its
-	// records. emit, when non-nil, sees each record as it completes (for
-	// progress). A target found down returns ErrTargetDown with the records so far.
-	RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) ([]metrics.Record, error)
+	// RunPoint runs the point to completion (or until ctx ends) and returns
+	// what the sweep needs of it. emit, when non-nil, sees each record as it
+	// completes (for progress). A target found down returns ErrTargetDown
+	// with the records so far.
+	RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) (Execution, error)
+}
+
+// Execution is one point as an executor ran it.
+type Execution struct {
+	Records []metrics.Record
+	// Epoch is when the point's clock started (every record's Start counts
+	// from it) and Span how long the point took on that clock: real time
+	// after the connections were warm, or simulated time.
+	Epoch time.Time
+	Span  time.Duration
+	// Simulated is true on the virtual clock: the point started on an empty
+	// cache, its scrapes are the engine's own, taken on the simulated
+	// timeline between Epoch and Epoch+Span.
+	Simulated bool
 }
 
 // ErrTargetDown means N consecutive requests got no answer (connection
@@ -43,12 +58,7 @@ type HTTPExecutor struct {
 	// failRun counts consecutive requests without an answer across workers
 	// and points: a target that went down between points is caught too.
 	failRun atomic.Int64
-	epoch   atomic.Int64 // unix nanoseconds of the last point's clock start
 }
-
-// Epoch is when the last point's clock started: after its connections were
-// opened, the instant every record's Start counts from.
-func (e *HTTPExecutor) Epoch() time.Time { return time.Unix(0, e.epoch.Load()) }
 
 func (e *HTTPExecutor) docText(id, text string) *openai.Text {
 	e.mu.Lock()
@@ -75,7 +85,7 @@ func (e *HTTPExecutor) parts(t spec.Template, sess *Session, round int) []*opena
 }
 
 // RunPoint implements Executor.
-func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) ([]metrics.Record, error) {
+func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) (Execution, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -103,7 +113,6 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 		down  atomic.Bool
 	)
 	epoch := time.Now()
-	e.epoch.Store(epoch.UnixNano())
 	for w := 0; w < p.C; w++ {
 		wg.Add(1)
 		go func() {
@@ -127,10 +136,11 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 		}()
 	}
 	wg.Wait()
+	run := Execution{Records: recs, Epoch: epoch, Span: time.Since(epoch)}
 	if down.Load() {
-		return recs, fmt.Errorf("%w: %d consecutive requests got no answer (connection failures or timeouts)", ErrTargetDown, e.failRun.Load())
+		return run, fmt.Errorf("%w: %d consecutive requests got no answer (connection failures or timeouts)", ErrTargetDown, e.failRun.Load())
 	}
-	return recs, ctx.Err()
+	return run, ctx.Err()
 }
 
 // noAnswer reports whether a failure counts toward the target being down:

@@ -126,7 +126,8 @@ func TestHTTPExecutorOrderAndHistory(t *testing.T) {
 	ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 10}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	recs, err := ex.RunPoint(ctx, plan, nil)
+	run, err := ex.RunPoint(ctx, plan, nil)
+	recs := run.Records
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,8 @@ func TestHTTPExecutorFailedTurnLeftOutOfHistory(t *testing.T) {
 	}
 	plan, _ := PlanPoint(sc, testDocs(2), 1, 1)
 	ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 10}
-	recs, err := ex.RunPoint(context.Background(), plan, nil)
+	run, err := ex.RunPoint(context.Background(), plan, nil)
+	recs := run.Records
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +215,8 @@ func TestHTTPExecutorTargetDown(t *testing.T) {
 	}
 	plan, _ := PlanPoint(sc, testDocs(8), 2, 4)
 	ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 5}
-	recs, err := ex.RunPoint(context.Background(), plan, nil)
+	run, err := ex.RunPoint(context.Background(), plan, nil)
+	recs := run.Records
 	if err == nil || !strings.Contains(err.Error(), "target is down") {
 		t.Fatalf("err = %v, want target down", err)
 	}
@@ -365,7 +368,8 @@ func TestHungServers(t *testing.T) {
 			ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 3}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			recs, err := ex.RunPoint(ctx, plan, nil)
+			run, err := ex.RunPoint(ctx, plan, nil)
+			recs := run.Records
 			if tc.down != errors.Is(err, ErrTargetDown) {
 				t.Fatalf("err = %v, want target down %v", err, tc.down)
 			}

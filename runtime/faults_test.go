@@ -58,7 +58,8 @@ func TestSimulatorFaultsRecordedExactly(t *testing.T) {
 				t.Fatal(err)
 			}
 			ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "f", DownAfter: 100}
-			recs, err := ex.RunPoint(ctx, plan, nil)
+			run, err := ex.RunPoint(ctx, plan, nil)
+			recs := run.Records
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,8 +27,7 @@ type virtualExecutor struct {
 	// starting at the run's start, a second apart.
 	scraper  *promscrape.Scraper
 	interval time.Duration
-	clock    time.Time
-	from, to time.Time // the last point's window on that timeline
+	clock    time.Time // where the next point starts on that timeline
 }
 
 func newVirtualExecutor(sc *spec.Scenario, toks *tokenizer.Cache) (*virtualExecutor, error) {
@@ -99,9 +98,9 @@ func (v *virtualExecutor) sessions(p *Point) [][]sim.Session {
 }
 
 // RunPoint implements Executor.
-func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) ([]metrics.Record, error) {
+func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) (Execution, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return Execution{}, err
 	}
 	base := v.clock
 	var last time.Duration
@@ -116,21 +115,19 @@ func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metr
 			last = now
 		},
 	})
+	run := Execution{Records: recs, Epoch: base, Span: max(simulatedSpan(recs), last), Simulated: true}
 	if err != nil {
-		return recs, fmt.Errorf("virtual clock: %w", err)
+		return run, fmt.Errorf("virtual clock: %w", err)
 	}
-	v.from, v.to = base, base.Add(last)
-	v.clock = v.to.Add(time.Second)
+	// Points lie end to end on the virtual timeline, a second apart.
+	v.clock = base.Add(run.Span + time.Second)
 	if emit != nil {
 		for _, r := range recs {
 			emit(r)
 		}
 	}
-	return recs, nil
+	return run, nil
 }
-
-// window is the last point's span on the virtual timeline.
-func (v *virtualExecutor) window() (time.Time, time.Time) { return v.from, v.to }
 
 // mentionsUser reports whether t names the session's user label (before its
 // document, when beforeDoc).

@@ -1,0 +1,106 @@
+package runtime
+
+import (
+	"slices"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/search"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+)
+
+// pointOrder yields the points to run: the grid in order, or a frontier search.
+type pointOrder struct {
+	grid   [][2]int
+	done   map[[2]int]bool
+	search *search.Search
+}
+
+func newPointOrder(sc *spec.Scenario) *pointOrder {
+	o := &pointOrder{done: map[[2]int]bool{}}
+	if sc.Search != nil {
+		o.search = search.New(searchConfig(sc))
+		return o
+	}
+	for _, c := range sc.Grid.Concurrent {
+		for _, s := range sc.Grid.Sequential {
+			o.grid = append(o.grid, [2]int{c, s})
+		}
+	}
+	return o
+}
+
+func searchConfig(sc *spec.Scenario) search.Config {
+	return search.FromSpec(sc.Grid, sc.Score, sc.Search)
+}
+
+func (o *pointOrder) total() int {
+	if o.search != nil {
+		return 0 // unknown in advance
+	}
+	return len(o.grid)
+}
+
+func (o *pointOrder) record(c, s int, passed bool) {
+	o.done[[2]int{c, s}] = true
+	if o.search != nil {
+		o.search.Record(c, s, passed)
+	}
+}
+
+func (o *pointOrder) next() (int, int, bool) {
+	if o.search != nil {
+		return o.search.Next()
+	}
+	for _, p := range o.grid {
+		if !o.done[p] {
+			return p[0], p[1], true
+		}
+	}
+	return 0, 0, false
+}
+
+// finalize computes the best point, the sweep metrics and expect.
+func finalize(sc *spec.Scenario, r *results.Results, o *pointOrder) {
+	var outs []search.PointOutcome
+	r.Sweep = metrics.Sweep{PointsRun: len(r.Points)}
+	for _, p := range r.Points {
+		outs = append(outs, search.PointOutcome{C: p.Concurrent, S: p.Sequential, Passed: p.Passed})
+		if p.Passed {
+			r.Sweep.PointsPassed++
+		}
+	}
+	r.Best = nil
+	if c, s, ok := search.Best(outs, sc.Score); ok {
+		r.Best = &results.Best{Concurrent: c, Sequential: s, Sessions: c * s, Score: search.ScoreOf(sc.Score, c, s)}
+		r.Sweep.MaxSessions, r.Sweep.BestConcurrent, r.Sweep.BestSequential = c*s, c, s
+	}
+	if o.search != nil {
+		res := o.search.Result()
+		si := &results.Search{Kind: sc.Search.Kind}
+		if res.InGridBest.Found {
+			si.InGridBest = &results.Best{Concurrent: res.InGridBest.C, Sequential: res.InGridBest.S, Sessions: res.InGridBest.C * res.InGridBest.S, Score: search.ScoreOf(sc.Score, res.InGridBest.C, res.InGridBest.S)}
+		}
+		if res.ExtendedBest.Found && sc.Search.Extend {
+			si.ExtendedBest = &results.Best{Concurrent: res.ExtendedBest.C, Sequential: res.ExtendedBest.S, Sessions: res.ExtendedBest.C * res.ExtendedBest.S, Score: search.ScoreOf(sc.Score, res.ExtendedBest.C, res.ExtendedBest.S)}
+		}
+		for k, v := range res.Implied {
+			si.Implied = append(si.Implied, results.ImpliedPoint{Concurrent: k[0], Sequential: k[1], Passed: v == search.Pass})
+		}
+		slices.SortFunc(si.Implied, func(a, b results.ImpliedPoint) int {
+			if a.Concurrent != b.Concurrent {
+				return a.Concurrent - b.Concurrent
+			}
+			return a.Sequential - b.Sequential
+		})
+		si.NonMonotone = res.NonMonotone
+		si.Concurrent, si.Sequential = res.Concurrent, res.Sequential
+		si.Settled, si.Bracketed = res.Settled, res.Bracketed
+		si.Order = res.Run
+		r.Search = si
+	}
+	r.ExpectOutcome = ""
+	if sc.Expect != nil {
+		r.ExpectOutcome = sc.Expect.Eval(r.Sweep)
+	}
+}
