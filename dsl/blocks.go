@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mrqa-dev/mrqa/runtime/openai"
+	"github.com/mrqa-dev/mrqa/runtime/openai/prompt"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -651,7 +651,7 @@ func (l *loader) decodeScriptBlock(b *hcl.Block) {
 	}
 	s.CompletionsTemplate = l.stringAttr(attrs["completions_template"], "")
 	if a := attrs["completions_template"]; a != nil && s.CompletionsTemplate != "" {
-		if err := openai.CheckCompletionsTemplate(s.CompletionsTemplate); err != nil {
+		if _, err := prompt.Parse(s.CompletionsTemplate); err != nil {
 			l.errorf(a.Expr.Range(), "Invalid completions_template", "%s.", err)
 		}
 	}

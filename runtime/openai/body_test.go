@@ -147,23 +147,6 @@ func TestBodyGolden(t *testing.T) {
 	}
 }
 
-func TestTemplateErrors(t *testing.T) {
-	for _, src := range []string{
-		"no block {{content}}",
-		"{{messages}}{{role}}{{end}}",
-		"{{messages}}{{content}} {{bogus}}{{end}}",
-		"{{content}}{{messages}}{{content}}{{end}}",
-		"{{end}}{{messages}}",
-	} {
-		if _, err := parseTemplate(src); err == nil {
-			t.Errorf("template %q: no error", src)
-		}
-	}
-	if _, err := parseTemplate("{{ literal braces }} {{messages}}{{content}}{{end}}"); err != nil {
-		t.Errorf("literal braces: %v", err)
-	}
-}
-
 // bigDocument is ~500 KB of prose, about 128k tokens.
 func bigDocument() string {
 	var b strings.Builder
