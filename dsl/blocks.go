@@ -2,7 +2,6 @@ package dsl
 
 import (
 	"fmt"
-	"github.com/mrqa-dev/mrqa/runtime/openai"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -10,11 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/runtime/openai/prompt"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
@@ -336,18 +337,18 @@ func (l *loader) decodeSimulatorBlock(b *hcl.Block) *spec.Simulator {
 	before := len(l.diags.Errs())
 	content, rest, diags := b.Body.PartialContent(simulatorSchema)
 	l.diags = append(l.diags, diags...)
-	s := &spec.Simulator{Profile: sim.DefaultProfile, Clock: defaultClock, Params: map[string]any{}}
+	s := &spec.Simulator{Profile: profile.Default, Clock: defaultClock, Params: map[string]any{}}
 	if content == nil {
 		return s
 	}
-	s.Profile = l.oneOf(content.Attributes["profile"], sim.DefaultProfile, sim.Profiles()...)
+	s.Profile = l.oneOf(content.Attributes["profile"], profile.Default, profile.Names()...)
 	s.Clock = l.oneOf(content.Attributes["clock"], defaultClock, "real", "virtual")
 
 	attrs, diags := rest.JustAttributes()
 	l.diags = append(l.diags, diags...)
-	schema := map[string]sim.Param{}
+	schema := map[string]profile.Param{}
 	var names []string
-	for _, p := range sim.Schema() {
+	for _, p := range profile.Schema() {
 		schema[p.Name] = p
 		names = append(names, p.Name)
 	}
@@ -366,28 +367,28 @@ func (l *loader) decodeSimulatorBlock(b *hcl.Block) *spec.Simulator {
 		}
 		var v any
 		switch p.Kind {
-		case sim.KindNumber:
+		case profile.KindNumber:
 			val, present, good := l.typed(a, cty.Number)
 			if !present {
 				ok = ok && good
 				continue
 			}
 			v, _ = val.AsBigFloat().Float64()
-		case sim.KindString:
+		case profile.KindString:
 			val, present, good := l.typed(a, cty.String)
 			if !present {
 				ok = ok && good
 				continue
 			}
 			v = val.AsString()
-		case sim.KindBool:
+		case profile.KindBool:
 			val, present, good := l.typed(a, cty.Bool)
 			if !present {
 				ok = ok && good
 				continue
 			}
 			v = val.True()
-		case sim.KindDuration:
+		case profile.KindDuration:
 			val, present, good := l.typed(a, cty.String)
 			if !present {
 				ok = ok && good
@@ -411,14 +412,14 @@ func (l *loader) decodeSimulatorBlock(b *hcl.Block) *spec.Simulator {
 // checkSimulator lets runtime/sim check ranges and the combination of
 // fields, pointing at the field at fault when one alone is.
 func (l *loader) checkSimulator(s *spec.Simulator, b *hcl.Block, attrs hcl.Attributes) {
-	_, err := sim.Build(s)
+	_, err := profile.Build(s)
 	if err == nil {
 		return
 	}
 	blamed := false
 	for _, a := range sortedAttrs(attrs) {
 		one := &spec.Simulator{Profile: s.Profile, Clock: s.Clock, Params: map[string]any{a.Name: s.Params[a.Name]}}
-		if _, err := sim.Build(one); err != nil {
+		if _, err := profile.Build(one); err != nil {
 			l.errorf(a.Expr.Range(), "Invalid simulator configuration", "%s.", err)
 			blamed = true
 		}
@@ -650,7 +651,7 @@ func (l *loader) decodeScriptBlock(b *hcl.Block) {
 	}
 	s.CompletionsTemplate = l.stringAttr(attrs["completions_template"], "")
 	if a := attrs["completions_template"]; a != nil && s.CompletionsTemplate != "" {
-		if err := openai.CheckCompletionsTemplate(s.CompletionsTemplate); err != nil {
+		if _, err := prompt.Parse(s.CompletionsTemplate); err != nil {
 			l.errorf(a.Expr.Range(), "Invalid completions_template", "%s.", err)
 		}
 	}

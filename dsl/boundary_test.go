@@ -17,6 +17,39 @@ import (
 // TestRuntimeImportsNoDSL asserts the boundary docs/architecture.md
 // describes: runtime depends on neither this package nor HCL/cty.
 func TestRuntimeImportsNoDSL(t *testing.T) {
+	for _, d := range goListDeps(t, "./runtime/...") {
+		if strings.HasSuffix(d, "/dsl") || strings.Contains(d, "/dsl/") ||
+			strings.Contains(d, "hashicorp/hcl") || strings.Contains(d, "zclconf/go-cty") {
+			t.Errorf("runtime depends on %s", d)
+		}
+	}
+}
+
+// TestDSLLinksNoServer asserts the other side of the boundary: the scenario
+// language depends on runtime's contracts (spec, metrics, the simulator's
+// profiles, the completions template's syntax), never on an HTTP server, the
+// HTTP client or a tokenizer.
+func TestDSLLinksNoServer(t *testing.T) {
+	const mod = "github.com/mrqa-dev/mrqa/"
+	forbidden := map[string]string{
+		"net/http":                 "an HTTP stack",
+		"net/http/httptest":        "a test server",
+		mod + "runtime/openai":     "the HTTP client",
+		mod + "runtime/sim":        "the simulator's front door",
+		mod + "runtime/sim/server": "the simulator's HTTP server",
+		mod + "runtime/tokenizer":  "tokenizers",
+		mod + "runtime/corpus":     "corpus loading",
+	}
+	for _, d := range goListDeps(t, "./dsl") {
+		if why, ok := forbidden[d]; ok {
+			t.Errorf("dsl depends on %s (%s)", d, why)
+		}
+	}
+}
+
+// goListDeps lists the packages pattern depends on, from the module root.
+func goListDeps(t *testing.T, pattern string) []string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
@@ -24,7 +57,7 @@ func TestRuntimeImportsNoDSL(t *testing.T) {
 	if err != nil {
 		t.Skip("go is not on PATH")
 	}
-	cmd := exec.Command(goBin, "list", "-e", "-deps", "./runtime/...")
+	cmd := exec.Command(goBin, "list", "-e", "-deps", pattern)
 	cmd.Dir = ".."
 	out, err := cmd.Output()
 	if err != nil {
@@ -35,12 +68,7 @@ func TestRuntimeImportsNoDSL(t *testing.T) {
 	if len(deps) == 0 {
 		t.Fatal("go list listed nothing")
 	}
-	for _, d := range deps {
-		if strings.HasSuffix(d, "/dsl") || strings.Contains(d, "/dsl/") ||
-			strings.Contains(d, "hashicorp/hcl") || strings.Contains(d, "zclconf/go-cty") {
-			t.Errorf("runtime depends on %s", d)
-		}
-	}
+	return deps
 }
 
 // TestDocsListEveryName checks docs/language.md against the code: every

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
-	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 )
 
 // metricFamilies describe the metric names by prefix (longest first wins).
@@ -93,7 +93,7 @@ func MetricTable() string {
 func SimulatorTable() string {
 	var b strings.Builder
 	b.WriteString("| field | type | meaning |\n| --- | --- | --- |\n")
-	for _, p := range sim.Schema() {
+	for _, p := range profile.Schema() {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", p.Name, p.Kind, strings.ReplaceAll(p.Doc, "|", "\\|"))
 	}
 	return b.String()

@@ -14,7 +14,7 @@ import (
 
 	"github.com/mrqa-dev/mrqa/internal/sysmem"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
-	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
@@ -156,7 +156,7 @@ func (l *loader) checkPlan(sc *spec.Scenario, content *hcl.BodyContent, attrs hc
 		}
 	}
 	if sc.Target != nil && sc.Target.Simulator != nil {
-		if cfg, err := sim.Build(sc.Target.Simulator); err == nil {
+		if cfg, err := profile.Build(sc.Target.Simulator); err == nil {
 			facts.MaxModelLen, facts.KVTokens = cfg.MaxModelLen, cfg.KVCacheTokens
 		}
 	}

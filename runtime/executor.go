@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/closedloop"
+	"github.com/mrqa-dev/mrqa/runtime/corpus"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/openai"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
@@ -60,16 +61,21 @@ type HTTPExecutor struct {
 	failRun atomic.Int64
 }
 
-func (e *HTTPExecutor) docText(id, text string) *openai.Text {
+// docText is the run's escaped copy of a document, made on first use. The
+// executor takes the document's text then: it empties d.Text, so a run keeps
+// each document in one form, escaped (a 128k-token document is about half a
+// megabyte). Nothing else reads a document's text once its run has begun.
+func (e *HTTPExecutor) docText(d *corpus.Document) *openai.Text {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.docs == nil {
 		e.docs = map[string]*openai.Text{}
 	}
-	t, ok := e.docs[id]
+	t, ok := e.docs[d.ID]
 	if !ok {
-		t = openai.NewText(text)
-		e.docs[id] = t
+		t = openai.NewText(d.Text)
+		e.docs[d.ID] = t
+		d.Text = ""
 	}
 	return t
 }
@@ -80,7 +86,7 @@ func (e *HTTPExecutor) parts(t spec.Template, sess *Session, round int) []*opena
 	var out []*openai.Text
 	expand(t, sess, round,
 		func(s string) { out = append(out, openai.NewText(s)) },
-		func() { out = append(out, e.docText(sess.Doc.ID, sess.Doc.Text)) })
+		func() { out = append(out, e.docText(sess.Doc)) })
 	return out
 }
 

@@ -119,9 +119,14 @@ func TestHTTPExecutorOrderAndHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := PlanPoint(sc, testDocs(8), 1, 3)
+	docs := testDocs(8)
+	plan, err := PlanPoint(sc, docs, 1, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	texts := map[string]string{} // the executor takes the documents' text
+	for _, d := range docs {
+		texts[d.ID] = d.Text
 	}
 	ex := &HTTPExecutor{Client: client, Script: sc.Script, RunID: "run", DownAfter: 10}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -155,7 +160,10 @@ func TestHTTPExecutorOrderAndHistory(t *testing.T) {
 		if len(rs) != 3 {
 			t.Fatalf("%s: %d requests", sess.Label, len(rs))
 		}
-		wantOpening := "Read " + sess.Doc.Text + " as " + sess.Label
+		if sess.Doc.Text != "" {
+			t.Errorf("%s: the run kept %s's text beside its escaped copy", sess.Label, sess.Doc.ID)
+		}
+		wantOpening := "Read " + texts[sess.Doc.ID] + " as " + sess.Label
 		wantMsgs := []map[string]string{{"role": "user", "content": wantOpening}}
 		for turn, r := range rs {
 			if turn == 1 {

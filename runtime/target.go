@@ -13,6 +13,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/openai"
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
@@ -162,7 +163,7 @@ func (t *target) startSimulator(ctx context.Context, s *spec.Simulator, prog *pr
 		return fmt.Errorf("start simulator: %w", err)
 	}
 	t.closers = append(t.closers, func() { srv.Close() })
-	if cfg, err := sim.Build(s); err == nil {
+	if cfg, err := profile.Build(s); err == nil {
 		t.kvTokens = cfg.KVCacheTokens
 	}
 	t.baseURL = srv.BaseURL()

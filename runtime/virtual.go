@@ -10,6 +10,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
@@ -31,7 +32,7 @@ type virtualExecutor struct {
 }
 
 func newVirtualExecutor(sc *spec.Scenario, toks *tokenizer.Cache) (*virtualExecutor, error) {
-	cfg, err := sim.Build(sc.Target.Simulator)
+	cfg, err := profile.Build(sc.Target.Simulator)
 	if err != nil {
 		return nil, err
 	}

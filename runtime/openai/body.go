@@ -8,7 +8,8 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/mrqa-dev/mrqa/runtime/openai/prompt"
 )
 
 // DefaultCompletionsTemplate renders a conversation for /v1/completions in
@@ -34,71 +35,25 @@ const (
 	itemContent
 )
 
-// parseTemplate parses the completions template syntax documented in the
-// package comment.
+// parseTemplate parses a completions template (syntax in the package
+// comment) and escapes its literal text once.
 func parseTemplate(src string) (*promptTemplate, error) {
-	const open, close = "{{messages}}", "{{end}}"
-	i := strings.Index(src, open)
-	j := strings.Index(src, close)
-	if i < 0 || j < i {
-		return nil, fmt.Errorf("completions template %q: needs one {{messages}} … {{end}} block", src)
+	pt, err := prompt.Parse(src)
+	if err != nil {
+		return nil, err
 	}
-	prefix, block, suffix := src[:i], src[i+len(open):j], src[j+len(close):]
-	for _, lit := range []string{prefix, suffix} {
-		if name, ok := findPlaceholder(lit); ok {
-			return nil, fmt.Errorf("completions template: {{%s}} outside the {{messages}} … {{end}} block", name)
-		}
-	}
-	t := &promptTemplate{prefix: appendEscaped(nil, prefix), suffix: appendEscaped(nil, suffix)}
-	hasContent := false
-	for len(block) > 0 {
-		k := strings.Index(block, "{{")
-		if k < 0 {
-			t.block = append(t.block, tmplItem{lit: appendEscaped(nil, block)})
-			break
-		}
-		end := strings.Index(block[k:], "}}")
-		if end < 0 {
-			t.block = append(t.block, tmplItem{lit: appendEscaped(nil, block)})
-			break
-		}
-		if k > 0 {
-			t.block = append(t.block, tmplItem{lit: appendEscaped(nil, block[:k])})
-		}
-		switch name := block[k+2 : k+end]; name {
-		case "role":
+	t := &promptTemplate{prefix: appendEscaped(nil, pt.Prefix), suffix: appendEscaped(nil, pt.Suffix)}
+	for _, it := range pt.Block {
+		switch it.Kind {
+		case prompt.Lit:
+			t.block = append(t.block, tmplItem{lit: appendEscaped(nil, it.Lit)})
+		case prompt.Role:
 			t.block = append(t.block, tmplItem{kind: itemRole})
-		case "content":
-			hasContent = true
+		case prompt.Content:
 			t.block = append(t.block, tmplItem{kind: itemContent})
-		default:
-			return nil, fmt.Errorf("completions template: unknown placeholder {{%s}} (known: {{role}}, {{content}})", name)
 		}
-		block = block[k+end+2:]
-	}
-	if !hasContent {
-		return nil, fmt.Errorf("completions template: the {{messages}} block has no {{content}}")
 	}
 	return t, nil
-}
-
-// findPlaceholder reports a {{name}} in literal text.
-func findPlaceholder(s string) (string, bool) {
-	for {
-		k := strings.Index(s, "{{")
-		if k < 0 {
-			return "", false
-		}
-		end := strings.Index(s[k:], "}}")
-		if end < 0 {
-			return "", false
-		}
-		switch name := s[k+2 : k+end]; name {
-		case "messages", "end", "role", "content":
-			return name, true
-		}
-		s = s[k+2:]
-	}
 }
 
 // bodyPlan is everything about a request body that does not change from one
@@ -327,10 +282,3 @@ func (r *bodyReader) WriteTo(w io.Writer) (int64, error) {
 }
 
 func (r *bodyReader) Close() error { return nil }
-
-// CheckCompletionsTemplate reports whether src is a valid completions
-// template, so a scenario file can be rejected before any run starts.
-func CheckCompletionsTemplate(src string) error {
-	_, err := parseTemplate(src)
-	return err
-}

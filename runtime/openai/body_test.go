@@ -52,6 +52,34 @@ func TestNewTextEscapes(t *testing.T) {
 	}
 }
 
+// TestLongTextKeepsOneForm: a document keeps only its escaped form, and
+// String and Len still give the text as sent.
+func TestLongTextKeepsOneForm(t *testing.T) {
+	every := "quote \" backslash \\ \n\r\t\b\f\x00\x1f\x7f héllo 日本語 😀 <&> \u2028 "
+	tests := []struct {
+		name, text, want string
+	}{
+		{"prose", bigDocument(), bigDocument()},
+		{"every escape", strings.Repeat(every, shortText/len(every)+1), strings.Repeat(every, shortText/len(every)+1)},
+		{"just long enough", strings.Repeat("\"", shortText), strings.Repeat("\"", shortText)},
+		{"invalid UTF-8", strings.Repeat("bad \xff utf8 \xe2\x82 ", shortText/8), strings.Repeat("bad \ufffd utf8 \ufffd\ufffd ", shortText/8)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tx := NewText(tc.text)
+			if tx.s != "" {
+				t.Errorf("a %d-byte text keeps its original beside the escaped form", len(tc.text))
+			}
+			if tx.Len() != len(tc.text) {
+				t.Errorf("Len() = %d, want %d", tx.Len(), len(tc.text))
+			}
+			if got := tx.String(); got != tc.want {
+				t.Errorf("String() differs from the text as sent (%d vs %d bytes)", len(got), len(tc.want))
+			}
+		})
+	}
+}
+
 // readBody reads a built body through bodyReader's Read, as the transport does.
 func readBody(t testing.TB, bufs [][]byte, n int64) []byte {
 	t.Helper()
@@ -144,23 +172,6 @@ func TestBodyGolden(t *testing.T) {
 				t.Errorf("body differs from %s:\n%s", path, pretty.Bytes())
 			}
 		})
-	}
-}
-
-func TestTemplateErrors(t *testing.T) {
-	for _, src := range []string{
-		"no block {{content}}",
-		"{{messages}}{{role}}{{end}}",
-		"{{messages}}{{content}} {{bogus}}{{end}}",
-		"{{content}}{{messages}}{{content}}{{end}}",
-		"{{end}}{{messages}}",
-	} {
-		if _, err := parseTemplate(src); err == nil {
-			t.Errorf("template %q: no error", src)
-		}
-	}
-	if _, err := parseTemplate("{{ literal braces }} {{messages}}{{content}}{{end}}"); err != nil {
-		t.Errorf("literal braces: %v", err)
 	}
 }
 

@@ -513,7 +513,7 @@ func errorMessage(body []byte) string {
 // countText counts a text's tokens, remembering the counts of long texts
 // (documents), which recur in every request of a session.
 func (c *Client) countText(ctx context.Context, t *Text) (int, error) {
-	if t.Len() < 4096 {
+	if t.Len() < shortText {
 		return c.count(ctx, t.s)
 	}
 	c.countMu.Lock()
@@ -522,7 +522,7 @@ func (c *Client) countText(ctx context.Context, t *Text) (int, error) {
 	if ok {
 		return n, nil
 	}
-	n, err := c.count(ctx, t.s)
+	n, err := c.count(ctx, t.String())
 	if err != nil {
 		return 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
@@ -82,8 +83,8 @@ type sweep struct {
 	pointEnd   float64
 }
 
-func runSeed(t testing.TB, profile string) sweep {
-	cfg, err := Build(&spec.Simulator{Profile: profile, Clock: "virtual"})
+func runSeed(t testing.TB, name string) sweep {
+	cfg, err := profile.Build(&spec.Simulator{Profile: name, Clock: "virtual"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +141,8 @@ func TestSeedTable(t *testing.T) {
 		best, bestC  int
 		failingAbove float64 // every failing point's p95 at least this
 	}{
-		{ProfileSeedVLLM, 12, 4, 20},
-		{ProfileSeedLMCache, 16, 4, 0},
+		{profile.SeedVLLM, 12, 4, 20},
+		{profile.SeedLMCache, 16, 4, 0},
 	} {
 		t.Run(tc.profile, func(t *testing.T) {
 			sw := runSeed(t, tc.profile)
@@ -159,7 +160,7 @@ func TestSeedTable(t *testing.T) {
 // BenchmarkVirtualSeedSweep is the full-size 4×4 seed sweep (16 points,
 // 128k-token documents, 3 rounds, 512-token answers) on the virtual clock.
 func BenchmarkVirtualSeedSweep(b *testing.B) {
-	for _, p := range []string{ProfileSeedVLLM, ProfileSeedLMCache} {
+	for _, p := range []string{profile.SeedVLLM, profile.SeedLMCache} {
 		b.Run(p, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				runSeed(b, p)

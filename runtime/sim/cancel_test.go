@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
@@ -16,7 +17,7 @@ import (
 // observer, so the moment is exact), the run returns context.Canceled
 // before the observer has seen another second.
 func TestRunVirtualStopsWhenCancelled(t *testing.T) {
-	cfg, err := Build(&spec.Simulator{Profile: ProfileSeedVLLM})
+	cfg, err := profile.Build(&spec.Simulator{Profile: profile.SeedVLLM})
 	if err != nil {
 		t.Fatal(err)
 	}

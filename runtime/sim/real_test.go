@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
@@ -62,7 +63,7 @@ func realTurn(t *testing.T, url string, msgs []map[string]any, maxTokens int) (t
 func TestRealClockMatchesVirtual(t *testing.T) {
 	var p95 [2][2]float64 // [point][real, virtual]
 	for i, pt := range []struct{ c, s int }{{2, 2}, {2, 3}} {
-		srv, err := Start(context.Background(), &spec.Simulator{Profile: ProfileQuickstart}, "")
+		srv, err := Start(context.Background(), &spec.Simulator{Profile: profile.Quickstart}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +108,7 @@ func TestRealClockMatchesVirtual(t *testing.T) {
 		}
 		wg.Wait()
 		_ = srv.Close()
-		cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart})
+		cfg, _ := profile.Build(&spec.Simulator{Profile: profile.Quickstart})
 		virt, err := RunVirtual(context.Background(), cfg, sessions, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -152,7 +153,7 @@ func TestRealClockMatchesVirtual(t *testing.T) {
 
 // TestTemplateTokenCounts: the helpers count turns as the server does.
 func TestTemplateTokenCounts(t *testing.T) {
-	srv, err := Start(context.Background(), &spec.Simulator{Profile: ProfileQuickstart}, "")
+	srv, err := Start(context.Background(), &spec.Simulator{Profile: profile.Quickstart}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,98 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
-
-func TestProfilesBuild(t *testing.T) {
-	for _, p := range Profiles() {
-		cfg, err := Build(&spec.Simulator{Profile: p})
-		if err != nil {
-			t.Errorf("%s: %v", p, err)
-			continue
-		}
-		if cfg.Faults.Any() {
-			t.Errorf("%s: faults on by default", p)
-		}
-	}
-	if _, err := Build(&spec.Simulator{Profile: "h100"}); err == nil || !strings.Contains(err.Error(), "seed-vllm") {
-		t.Errorf("unknown profile: %v", err)
-	}
-	cfg, err := Build(nil)
-	if err != nil || cfg.Model != "mrqa-sim-quickstart" {
-		t.Errorf("default profile: %v %v", cfg.Model, err)
-	}
-}
-
-func TestBuildOverrides(t *testing.T) {
-	cfg, err := Build(&spec.Simulator{Profile: ProfileSeedVLLM, Params: map[string]any{
-		"kv_cache_tokens":         1e6,
-		"prefill_token_us":        30.0,
-		"step_fixed":              20 * time.Millisecond,
-		"model":                   "x",
-		"fault_http_429_every":    5.0,
-		"fault_stream_error_rate": 0.5,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.KVCacheTokens != 1e6 || cfg.PrefillToken != 30e-6 || cfg.StepFixed != 20*time.Millisecond || cfg.Model != "x" ||
-		cfg.Faults.HTTP429.Every != 5 || cfg.Faults.StreamError.Rate != 0.5 {
-		t.Errorf("overrides not applied: %+v", cfg)
-	}
-	if _, err := Build(&spec.Simulator{Clock: "wall"}); err == nil || !strings.Contains(err.Error(), "real or virtual") {
-		t.Errorf("unknown clock: %v", err)
-	}
-	for _, tc := range []struct {
-		params map[string]any
-		want   string
-	}{
-		{map[string]any{"kv_cache_tokns": 1.0}, "unknown simulator field"},
-		{map[string]any{"tokenizer": "hf:./tokenizer.json"}, "want cl100k_base or o200k_base"},
-		{map[string]any{"kv_cache_tokens": "big"}, "want a number"},
-		{map[string]any{"kv_cache_tokens": 1.5}, "whole number"},
-		{map[string]any{"step_fixed": 1.0}, "want a duration"},
-		{map[string]any{"fault_cut_rate": 2.0}, "must be in [0, 1]"},
-		{map[string]any{"offload_tokens": 1000.0, "offload_load_gbps": 0.0}, "offload"},
-	} {
-		_, err := Build(&spec.Simulator{Profile: ProfileQuickstart, Params: tc.params})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: error %v, want %q", tc.params, err, tc.want)
-		}
-	}
-}
-
-func TestSchemaCoversEveryField(t *testing.T) {
-	seen := map[string]bool{}
-	for _, p := range Schema() {
-		if seen[p.Name] {
-			t.Errorf("%s listed twice", p.Name)
-		}
-		seen[p.Name] = true
-		if p.Doc == "" || (p.Kind != KindNumber && p.Kind != KindString && p.Kind != KindDuration && p.Kind != KindBool) {
-			t.Errorf("%s: kind %q doc %q", p.Name, p.Kind, p.Doc)
-		}
-		if p.Name == "profile" || p.Name == "clock" {
-			t.Errorf("%s belongs to the block itself", p.Name)
-		}
-	}
-	var f engine.Faults
-	for _, k := range f.Kinds() {
-		for _, suffix := range []string{"_rate", "_every"} {
-			if !seen["fault_"+k.Name+suffix] {
-				t.Errorf("fault_%s%s missing", k.Name, suffix)
-			}
-		}
-	}
-}
 
 func session(name, doc string, docTokens int, turns ...Turn) Session {
 	return Session{Name: name, Document: doc, DocumentTokens: docTokens, Turns: turns}
 }
 
 func TestRunVirtualOrderAndRecords(t *testing.T) {
-	cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart})
+	cfg, _ := profile.Build(&spec.Simulator{Profile: profile.Quickstart})
 	workers := [][]Session{
 		{session("c1s1", "d1", 1000, Turn{NewTokens: 1010, MaxTokens: 4}, Turn{NewTokens: 20, MaxTokens: 4}),
 			session("c1s2", "d2", 1000, Turn{NewTokens: 1010, MaxTokens: 4}, Turn{ID: "custom", NewTokens: 20, MaxTokens: 4})},
@@ -162,7 +80,7 @@ func TestRunVirtualOrderAndRecords(t *testing.T) {
 }
 
 func TestRunVirtualSharedDocument(t *testing.T) {
-	cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart})
+	cfg, _ := profile.Build(&spec.Simulator{Profile: profile.Quickstart})
 	run := func(doc2 string) int {
 		recs, err := RunVirtual(context.Background(), cfg, [][]Session{{
 			session("a", "d1", 2000, Turn{NewTokens: 2010, MaxTokens: 2}),
@@ -179,7 +97,7 @@ func TestRunVirtualSharedDocument(t *testing.T) {
 }
 
 func TestRunVirtualTooLong(t *testing.T) {
-	cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart, Params: map[string]any{"max_model_len": 1120.0}})
+	cfg, _ := profile.Build(&spec.Simulator{Profile: profile.Quickstart, Params: map[string]any{"max_model_len": 1120.0}})
 	recs, err := RunVirtual(context.Background(), cfg, [][]Session{{session("a", "d", 900,
 		Turn{NewTokens: 1000, MaxTokens: 50}, Turn{NewTokens: 60, MaxTokens: 50}, Turn{NewTokens: 10, MaxTokens: 50})}}, nil)
 	if err != nil {
@@ -198,7 +116,7 @@ func TestRunVirtualTooLong(t *testing.T) {
 // in each later slot (rejected again) and never asks a question without
 // its document: every question turn is recorded as opening_failed.
 func TestRunVirtualOpeningRejected(t *testing.T) {
-	cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart, Params: map[string]any{"max_model_len": 1000.0}})
+	cfg, _ := profile.Build(&spec.Simulator{Profile: profile.Quickstart, Params: map[string]any{"max_model_len": 1000.0}})
 	recs, err := RunVirtual(context.Background(), cfg, [][]Session{{session("a", "d", 1100,
 		Turn{NewTokens: 1200, MaxTokens: 10}, Turn{NewTokens: 20, MaxTokens: 10}, Turn{NewTokens: 20, MaxTokens: 10})}}, nil)
 	if err != nil {
@@ -234,7 +152,7 @@ func quickPoint(c, s int) [][]Session {
 // TestQuickstartKnee: C×S ≤ 4 keeps every session cached (tens of ms),
 // C×S ≥ 6 thrashes and recomputes (over half a second).
 func TestQuickstartKnee(t *testing.T) {
-	cfg, _ := Build(&spec.Simulator{Profile: ProfileQuickstart})
+	cfg, _ := profile.Build(&spec.Simulator{Profile: profile.Quickstart})
 	var b strings.Builder
 	total := 0.0
 	for c := 1; c <= 3; c++ {
@@ -269,7 +187,7 @@ func TestServeAndStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ProfileQuickstart, "127.0.0.1:0", &out) }()
+	go func() { done <- Serve(ctx, profile.Quickstart, "127.0.0.1:0", &out) }()
 	var url string
 	for i := 0; i < 200 && url == ""; i++ {
 		time.Sleep(20 * time.Millisecond)

@@ -1,55 +1,53 @@
-// Package sim is the embedded simulator's front door: named profiles, the
-// schema of the fields a scenario's simulator block may override, Build to
-// turn a spec into an engine configuration, Start/Serve for the real-time
-// HTTP server, and RunVirtual to run one grid point on a simulated clock.
-package sim
+// Package profile is the embedded simulator's configuration: named
+// profiles, the schema of the fields a scenario's simulator block may
+// override, and Build to turn a spec into an engine configuration. It
+// imports no server, so the scenario language can check a simulator block
+// without linking the simulator's HTTP front end.
+package profile
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
-	"github.com/mrqa-dev/mrqa/runtime/sim/server"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // Profile names.
 const (
-	ProfileQuickstart  = "quickstart"
-	ProfileSeedVLLM    = "seed-vllm"
-	ProfileSeedLMCache = "seed-lmcache"
+	Quickstart  = "quickstart"
+	SeedVLLM    = "seed-vllm"
+	SeedLMCache = "seed-lmcache"
 )
 
-// DefaultProfile is used when a simulator block names none.
-const DefaultProfile = ProfileQuickstart
+// Default is used when a simulator block names none.
+const Default = Quickstart
 
-// Profiles lists the profile names, sorted.
-func Profiles() []string {
-	return []string{ProfileQuickstart, ProfileSeedLMCache, ProfileSeedVLLM}
+// Names lists the profile names, sorted.
+func Names() []string {
+	return []string{Quickstart, SeedLMCache, SeedVLLM}
 }
 
-// Profile returns the named profile's configuration (docs/simulator.md
+// Config returns the named profile's configuration (docs/simulator.md
 // explains every value).
-func Profile(name string) (engine.Config, error) {
+func Config(name string) (engine.Config, error) {
 	switch name {
-	case ProfileQuickstart:
+	case Quickstart:
 		return quickstart(), nil
-	case ProfileSeedVLLM:
+	case SeedVLLM:
 		return seedVLLM(), nil
-	case ProfileSeedLMCache:
+	case SeedLMCache:
 		c := seedVLLM()
 		c.OffloadTokens = 3_700_000              // ≈ 200 GB of CPU memory at 56 KiB/token
 		c.OffloadLoadBytesPerS = 22e9            // LMCache CPU tier, effective
 		c.KVBytesPerToken = 28 * 2 * 4 * 128 * 2 // Qwen2.5-7B: layers × (K,V) × kv heads × dims × bf16
 		return c, nil
 	}
-	return engine.Config{}, fmt.Errorf("unknown simulator profile %q (have %s)", name, strings.Join(Profiles(), ", "))
+	return engine.Config{}, fmt.Errorf("unknown simulator profile %q (have %s)", name, strings.Join(Names(), ", "))
 }
 
 // quickstart is small enough to sweep a 3×3 grid of ~2k-token documents on
@@ -179,10 +177,10 @@ func Schema() []Param {
 }
 
 // Build is the configuration a simulator spec describes: its profile
-// (DefaultProfile when empty) with its params applied. Values are float64,
+// (Default when empty) with its params applied. Values are float64,
 // string, bool or time.Duration as Schema says.
 func Build(s *spec.Simulator) (engine.Config, error) {
-	name := DefaultProfile
+	name := Default
 	var params map[string]any
 	if s != nil {
 		if s.Profile != "" {
@@ -193,7 +191,7 @@ func Build(s *spec.Simulator) (engine.Config, error) {
 	if s != nil && s.Clock != "" && s.Clock != "real" && s.Clock != "virtual" {
 		return engine.Config{}, fmt.Errorf("simulator clock %q: want real or virtual", s.Clock)
 	}
-	cfg, err := Profile(name)
+	cfg, err := Config(name)
 	if err != nil {
 		return engine.Config{}, err
 	}
@@ -260,49 +258,4 @@ func check(f field, v any) error {
 		}
 	}
 	return nil
-}
-
-// Start serves the spec's simulator over HTTP in real time on addr ("" is
-// 127.0.0.1:0). It stops when ctx is done or on srv.Close.
-func Start(ctx context.Context, s *spec.Simulator, addr string) (*server.Server, error) {
-	cfg, err := Build(s)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := server.Start(cfg, addr)
-	if err != nil {
-		return nil, err
-	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			_ = srv.Close()
-		case <-srv.Done():
-		}
-	}()
-	return srv, nil
-}
-
-// Serve runs the named profile on addr until ctx is done, printing where it
-// listens to out: `mrqa sim -profile P -addr A`.
-func Serve(ctx context.Context, profile, addr string, out io.Writer) error {
-	srv, err := Start(ctx, &spec.Simulator{Profile: profile, Clock: "real"}, addr)
-	if err != nil {
-		return err
-	}
-	cfg := srv.Config()
-	fmt.Fprintf(out, "mrqa sim: profile %s, model %s, serving %s (POST /reset_prefix_cache, POST /tokenize, GET /metrics)\n",
-		profileName(profile), cfg.Model, srv.BaseURL())
-	<-ctx.Done()
-	if err := srv.Close(); err != nil {
-		return err
-	}
-	return nil
-}
-
-func profileName(p string) string {
-	if p == "" {
-		return DefaultProfile
-	}
-	return p
 }
