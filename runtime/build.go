@@ -114,13 +114,9 @@ func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
 		if r.Turn > rounds || r.Error == metrics.ErrCanceled {
 			continue
 		}
-		t := metrics.Inf
 		if !r.OK() {
 			out[r.Turn].Errors++
 		} else {
-			if r.TTFT > 0 {
-				t = time.Duration(math.Round(r.TTFT * 1e9))
-			}
 			// Only turns whose usage reported cached tokens say anything
 			// about the cache.
 			if !r.ClientCounted && !r.CachedUnknown {
@@ -128,7 +124,7 @@ func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
 				cached[r.Turn] += r.CachedTokens
 			}
 		}
-		vals[r.Turn] = append(vals[r.Turn], t)
+		vals[r.Turn] = append(vals[r.Turn], r.TTFTOrInf())
 	}
 	for turn := range out {
 		out[turn].Turn = turn
@@ -308,5 +304,5 @@ func meanTTFT(recs []metrics.Record) time.Duration {
 	if n == 0 {
 		return 0
 	}
-	return time.Duration(math.Round(sum / float64(n) * 1e9))
+	return metrics.Duration(sum / float64(n))
 }
