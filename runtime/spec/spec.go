@@ -196,6 +196,18 @@ type Grid struct {
 	Sequential []int
 }
 
+// Points is the grid walk: every (C, S) pair, C in the outer loop, each in
+// the order the values were written.
+func (g Grid) Points() [][2]int {
+	out := make([][2]int, 0, len(g.Concurrent)*len(g.Sequential))
+	for _, c := range g.Concurrent {
+		for _, s := range g.Sequential {
+			out = append(out, [2]int{c, s})
+		}
+	}
+	return out
+}
+
 // Search configures the frontier search (package search; search "frontier"
 // in docs/language.md).
 type Search struct {
