@@ -212,14 +212,14 @@ func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.Serv
 		}
 		return &v
 	}
-	out.KVCacheUsageMax = set("kv_cache_usage_max", s.KVCacheUsageMax)
-	out.KVCacheUsageMean = set("kv_cache_usage_max", s.KVCacheUsageMean)
-	out.PrefixCacheHitRate = set("prefix_cache_hit_rate", s.PrefixCacheHitRate)
-	out.Preemptions = set("preemptions", s.Preemptions)
-	out.QueueTimeP95 = set("queue_time_p95", s.QueueTimeP95.Seconds())
-	out.QueueTimeMean = set("queue_time_p95", s.QueueTimeMean.Seconds())
+	out.KVCacheUsageMax = set(metrics.NameKVCacheUsageMax, s.KVCacheUsageMax)
+	out.KVCacheUsageMean = set(metrics.NameKVCacheUsageMax, s.KVCacheUsageMean)
+	out.PrefixCacheHitRate = set(metrics.NamePrefixCacheHitRate, s.PrefixCacheHitRate)
+	out.Preemptions = set(metrics.NamePreemptions, s.Preemptions)
+	out.QueueTimeP95 = set(metrics.NameQueueTimeP95, s.QueueTimeP95.Seconds())
+	out.QueueTimeMean = set(metrics.NameQueueTimeP95, s.QueueTimeMean.Seconds())
 	out.ServerTTFTP95 = set(promscrape.HasServerTTFT, s.ServerTTFTP95.Seconds())
-	if s.Has["queue_time_p95"] {
+	if s.Has[metrics.NameQueueTimeP95] {
 		out.QueueTimeP95Bounds = &s.QueueTimeP95Bounds
 	}
 	if s.Has[promscrape.HasServerTTFT] {

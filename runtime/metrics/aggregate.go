@@ -59,9 +59,18 @@ func Summarize(values []time.Duration) (s Stats, ok bool) {
 	return s, true
 }
 
+// The Point names that come from the target's /metrics (package promscrape
+// fills them), one constant each.
+const (
+	NameKVCacheUsageMax    = "kv_cache_usage_max"
+	NamePrefixCacheHitRate = "prefix_cache_hit_rate"
+	NamePreemptions        = "preemptions"
+	NameQueueTimeP95       = "queue_time_p95"
+)
+
 // ServerNames are the Point names that come from the target's /metrics; they
 // have no data until a scrape fills them.
-var ServerNames = [...]string{"kv_cache_usage_max", "prefix_cache_hit_rate", "preemptions", "queue_time_p95"}
+var ServerNames = [...]string{NameKVCacheUsageMax, NamePrefixCacheHitRate, NamePreemptions, NameQueueTimeP95}
 
 // Aggregate computes a point's metrics from its records. The steady window is
 // every turn but the opening one. Canceled requests (an interrupted run) are
