@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/mrqa-dev/mrqa/internal/atomicfile"
 )
 
 // Exit codes of the commands implemented here: the same numbers as
@@ -110,22 +111,8 @@ func writeFileKeepMode(path string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), st.Mode().Perm()); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	o := atomicfile.Options{Pattern: "." + filepath.Base(path) + ".*", Perm: st.Mode().Perm()}
+	if err := atomicfile.WriteBytes(path, data, o); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/mrqa-dev/mrqa/internal/atomicfile"
 	"github.com/mrqa-dev/mrqa/internal/splitmix"
 )
 
@@ -60,19 +61,15 @@ func (m Model) EnsureFile(dir string) (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	tmp, err := os.CreateTemp(dir, ".model-*.gguf")
+	var werr error // the model's own errors go out unwrapped
+	err := atomicfile.Write(path, atomicfile.Options{Pattern: ".model-*.gguf"}, func(w io.Writer) error {
+		werr = m.Write(w)
+		return werr
+	})
+	if werr != nil {
+		return "", werr
+	}
 	if err != nil {
-		return "", fmt.Errorf("realengine: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := m.Write(tmp); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("realengine: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("realengine: %w", err)
 	}
 	return path, nil
