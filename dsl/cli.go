@@ -11,14 +11,15 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/mrqa-dev/mrqa/internal/atomicfile"
+	"github.com/mrqa-dev/mrqa/internal/exitcode"
 )
 
-// Exit codes of the commands implemented here: the same numbers as
-// cmd/mrqa's (docs/architecture.md, "Exit codes").
+// Exit codes of the commands implemented here, under the names their
+// meaning has here; the numbers are package exitcode's.
 const (
-	ExitOK      = 0
-	ExitChanged = 1 // fmt -check: a file would change
-	ExitInvalid = 2 // usage error or invalid scenario
+	ExitOK      = exitcode.OK
+	ExitChanged = exitcode.Failure // fmt -check: a file would change
+	ExitInvalid = exitcode.Usage   // usage error or invalid scenario
 )
 
 // Fmt is `mrqa fmt [-check] [-w] PATH...`. Directories stand for the .hcl
