@@ -60,7 +60,7 @@ func PlanPoint(sc *spec.Scenario, docs []corpus.Document, c, s int) (*Point, err
 	n := c * s
 	p := &Point{C: c, S: s, Rounds: sc.Rounds, Workers: make([][]Session, c)}
 	var perm []int
-	if sc.Assign != "random" {
+	if sc.Assign != spec.AssignRandom {
 		if n > len(docs) {
 			return nil, fmt.Errorf("point C=%d S=%d needs %d distinct documents but corpus %q has %d (use more documents or assign = \"random\")", c, s, n, sc.Corpus.Name, len(docs))
 		}

@@ -190,7 +190,7 @@ func Build(s *spec.Simulator) (engine.Config, error) {
 		}
 		params = s.Params
 	}
-	if s != nil && s.Clock != "" && s.Clock != "real" && s.Clock != "virtual" {
+	if s != nil && s.Clock != "" && s.Clock != spec.ClockReal && s.Clock != spec.ClockVirtual {
 		return engine.Config{}, fmt.Errorf("simulator clock %q: want real or virtual", s.Clock)
 	}
 	cfg, err := Profile(name)
@@ -286,7 +286,7 @@ func Start(ctx context.Context, s *spec.Simulator, addr string) (*server.Server,
 // Serve runs the named profile on addr until ctx is done, printing where it
 // listens to out: `mrqa sim -profile P -addr A`.
 func Serve(ctx context.Context, profile, addr string, out io.Writer) error {
-	srv, err := Start(ctx, &spec.Simulator{Profile: profile, Clock: "real"}, addr)
+	srv, err := Start(ctx, &spec.Simulator{Profile: profile, Clock: spec.ClockReal}, addr)
 	if err != nil {
 		return err
 	}
