@@ -30,7 +30,7 @@ const (
 	defaultDirPattern        = "*.txt"
 	defaultSyntheticSeed     = 1
 	defaultRounds            = 3
-	defaultClock             = "real"
+	defaultClock             = spec.ClockReal
 )
 
 var targetSchema = &hcl.BodySchema{
@@ -102,7 +102,7 @@ func (l *loader) decodeTargetBlock(b *hcl.Block) {
 	blocks := l.singleBlocks(content, "timeouts", "tls", "metrics", "between_points", "simulator")
 
 	t.Model = l.stringAttr(attrs["model"], "")
-	t.API = l.oneOf(attrs["api"], spec.DefaultAPI, "chat", "completions")
+	t.API = l.oneOf(attrs["api"], spec.DefaultAPI, spec.APIChat, spec.APICompletions)
 	t.DownAfter = l.intAttr(attrs["down_after"], spec.DefaultDownAfter, 1)
 	if a := attrs["api_key"]; a != nil {
 		t.APIKey = l.stringAttr(a, "")
@@ -342,7 +342,7 @@ func (l *loader) decodeSimulatorBlock(b *hcl.Block) *spec.Simulator {
 		return s
 	}
 	s.Profile = l.oneOf(content.Attributes["profile"], profile.Default, profile.Names()...)
-	s.Clock = l.oneOf(content.Attributes["clock"], defaultClock, "real", "virtual")
+	s.Clock = l.oneOf(content.Attributes["clock"], defaultClock, spec.ClockReal, spec.ClockVirtual)
 
 	attrs, diags := rest.JustAttributes()
 	l.diags = append(l.diags, diags...)

@@ -10,14 +10,16 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/mrqa-dev/mrqa/internal/atomicfile"
+	"github.com/mrqa-dev/mrqa/internal/exitcode"
 )
 
-// Exit codes of the commands implemented here: the same numbers as
-// cmd/mrqa's (docs/architecture.md, "Exit codes").
+// Exit codes of the commands implemented here, under the names their
+// meaning has here; the numbers are package exitcode's.
 const (
-	ExitOK      = 0
-	ExitChanged = 1 // fmt -check: a file would change
-	ExitInvalid = 2 // usage error or invalid scenario
+	ExitOK      = exitcode.OK
+	ExitChanged = exitcode.Failure // fmt -check: a file would change
+	ExitInvalid = exitcode.Usage   // usage error or invalid scenario
 )
 
 // Fmt is `mrqa fmt [-check] [-w] PATH...`. Directories stand for the .hcl
@@ -110,22 +112,8 @@ func writeFileKeepMode(path string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), st.Mode().Perm()); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	o := atomicfile.Options{Pattern: "." + filepath.Base(path) + ".*", Perm: st.Mode().Perm()}
+	if err := atomicfile.WriteBytes(path, data, o); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -23,12 +23,11 @@ type PlanTotals struct {
 // run fewer points).
 func Totals(sc *spec.Scenario) PlanTotals {
 	var t PlanTotals
-	for _, c := range sc.Grid.Concurrent {
-		for _, s := range sc.Grid.Sequential {
-			t.Points++
-			t.Sessions += int64(c) * int64(s)
-			t.Requests += int64(c) * int64(s) * int64(sc.Rounds+1)
-		}
+	for _, p := range sc.Grid.Points() {
+		c, s := int64(p[0]), int64(p[1])
+		t.Points++
+		t.Sessions += c * s
+		t.Requests += c * s * int64(sc.Rounds+1)
 	}
 	return t
 }

@@ -68,8 +68,8 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 	}
 	sc.Rounds = l.intAttr(attrs["rounds"], defaultRounds, 0)
 	sc.Seed = int64(l.intAttr(attrs["seed"], 0, -maxInt))
-	sc.Assign = l.oneOf(attrs["assign"], spec.DefaultAssign, "distinct", "random")
-	sc.Score = l.oneOf(attrs["score"], spec.DefaultScore, "sessions", "harmonic")
+	sc.Assign = l.oneOf(attrs["assign"], spec.DefaultAssign, spec.AssignDistinct, spec.AssignRandom)
+	sc.Score = l.oneOf(attrs["score"], spec.DefaultScore, spec.ScoreSessions, spec.ScoreHarmonic)
 	sc.AbortOnAllFailed = l.boolAttr(attrs["abort_on_all_failed"], true)
 
 	blocks := l.singleBlocks(content, "grid", "search", "report")
@@ -113,7 +113,7 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 	}
 
 	// Checks across blocks.
-	if sc.Search != nil && sc.Search.Kind == "frontier" {
+	if sc.Search != nil && sc.Search.Kind == spec.SearchFrontier {
 		for _, slo := range sc.SLOs {
 			if err := slo.Condition.UpperBoundOnLoadMetrics(); err != nil {
 				l.errorf(sloAttrs[slo.Name].Expr.Range(), "Condition unsuitable for the frontier search",
@@ -126,7 +126,7 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 		l.warnf(attrs["rounds"].Expr.Range(), "No steady-state turns",
 			"With rounds = 0 every session makes only its opening request; every metric except opening_* and the request counts has no data.")
 	}
-	if sc.Target != nil && sc.Script != nil && sc.Script.CompletionsTemplate != "" && sc.Target.API != "completions" {
+	if sc.Target != nil && sc.Script != nil && sc.Script.CompletionsTemplate != "" && sc.Target.API != spec.APICompletions {
 		l.warnf(attrs["script"].Expr.Range(), "Unused completions_template",
 			"script.%s sets completions_template, but target.%s uses the %s API, which sends messages as they are.",
 			sc.Script.Name, sc.Target.Name, sc.Target.API)
@@ -371,7 +371,7 @@ var searchSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 // decodeSearchBlock decodes search "frontier" { ... }.
 func (l *loader) decodeSearchBlock(b *hcl.Block) *spec.Search {
 	kind := b.Labels[0]
-	if kind != "frontier" {
+	if kind != spec.SearchFrontier {
 		detail := fmt.Sprintf("The only search is \"frontier\", not %q; omit the block to run the full grid.", kind)
 		l.errorf(b.LabelRanges[0], "Unknown search", "%s", detail)
 		return nil

@@ -114,13 +114,9 @@ func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
 		if r.Turn > rounds || r.Error == metrics.ErrCanceled {
 			continue
 		}
-		t := metrics.Inf
 		if !r.OK() {
 			out[r.Turn].Errors++
 		} else {
-			if r.TTFT > 0 {
-				t = time.Duration(math.Round(r.TTFT * 1e9))
-			}
 			// Only turns whose usage reported cached tokens say anything
 			// about the cache.
 			if !r.ClientCounted && !r.CachedUnknown {
@@ -128,7 +124,7 @@ func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
 				cached[r.Turn] += r.CachedTokens
 			}
 		}
-		vals[r.Turn] = append(vals[r.Turn], t)
+		vals[r.Turn] = append(vals[r.Turn], r.TTFTOrInf())
 	}
 	for turn := range out {
 		out[turn].Turn = turn
@@ -216,14 +212,14 @@ func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.Serv
 		}
 		return &v
 	}
-	out.KVCacheUsageMax = set("kv_cache_usage_max", s.KVCacheUsageMax)
-	out.KVCacheUsageMean = set("kv_cache_usage_max", s.KVCacheUsageMean)
-	out.PrefixCacheHitRate = set("prefix_cache_hit_rate", s.PrefixCacheHitRate)
-	out.Preemptions = set("preemptions", s.Preemptions)
-	out.QueueTimeP95 = set("queue_time_p95", s.QueueTimeP95.Seconds())
-	out.QueueTimeMean = set("queue_time_p95", s.QueueTimeMean.Seconds())
+	out.KVCacheUsageMax = set(metrics.NameKVCacheUsageMax, s.KVCacheUsageMax)
+	out.KVCacheUsageMean = set(metrics.NameKVCacheUsageMax, s.KVCacheUsageMean)
+	out.PrefixCacheHitRate = set(metrics.NamePrefixCacheHitRate, s.PrefixCacheHitRate)
+	out.Preemptions = set(metrics.NamePreemptions, s.Preemptions)
+	out.QueueTimeP95 = set(metrics.NameQueueTimeP95, s.QueueTimeP95.Seconds())
+	out.QueueTimeMean = set(metrics.NameQueueTimeP95, s.QueueTimeMean.Seconds())
 	out.ServerTTFTP95 = set(promscrape.HasServerTTFT, s.ServerTTFTP95.Seconds())
-	if s.Has["queue_time_p95"] {
+	if s.Has[metrics.NameQueueTimeP95] {
 		out.QueueTimeP95Bounds = &s.QueueTimeP95Bounds
 	}
 	if s.Has[promscrape.HasServerTTFT] {
@@ -308,5 +304,5 @@ func meanTTFT(recs []metrics.Record) time.Duration {
 	if n == 0 {
 		return 0
 	}
-	return time.Duration(math.Round(sum / float64(n) * 1e9))
+	return metrics.Duration(sum / float64(n))
 }

@@ -44,11 +44,7 @@ func DryRun(w io.Writer, sc *spec.Scenario) error {
 		fmt.Fprintf(w, "  frontier search: the order depends on results; if every point passed:\n")
 		points = search.Plan(searchConfig(sc), func(int, int) bool { return true }).Run
 	} else {
-		for _, c := range sc.Grid.Concurrent {
-			for _, s := range sc.Grid.Sequential {
-				points = append(points, [2]int{c, s})
-			}
-		}
+		points = sc.Grid.Points()
 	}
 	var reqs, toks int64
 	for i, p := range points {

@@ -22,11 +22,7 @@ func newPointOrder(sc *spec.Scenario) *pointOrder {
 		o.search = search.New(searchConfig(sc))
 		return o
 	}
-	for _, c := range sc.Grid.Concurrent {
-		for _, s := range sc.Grid.Sequential {
-			o.grid = append(o.grid, [2]int{c, s})
-		}
-	}
+	o.grid = sc.Grid.Points()
 	return o
 }
 

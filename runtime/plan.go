@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mrqa-dev/mrqa/internal/splitmix"
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
@@ -45,10 +46,7 @@ func mix(vals ...int64) uint64 {
 		h.Write(b[:])
 	}
 	// splitmix64 finaliser spreads fnv's low-entropy output.
-	z := h.Sum64() + 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
+	return splitmix.Finalize(h.Sum64() + splitmix.Gamma)
 }
 
 // PlanPoint assigns documents to the C×S sessions of a point. With "distinct"
@@ -62,7 +60,7 @@ func PlanPoint(sc *spec.Scenario, docs []corpus.Document, c, s int) (*Point, err
 	n := c * s
 	p := &Point{C: c, S: s, Rounds: sc.Rounds, Workers: make([][]Session, c)}
 	var perm []int
-	if sc.Assign != "random" {
+	if sc.Assign != spec.AssignRandom {
 		if n > len(docs) {
 			return nil, fmt.Errorf("point C=%d S=%d needs %d distinct documents but corpus %q has %d (use more documents or assign = \"random\")", c, s, n, sc.Corpus.Name, len(docs))
 		}

@@ -3,7 +3,6 @@ package runtime
 import (
 	"fmt"
 	"io"
-	"math"
 	"sync"
 	"time"
 
@@ -104,11 +103,7 @@ func (p *progress) record(r metrics.Record) {
 		p.errs++
 	}
 	if r.Turn > 0 {
-		t := metrics.Inf
-		if r.OK() && r.TTFT > 0 {
-			t = time.Duration(math.Round(r.TTFT * 1e9))
-		}
-		p.steady = append(p.steady, t)
+		p.steady = append(p.steady, r.TTFTOrInf())
 	}
 }
 

@@ -113,7 +113,7 @@ func (t *target) reset(ctx context.Context) error {
 // target is one) that must pass preflight, and the /metrics scraper.
 func startTarget(ctx context.Context, sc *spec.Scenario, opts Options, prog *progress) (*target, error) {
 	ts := sc.Target
-	if ts.Simulator != nil && ts.Simulator.Clock == "virtual" {
+	if ts.Simulator != nil && ts.Simulator.Clock == spec.ClockVirtual {
 		ex, err := newVirtualExecutor(sc, opts.Tokenizers)
 		if err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/mrqa-dev/mrqa/dsl"
+	"github.com/mrqa-dev/mrqa/internal/exitcode"
 	rt "github.com/mrqa-dev/mrqa/runtime"
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
@@ -32,11 +33,11 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 		return flagExit(err)
 	}
 	file, _, code := fc.load(pos, stderr)
-	if code != exitOK {
+	if code != exitcode.OK {
 		return code
 	}
 	dsl.WritePlan(stdout, file)
-	return exitOK
+	return exitcode.OK
 }
 
 const fmtUsage = `usage: mrqa fmt [-check] [-w] FILE...
@@ -58,7 +59,7 @@ func runFmt(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(pos) == 0 {
 		fmt.Fprintln(stderr, "mrqa fmt: want at least one file")
-		return exitUsage
+		return exitcode.Usage
 	}
 	return dsl.Fmt(pos, *check, *write, stdout, stderr)
 }
@@ -82,7 +83,7 @@ func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return flagExit(err)
 	}
 	_, selected, code := fc.load(pos, stderr)
-	if code != exitOK {
+	if code != exitcode.OK {
 		return code
 	}
 	var corpora []*spec.Corpus
@@ -101,11 +102,11 @@ func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		fmt.Fprintln(stderr, "mrqa prepare:", err)
 		if ctx.Err() != nil {
-			return exitInterrupted
+			return exitcode.Interrupted
 		}
-		return exitFailure
+		return exitcode.Failure
 	}
-	return exitOK
+	return exitcode.OK
 }
 
 const simUsage = `usage: mrqa sim [-profile P] [-addr 127.0.0.1:8000]
@@ -127,11 +128,11 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(pos) != 0 {
 		fmt.Fprintln(stderr, "mrqa sim: takes no arguments")
-		return exitUsage
+		return exitcode.Usage
 	}
 	if err := sim.Serve(ctx, *profile, *addr, stdout); err != nil {
 		fmt.Fprintln(stderr, "mrqa sim:", err)
-		return exitFailure
+		return exitcode.Failure
 	}
-	return exitOK
+	return exitcode.OK
 }

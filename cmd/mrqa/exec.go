@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mrqa-dev/mrqa/dsl"
+	"github.com/mrqa-dev/mrqa/internal/exitcode"
 	rt "github.com/mrqa-dev/mrqa/runtime"
 	"github.com/mrqa-dev/mrqa/runtime/report"
 	"github.com/mrqa-dev/mrqa/runtime/results"
@@ -84,26 +85,26 @@ func (fc *fileCommand) register(fs *flag.FlagSet, selects bool) {
 func (fc *fileCommand) load(pos []string, stderr io.Writer) (file *spec.File, selected []*spec.Scenario, code int) {
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "mrqa %s: want exactly one scenario file (see mrqa %s -h)\n", fc.name, fc.name)
-		return nil, nil, exitUsage
+		return nil, nil, exitcode.Usage
 	}
 	opts, err := fc.vars.options()
 	if err != nil {
 		fmt.Fprintf(stderr, "mrqa %s: %v\n", fc.name, err)
-		return nil, nil, exitUsage
+		return nil, nil, exitcode.Usage
 	}
 	loaded := dsl.Load(pos[0], opts)
 	if len(loaded.Diags) > 0 {
 		_ = loaded.WriteDiagnostics(stderr)
 	}
 	if loaded.Diags.HasErrors() {
-		return nil, nil, exitUsage
+		return nil, nil, exitcode.Usage
 	}
 	selected, err = dsl.Select(loaded.File, fc.scenarios)
 	if err != nil {
 		fmt.Fprintf(stderr, "mrqa %s: %v\n", fc.name, err)
-		return nil, nil, exitUsage
+		return nil, nil, exitcode.Usage
 	}
-	return loaded.File, selected, exitOK
+	return loaded.File, selected, exitcode.OK
 }
 
 func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -120,22 +121,22 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return flagExit(err)
 	}
 	file, selected, code := fc.load(pos, stderr)
-	if code != exitOK {
+	if code != exitcode.OK {
 		return code
 	}
 	if *dryRun {
 		for _, sc := range selected {
 			if err := rt.DryRun(stdout, sc); err != nil {
 				fmt.Fprintln(stderr, "mrqa exec:", err)
-				return exitUsage
+				return exitcode.Usage
 			}
 		}
-		return exitOK
+		return exitcode.OK
 	}
 
 	if err := rt.CheckDirs(selected, *out); err != nil {
 		fmt.Fprintln(stderr, "mrqa exec:", rt.Redact(err.Error(), file.Secrets))
-		return exitUsage
+		return exitcode.Usage
 	}
 	ropts := rt.Options{
 		OutDir:     *out,
@@ -150,7 +151,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ran []*results.Results
 	for _, sc := range selected {
 		if ctx.Err() != nil {
-			code = worse(code, exitInterrupted)
+			code = worse(code, exitcode.Interrupted)
 			break
 		}
 		r, err := rt.Run(ctx, file, sc, ropts)
@@ -158,7 +159,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if r != nil && len(r.Points) > 0 {
 			if werr := writeReport(dir, r, file.Secrets); werr != nil {
 				fmt.Fprintln(stderr, "mrqa exec:", werr)
-				code = worse(code, exitFailure)
+				code = worse(code, exitcode.Failure)
 			}
 			ran = append(ran, r)
 			fmt.Fprintf(stdout, "\n== %s ==\n", sc.Name)
@@ -169,29 +170,29 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case err == nil:
 			if r.ExpectOutcome != "" && !r.ExpectOutcome.Passed() {
 				fmt.Fprintf(stderr, "%s: expect %q not met (%s)\n", sc.Name, r.Expect, r.ExpectOutcome)
-				code = worse(code, exitExpect)
+				code = worse(code, exitcode.Expect)
 			}
 		case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
 			fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: %s\n",
 				sc.Name, dir, resumeHint(pos[0], args, file))
-			code = worse(code, exitInterrupted)
+			code = worse(code, exitcode.Interrupted)
 		default:
 			fmt.Fprintf(stderr, "%s: %s\n", sc.Name, rt.Redact(err.Error(), file.Secrets))
 			if errors.Is(err, rt.ErrPlan) || errors.Is(err, rt.ErrOutputInUse) {
-				code = worse(code, exitUsage)
+				code = worse(code, exitcode.Usage)
 				continue
 			}
 			if errors.Is(err, rt.ErrTargetDown) {
 				fmt.Fprintf(stderr, "results so far are in %s; resume with: %s\n", dir, resumeHint(pos[0], args, file))
 			}
-			code = worse(code, exitFailure)
+			code = worse(code, exitcode.Failure)
 		}
 	}
 	if len(ran) > 1 {
 		path := filepath.Join(*out, "compare.html")
 		if err := writeCompare(path, ran, file.Secrets); err != nil {
 			fmt.Fprintln(stderr, "mrqa exec:", err)
-			code = worse(code, exitFailure)
+			code = worse(code, exitcode.Failure)
 		} else {
 			fmt.Fprintf(stdout, "comparison: %s\n", path)
 		}
@@ -205,13 +206,13 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func worse(a, b int) int {
 	rank := func(c int) int {
 		switch c {
-		case exitUsage:
+		case exitcode.Usage:
 			return 4
-		case exitInterrupted:
+		case exitcode.Interrupted:
 			return 3
-		case exitFailure:
+		case exitcode.Failure:
 			return 2
-		case exitExpect:
+		case exitcode.Expect:
 			return 1
 		}
 		return 0

@@ -16,15 +16,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-)
 
-// Exit codes; docs/architecture.md ("Exit codes") says when each is used.
-const (
-	exitOK          = 0
-	exitFailure     = 1
-	exitUsage       = 2
-	exitExpect      = 99
-	exitInterrupted = 130
+	"github.com/mrqa-dev/mrqa/internal/exitcode"
 )
 
 func main() {
@@ -52,7 +45,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		select {
 		case <-sigs:
 			fmt.Fprintln(stderr, "interrupted twice: exiting without finishing")
-			os.Exit(exitInterrupted)
+			os.Exit(exitcode.Interrupted)
 		case <-done:
 		}
 	}()
@@ -84,15 +77,15 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			for _, c := range commands() {
 				if c.name == args[1] {
 					fmt.Fprint(stdout, c.usage)
-					return exitOK
+					return exitcode.OK
 				}
 			}
 		}
 		topUsage(stdout)
 		if len(args) == 0 {
-			return exitUsage
+			return exitcode.Usage
 		}
-		return exitOK
+		return exitcode.OK
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -101,7 +94,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stderr, "mrqa: unknown command %q\n\n", args[0])
 	topUsage(stderr)
-	return exitUsage
+	return exitcode.Usage
 }
 
 func topUsage(w io.Writer) {
@@ -166,9 +159,9 @@ func newFlagSet(name, usage string, stdout, stderr io.Writer) *flag.FlagSet {
 // flagExit maps a flag parse error to an exit code: -h is success.
 func flagExit(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+		return exitcode.OK
 	}
-	return exitUsage
+	return exitcode.Usage
 }
 
 // multiFlag collects a repeated flag.
@@ -206,8 +199,8 @@ func version() string {
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintln(stderr, "usage: mrqa version")
-		return exitUsage
+		return exitcode.Usage
 	}
 	fmt.Fprintf(stdout, "mrqa %s\n", version())
-	return exitOK
+	return exitcode.OK
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mrqa-dev/mrqa/internal/exitcode"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/report"
 	"github.com/mrqa-dev/mrqa/runtime/results"
@@ -62,14 +63,14 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(pos) == 0 {
 		fmt.Fprintln(stderr, "mrqa report: want at least one directory")
-		return exitUsage
+		return exitcode.Usage
 	}
 	if err := rf.check(); err != nil {
 		fmt.Fprintln(stderr, "mrqa report:", err)
-		return exitUsage
+		return exitcode.Usage
 	}
 	var all []*results.Results
-	code := exitOK
+	code := exitcode.OK
 	for _, dir := range pos {
 		r, c := reportDir(dir, &rf, len(pos) > 1, stdout, stderr)
 		code = max(code, c)
@@ -133,9 +134,9 @@ func reportDir(dir string, rf *reportFlags, several bool, stdout, stderr io.Writ
 		var mixed *results.MixedRunsError
 		var usage *usageError
 		if errors.As(err, &mixed) || errors.As(err, &usage) {
-			return nil, exitUsage
+			return nil, exitcode.Usage
 		}
-		return nil, exitFailure
+		return nil, exitcode.Failure
 	}
 	if rf.out != "" {
 		dest = rf.out
@@ -146,7 +147,7 @@ func reportDir(dir string, rf *reportFlags, several bool, stdout, stderr io.Writ
 	if other, err := results.Load(dest); err == nil && !sameRun(other, r) {
 		fmt.Fprintf(stderr, "mrqa report: %s holds another run (scenario %q, started %s): its report would sit beside the wrong results; choose another -out\n",
 			dest, other.Scenario, other.Started.Format("2006-01-02 15:04 MST"))
-		return nil, exitUsage
+		return nil, exitcode.Usage
 	}
 	fmt.Fprintf(stdout, "== %s ==\n", r.Scenario)
 	report.Terminal(stdout, r)
@@ -157,18 +158,18 @@ func reportDir(dir string, rf *reportFlags, several bool, stdout, stderr io.Writ
 	}
 	if err := writeReport(dest, r, nil); err != nil {
 		fmt.Fprintln(stderr, "mrqa report:", err)
-		return nil, exitFailure
+		return nil, exitcode.Failure
 	}
 	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dest, "report.html"))
 	if rf.lmbench != "" {
 		lm := filepath.Join(dest, "lmbench")
 		if err := results.ExportLMBench(dir, r, lm, rf.lmbench); err != nil {
 			fmt.Fprintln(stderr, "mrqa report:", err)
-			return r, exitFailure
+			return r, exitcode.Failure
 		}
 		fmt.Fprintf(stdout, "lmbench (%s format): %s\n", rf.lmbench, lm)
 	}
-	return r, exitOK
+	return r, exitcode.OK
 }
 
 // usageError is a flag that does not apply to the directory it met.
@@ -221,8 +222,8 @@ func reportCompare(out string, all []*results.Results, stdout, stderr io.Writer)
 	path := filepath.Join(root, "compare.html")
 	if err := writeCompare(path, all, nil); err != nil {
 		fmt.Fprintln(stderr, "mrqa report:", err)
-		return exitFailure
+		return exitcode.Failure
 	}
 	fmt.Fprintf(stdout, "comparison: %s\n", path)
-	return exitOK
+	return exitcode.OK
 }

@@ -9,6 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/mrqa-dev/mrqa/internal/atomicfile"
+	"github.com/mrqa-dev/mrqa/internal/splitmix"
 )
 
 // Model describes a random-weight llama-architecture model. Its weights
@@ -58,19 +61,15 @@ func (m Model) EnsureFile(dir string) (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	tmp, err := os.CreateTemp(dir, ".model-*.gguf")
+	var werr error // the model's own errors go out unwrapped
+	err := atomicfile.Write(path, atomicfile.Options{Pattern: ".model-*.gguf"}, func(w io.Writer) error {
+		werr = m.Write(w)
+		return werr
+	})
+	if werr != nil {
+		return "", werr
+	}
 	if err != nil {
-		return "", fmt.Errorf("realengine: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := m.Write(tmp); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("realengine: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", fmt.Errorf("realengine: %w", err)
 	}
 	return path, nil
@@ -150,11 +149,13 @@ func (m Model) tensors() []tensor {
 // variance after a layer of width 1/scale²) from stream of the seed.
 func (m Model) randomHalves(stream, count uint64, scale float64) func(io.Writer) error {
 	return func(w io.Writer) error {
-		rng := splitmix64{state: m.Seed*0x9e3779b97f4a7c15 ^ stream<<32}
+		// splitmix is fully specified: the same seed gives the same weights
+		// on every Go version.
+		rng := splitmix.Source{State: m.Seed*splitmix.Gamma ^ stream<<32}
 		a := scale * math.Sqrt(3)
 		buf := make([]byte, 0, 1<<16)
 		for i := uint64(0); i < count; i++ {
-			u := float64(rng.next()>>11) / (1 << 53) // [0, 1)
+			u := float64(rng.Next()>>11) / (1 << 53) // [0, 1)
 			buf = binary.LittleEndian.AppendUint16(buf, half(float32((2*u-1)*a)))
 			if len(buf) == cap(buf) {
 				if _, err := w.Write(buf); err != nil {
@@ -177,16 +178,4 @@ func ones(n uint64) func(io.Writer) error {
 		_, err := w.Write(buf)
 		return err
 	}
-}
-
-// splitmix64 is a small, fully specified generator, so the same seed gives
-// the same weights on every Go version.
-type splitmix64 struct{ state uint64 }
-
-func (s *splitmix64) next() uint64 {
-	s.state += 0x9e3779b97f4a7c15
-	z := s.state
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
 }

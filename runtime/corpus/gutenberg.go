@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/internal/atomicfile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
@@ -128,22 +129,11 @@ func sweepStalePartials(path string) {
 }
 
 func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
 	// No fsync: after a crash a short file fails the sha256 check and is
-	// fetched again, which is cheaper than syncing every book.
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	// fetched again, which is cheaper than syncing every book. The pattern
+	// is the one sweepStalePartials looks for.
+	o := atomicfile.Options{Pattern: "." + filepath.Base(path) + ".partial-*"}
+	if err := atomicfile.WriteBytes(path, data, o); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -3,22 +3,9 @@ package corpus
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mrqa-dev/mrqa/internal/splitmix"
 )
-
-// splitmix64 is a tiny, fully specified PRNG, so generated prose is the same
-// on every machine and Go version (math/rand's streams are not promised).
-type splitmix64 struct{ state uint64 }
-
-func (s *splitmix64) next() uint64 {
-	s.state += 0x9e3779b97f4a7c15
-	z := s.state
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-// intn returns a number in [0, n); the modulo bias is irrelevant for prose.
-func (s *splitmix64) intn(n int) int { return int(s.next() % uint64(n)) }
 
 // Word lists for the generator; read-only.
 var (
@@ -77,21 +64,21 @@ var (
 
 // prose generates an endless deterministic stream of English-like prose.
 type prose struct {
-	rng     splitmix64
-	last    string // the previous word, never repeated immediately
+	rng     splitmix.Source // the same prose on every machine; Intn's bias is irrelevant here
+	last    string          // the previous word, never repeated immediately
 	chapter int
 	paras   int // paragraphs since the last chapter heading
 }
 
 func newProse(seed int64, doc int) *prose {
 	// Mix seed and document index so documents differ but stay reproducible.
-	mix := splitmix64{state: uint64(seed)*0x9e3779b97f4a7c15 ^ uint64(doc+1)*0xd1b54a32d192ed03}
-	return &prose{rng: splitmix64{state: mix.next()}}
+	mix := splitmix.Source{State: uint64(seed)*splitmix.Gamma ^ uint64(doc+1)*0xd1b54a32d192ed03}
+	return &prose{rng: splitmix.Source{State: mix.Next()}}
 }
 
 func (p *prose) pick(words []string) string {
 	for {
-		w := words[p.rng.intn(len(words))]
+		w := words[p.rng.Intn(len(words))]
 		if w != p.last || len(words) == 1 {
 			p.last = w
 			return w
@@ -102,15 +89,15 @@ func (p *prose) pick(words []string) string {
 func (p *prose) nounPhrase() string {
 	var b strings.Builder
 	b.WriteString(p.pick(synDeterminers))
-	if p.rng.intn(3) > 0 {
+	if p.rng.Intn(3) > 0 {
 		b.WriteByte(' ')
 		b.WriteString(p.pick(synAdjectives))
 	}
 	b.WriteByte(' ')
 	b.WriteString(p.pick(synNouns))
-	if p.rng.intn(4) == 0 {
+	if p.rng.Intn(4) == 0 {
 		b.WriteString(" of ")
-		if p.rng.intn(2) == 0 {
+		if p.rng.Intn(2) == 0 {
 			b.WriteString(p.pick(synPlaces))
 		} else {
 			b.WriteString("the " + p.pick(synNouns))
@@ -120,7 +107,7 @@ func (p *prose) nounPhrase() string {
 }
 
 func (p *prose) subject() string {
-	if p.rng.intn(3) == 0 {
+	if p.rng.Intn(3) == 0 {
 		return p.pick(synNames)
 	}
 	return p.nounPhrase()
@@ -129,7 +116,7 @@ func (p *prose) subject() string {
 // clause is a subject and predicate without closing punctuation.
 func (p *prose) clause() string {
 	s := p.subject()
-	switch p.rng.intn(4) {
+	switch p.rng.Intn(4) {
 	case 0:
 		s += " " + p.pick(synIntransitive)
 	case 1:
@@ -137,7 +124,7 @@ func (p *prose) clause() string {
 	default:
 		s += " " + p.pick(synVerbs) + " " + p.nounPhrase()
 	}
-	if p.rng.intn(2) == 0 {
+	if p.rng.Intn(2) == 0 {
 		s += " " + p.pick(synPrepositions) + " " + p.nounPhrase()
 	}
 	return s
@@ -151,7 +138,7 @@ func capitalize(s string) string {
 }
 
 func (p *prose) sentence() string {
-	switch p.rng.intn(7) {
+	switch p.rng.Intn(7) {
 	case 0:
 		return capitalize(p.clause()) + "."
 	case 1:
@@ -164,7 +151,7 @@ func (p *prose) sentence() string {
 		return p.pick(synNames) + " " + p.pick(synSaid) + ", \"Why " + p.pick([]string{"had", "did", "would", "should"}) +
 			" " + p.clause() + "?\""
 	case 5:
-		n := 2 + p.rng.intn(3)
+		n := 2 + p.rng.Intn(3)
 		parts := make([]string, n)
 		for i := range parts {
 			parts[i] = p.clause()
@@ -194,13 +181,13 @@ func roman(n int) string {
 // paragraph appends the next paragraph (or chapter heading and paragraph),
 // ending in a blank line, to b.
 func (p *prose) paragraph(b *strings.Builder) {
-	if p.paras == 0 || p.paras >= 12+p.rng.intn(20) {
+	if p.paras == 0 || p.paras >= 12+p.rng.Intn(20) {
 		p.chapter++
 		p.paras = 0
 		fmt.Fprintf(b, "CHAPTER %s.\n\n", roman(p.chapter))
 	}
 	p.paras++
-	n := 1 + p.rng.intn(8)
+	n := 1 + p.rng.Intn(8)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(' ')
@@ -211,7 +198,7 @@ func (p *prose) paragraph(b *strings.Builder) {
 }
 
 func (p *prose) title() string {
-	switch p.rng.intn(3) {
+	switch p.rng.Intn(3) {
 	case 0:
 		return "The " + capitalize(p.pick(synAdjectives)) + " " + capitalize(p.pick(synNouns))
 	case 1:

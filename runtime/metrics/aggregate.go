@@ -59,12 +59,18 @@ func Summarize(values []time.Duration) (s Stats, ok bool) {
 	return s, true
 }
 
+// The Point names that come from the target's /metrics (package promscrape
+// fills them), one constant each.
+const (
+	NameKVCacheUsageMax    = "kv_cache_usage_max"
+	NamePrefixCacheHitRate = "prefix_cache_hit_rate"
+	NamePreemptions        = "preemptions"
+	NameQueueTimeP95       = "queue_time_p95"
+)
+
 // ServerNames are the Point names that come from the target's /metrics; they
 // have no data until a scrape fills them.
-var ServerNames = [...]string{"kv_cache_usage_max", "prefix_cache_hit_rate", "preemptions", "queue_time_p95"}
-
-// secs converts a record's seconds to a duration.
-func secs(f float64) time.Duration { return time.Duration(math.Round(f * 1e9)) }
+var ServerNames = [...]string{NameKVCacheUsageMax, NamePrefixCacheHitRate, NamePreemptions, NameQueueTimeP95}
 
 // Aggregate computes a point's metrics from its records. The steady window is
 // every turn but the opening one. Canceled requests (an interrupted run) are
@@ -93,10 +99,7 @@ func Aggregate(c, s int, recs []Record) Point {
 			promptAll += r.PromptTokens
 			complAll += r.CompletionTokens
 		}
-		t := Inf
-		if ok && r.TTFT > 0 {
-			t = secs(r.TTFT)
-		}
+		t := r.TTFTOrInf()
 		if r.Turn == 0 {
 			open = append(open, t)
 			continue
@@ -111,16 +114,16 @@ func Aggregate(c, s int, recs []Record) Point {
 			ttftOK = append(ttftOK, t)
 		}
 		if r.TTFC > 0 {
-			ttfc = append(ttfc, secs(r.TTFC))
+			ttfc = append(ttfc, Duration(r.TTFC))
 		} else {
 			ttfc = append(ttfc, Inf) // never delivered content
 		}
 		if r.End > 0 {
-			lat = append(lat, secs(r.End))
+			lat = append(lat, Duration(r.End))
 		}
 		// Tokens that all came in one event have an ITL of 0, still a value.
 		if counted && r.CompletionTokens >= 2 && r.End >= r.TTFT && r.TTFT > 0 {
-			itl = append(itl, secs((r.End-r.TTFT)/float64(r.CompletionTokens-1)))
+			itl = append(itl, Duration((r.End-r.TTFT)/float64(r.CompletionTokens-1)))
 		}
 		// Only a server that reported cached tokens measured them: a turn
 		// without that report would count its prompt as uncached.
@@ -192,11 +195,7 @@ func CDF(recs []Record) []Seconds {
 		if r.Turn == 0 || r.Error == ErrCanceled {
 			continue
 		}
-		if r.OK() && r.TTFT > 0 {
-			v = append(v, secs(r.TTFT))
-		} else {
-			v = append(v, Inf)
-		}
+		v = append(v, r.TTFTOrInf())
 	}
 	if len(v) == 0 {
 		return nil

@@ -145,7 +145,7 @@ var loadPrefixes = []string{"ttft_", "ttfc_", "latency_", "itl_", "queue_time_",
 // an upper bound on it suits the frontier search.
 func WorsensWithLoad(metric string) bool {
 	switch metric {
-	case "error_rate", "errors", "preemptions":
+	case "error_rate", "errors", NamePreemptions:
 		return true
 	}
 	for _, p := range loadPrefixes {

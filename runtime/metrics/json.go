@@ -29,7 +29,7 @@ func (s Seconds) Duration() time.Duration {
 	if math.IsInf(float64(s), 1) {
 		return Inf
 	}
-	return time.Duration(math.Round(float64(s) * 1e9))
+	return Duration(float64(s))
 }
 
 // MarshalJSON implements json.Marshaler.

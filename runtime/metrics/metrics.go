@@ -95,6 +95,20 @@ func (r *Record) OK() bool { return r.Error == "" }
 // record may or may not have.)
 func (r *Record) Sent() bool { return r.Error != ErrOpeningFailed }
 
+// TTFTOrInf is the record's TTFT as a duration, the one rule for what a turn
+// contributes to a TTFT distribution: a failed turn, or one that never
+// delivered a first token, counts as Inf.
+func (r *Record) TTFTOrInf() time.Duration {
+	if r.OK() && r.TTFT > 0 {
+		return Duration(r.TTFT)
+	}
+	return Inf
+}
+
+// Duration converts a record's seconds to a duration, rounded to the
+// nanosecond.
+func Duration(secs float64) time.Duration { return time.Duration(math.Round(secs * 1e9)) }
+
 // Stats is one distribution's summary.
 type Stats struct {
 	Min, Mean, P50, P90, P95, P99, Max time.Duration

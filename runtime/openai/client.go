@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 
 	"github.com/mrqa-dev/mrqa/internal/redirect"
@@ -118,8 +119,8 @@ func New(cfg Config) (*Client, error) {
 	c.base = strings.TrimRight(u.String(), "/")
 	c.root = strings.TrimSuffix(c.base, "/v1")
 	switch cfg.API {
-	case "", "chat":
-	case "completions":
+	case "", spec.APIChat:
+	case spec.APICompletions:
 		src := cfg.CompletionsTemplate
 		if src == "" {
 			src = DefaultCompletionsTemplate

@@ -3,8 +3,9 @@ package openai
 import (
 	"errors"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/mrqa-dev/mrqa/internal/jsonesc"
 )
 
 // A hand-written, validating JSON walker for the one document shape the hot
@@ -429,7 +430,7 @@ func textField(s *scanner, ci *chunkInfo, dst *[]byte, isContent bool) error {
 	}
 	from := len(*dst)
 	if esc {
-		*dst = appendUnescaped(*dst, raw)
+		*dst = jsonesc.AppendUnescaped(*dst, raw)
 	} else {
 		*dst = append(*dst, raw...)
 	}
@@ -512,67 +513,4 @@ func decodeError(s *scanner, ci *chunkInfo) error {
 		ci.errMsg = s.b[start:s.i]
 		return err
 	}
-}
-
-// appendUnescaped appends the decoded form of a validated JSON string body.
-func appendUnescaped(dst, raw []byte) []byte {
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			j := i + 1
-			for j < len(raw) && raw[j] != '\\' {
-				j++
-			}
-			dst = append(dst, raw[i:j]...)
-			i = j
-			continue
-		}
-		e := raw[i+1]
-		i += 2
-		switch e {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := rune(hex4(raw[i : i+4]))
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-					if d := utf16.DecodeRune(r, rune(hex4(raw[i+2:i+6]))); d != utf8.RuneError {
-						r2 = d
-						i += 6
-					}
-				}
-				r = r2
-			}
-			dst = utf8.AppendRune(dst, r)
-		default: // '"', '\\', '/'
-			dst = append(dst, e)
-		}
-	}
-	return dst
-}
-
-func hex4(b []byte) int {
-	v := 0
-	for _, c := range b {
-		v <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			v |= int(c - '0')
-		case c >= 'a' && c <= 'f':
-			v |= int(c-'a') + 10
-		default:
-			v |= int(c-'A') + 10
-		}
-	}
-	return v
 }

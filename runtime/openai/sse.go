@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/internal/jsonesc"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
@@ -278,7 +279,7 @@ func appendUnescapedLoose(dst, raw []byte) []byte {
 	if _, _, err := s.str(); err != nil || s.i != len(s.b) {
 		return append(dst, raw...)
 	}
-	return appendUnescaped(dst, raw)
+	return jsonesc.AppendUnescaped(dst, raw)
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.

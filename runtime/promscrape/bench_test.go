@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
 // vllmLike builds a /metrics body shaped like a vLLM server's: a few dozen
@@ -63,7 +65,7 @@ func BenchmarkSummary(b *testing.B) {
 	}
 	for b.Loop() {
 		s := r.Summary(Window{From: t0.Add(1800 * time.Second), To: t0.Add(1860 * time.Second)})
-		if !s.Has[NameQueueTimeP95] {
+		if !s.Has[metrics.NameQueueTimeP95] {
 			b.Fatal("no queue time")
 		}
 	}

@@ -36,7 +36,7 @@ func TestOnlyInfBucketHistogramHasNoP95(t *testing.T) {
 	v := cond.Evaluate(&p)
 	if v.Outcome == metrics.Pass {
 		t.Errorf("queue_time_p95 <= 100ms passed (queue_time_p95 = %v, bounds %+v, has %v) although every request queued 5 s on average and the histogram has no finite bucket",
-			p.QueueTimeP95, p.Bounds, sum.Has[NameQueueTimeP95])
+			p.QueueTimeP95, p.Bounds, sum.Has[metrics.NameQueueTimeP95])
 	}
 	if _, err := json.Marshal(sum.QueueTimeP95Bounds); err != nil {
 		t.Errorf("queue_time_p95 bounds cannot be written: %v", err)

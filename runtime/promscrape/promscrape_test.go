@@ -142,19 +142,19 @@ func TestSteppedEndpoint(t *testing.T) {
 				t.Fatalf("errors %d", sum.Errors)
 			}
 			if tc.kvMax > 0 {
-				if !sum.Has[NameKVCacheUsageMax] || !near(sum.KVCacheUsageMax, tc.kvMax) || !near(sum.KVCacheUsageMean, tc.kvMean) {
-					t.Errorf("kv usage max %v mean %v has %v; want %v %v", sum.KVCacheUsageMax, sum.KVCacheUsageMean, sum.Has[NameKVCacheUsageMax], tc.kvMax, tc.kvMean)
+				if !sum.Has[metrics.NameKVCacheUsageMax] || !near(sum.KVCacheUsageMax, tc.kvMax) || !near(sum.KVCacheUsageMean, tc.kvMean) {
+					t.Errorf("kv usage max %v mean %v has %v; want %v %v", sum.KVCacheUsageMax, sum.KVCacheUsageMean, sum.Has[metrics.NameKVCacheUsageMax], tc.kvMax, tc.kvMean)
 				}
-			} else if sum.Has[NameKVCacheUsageMax] {
+			} else if sum.Has[metrics.NameKVCacheUsageMax] {
 				t.Errorf("kv usage has data with no scrape inside the window")
 			}
-			if !sum.Has[NamePrefixCacheHitRate] || !near(sum.PrefixCacheQueries, tc.queries) || !near(sum.PrefixCacheHits, tc.hits) || !near(sum.PrefixCacheHitRate, tc.rate) {
+			if !sum.Has[metrics.NamePrefixCacheHitRate] || !near(sum.PrefixCacheQueries, tc.queries) || !near(sum.PrefixCacheHits, tc.hits) || !near(sum.PrefixCacheHitRate, tc.rate) {
 				t.Errorf("prefix cache %v/%v = %v; want %v/%v = %v", sum.PrefixCacheHits, sum.PrefixCacheQueries, sum.PrefixCacheHitRate, tc.hits, tc.queries, tc.rate)
 			}
-			if !sum.Has[NamePreemptions] || !near(sum.Preemptions, tc.preempt) {
+			if !sum.Has[metrics.NamePreemptions] || !near(sum.Preemptions, tc.preempt) {
 				t.Errorf("preemptions %v, want %v", sum.Preemptions, tc.preempt)
 			}
-			if want := seconds(tc.queueP95); !sum.Has[NameQueueTimeP95] || sum.QueueTimeP95 != want {
+			if want := seconds(tc.queueP95); !sum.Has[metrics.NameQueueTimeP95] || sum.QueueTimeP95 != want {
 				t.Errorf("queue p95 %v, want %v", sum.QueueTimeP95, want)
 			}
 			if want := seconds(tc.queueMean); sum.QueueTimeMean != want || !near(sum.Requests, tc.queueReqs) {
@@ -215,7 +215,7 @@ func TestOtherServers(t *testing.T) {
 			if !near(sum.KVCacheUsageMax, 0.28) || !near(sum.PrefixCacheHitRate, 0.5) || !near(sum.RequestsWaitingMax, 4) || !near(sum.RequestsRunningMax, 2) {
 				t.Errorf("sglang: %+v", sum)
 			}
-			if !sum.Has[NamePrefixCacheHitRate] || sum.Has[NamePreemptions] || sum.Has[NameQueueTimeP95] {
+			if !sum.Has[metrics.NamePrefixCacheHitRate] || sum.Has[metrics.NamePreemptions] || sum.Has[metrics.NameQueueTimeP95] {
 				t.Errorf("sglang has %v", sum.Has)
 			}
 		}},
@@ -294,7 +294,7 @@ func TestQuantile(t *testing.T) {
 
 func TestApply(t *testing.T) {
 	s := scrapeSteps(t)
-	p := metrics.Point{NoData: metrics.NoDataSet{"ttft_p95": metrics.WhyNoSteadyTurn, NamePreemptions: metrics.WhyNotScraped}}
+	p := metrics.Point{NoData: metrics.NoDataSet{"ttft_p95": metrics.WhyNoSteadyTurn, metrics.NamePreemptions: metrics.WhyNotScraped}}
 	s.Summary(Window{From: at(0), To: at(2)}).Apply(&p)
 	if p.KVCacheUsageMax != 0.9 || p.PrefixCacheHitRate != 0.85 || p.Preemptions != 2 || p.QueueTimeP95 != 850*time.Millisecond {
 		t.Fatalf("applied %v %v %v %v", p.KVCacheUsageMax, p.PrefixCacheHitRate, p.Preemptions, p.QueueTimeP95)
@@ -503,12 +503,12 @@ func TestGaugeNeedsABusyReading(t *testing.T) {
 				}
 			}
 			sum := r.Summary(Window{From: at(0), To: at(1), BusyFrom: at(0.2), BusyTo: at(0.8)})
-			if sum.Has[NameKVCacheUsageMax] != tc.hasKV || sum.KVCacheUsageMax != tc.max || !strings.Contains(sum.Missing[NameKVCacheUsageMax], tc.missing) {
-				t.Fatalf("has %v max %v missing %q; want %v %v %q", sum.Has[NameKVCacheUsageMax], sum.KVCacheUsageMax, sum.Missing[NameKVCacheUsageMax], tc.hasKV, tc.max, tc.missing)
+			if sum.Has[metrics.NameKVCacheUsageMax] != tc.hasKV || sum.KVCacheUsageMax != tc.max || !strings.Contains(sum.Missing[metrics.NameKVCacheUsageMax], tc.missing) {
+				t.Fatalf("has %v max %v missing %q; want %v %v %q", sum.Has[metrics.NameKVCacheUsageMax], sum.KVCacheUsageMax, sum.Missing[metrics.NameKVCacheUsageMax], tc.hasKV, tc.max, tc.missing)
 			}
 			var p metrics.Point
 			sum.Apply(&p)
-			if p.NoData.Has(NameKVCacheUsageMax) == tc.hasKV {
+			if p.NoData.Has(metrics.NameKVCacheUsageMax) == tc.hasKV {
 				t.Fatalf("point no_data %v", p.NoData)
 			}
 		})

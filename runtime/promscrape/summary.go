@@ -8,15 +8,6 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
 
-// The metrics.Point names this package fills: metrics.ServerNames, one
-// constant each.
-const (
-	NameKVCacheUsageMax    = "kv_cache_usage_max"
-	NamePrefixCacheHitRate = "prefix_cache_hit_rate"
-	NamePreemptions        = "preemptions"
-	NameQueueTimeP95       = "queue_time_p95"
-)
-
 // Stat is one stored name's figures over a window. Only the fields of its
 // Kind are set.
 type Stat struct {
@@ -98,7 +89,7 @@ type Summary struct {
 	// histogram gained in the window.
 	Requests float64 `json:"requests"`
 
-	// Has says which figures had data: the Point names (NameKVCacheUsageMax,
+	// Has says which figures had data: the Point names (metrics.NameKVCacheUsageMax,
 	// ...) and the Has* keys.
 	Has map[string]bool `json:"has"`
 	// Missing says why each Point name without data has none.
@@ -217,10 +208,10 @@ func summarize(samples []Sample, kinds map[string]string, w Window, interval tim
 // explainMissing says, for each Point name without data, why.
 func (s *Summary) explainMissing(kinds map[string]string, busy, interval time.Duration) {
 	families := map[string]string{
-		NameKVCacheUsageMax:    KVCacheUsage,
-		NamePrefixCacheHitRate: PrefixCacheQueries,
-		NamePreemptions:        Preemptions,
-		NameQueueTimeP95:       QueueTime,
+		metrics.NameKVCacheUsageMax:    KVCacheUsage,
+		metrics.NamePrefixCacheHitRate: PrefixCacheQueries,
+		metrics.NamePreemptions:        Preemptions,
+		metrics.NameQueueTimeP95:       QueueTime,
 	}
 	for name, family := range families {
 		if s.Has[name] {
@@ -235,14 +226,14 @@ func (s *Summary) explainMissing(kinds map[string]string, busy, interval time.Du
 			why = fmt.Sprintf("every scrape of /metrics during the point failed (%d; last: %s)", s.Errors, s.LastError)
 		case s.Scrapes == 0:
 			why = "no scrape of /metrics fell within the point"
-		case kinds[family] == "" && !(name == NamePrefixCacheHitRate && kinds[PrefixCacheHitRateGauge] != ""):
+		case kinds[family] == "" && !(name == metrics.NamePrefixCacheHitRate && kinds[PrefixCacheHitRateGauge] != ""):
 			why = "the server's /metrics has no " + family + " family"
 		case kinds[family] == KindGauge:
 			why = fmt.Sprintf("the gauge was not read while the point's requests were in flight (they ran %s; the scrape interval is %s)",
 				busy.Round(time.Millisecond), interval)
 		case kinds[family] == KindHistogram:
 			why = "the histogram gained no observation during the point"
-		case name == NamePrefixCacheHitRate:
+		case name == metrics.NamePrefixCacheHitRate:
 			why = "no prefix-cache lookups during the point"
 		default:
 			why = "fewer than two scrapes spanned the point"
@@ -454,7 +445,7 @@ func meanOf(st Stat) float64 {
 func (s *Summary) derive() {
 	if st, ok := s.Stats[KVCacheUsage]; ok {
 		s.KVCacheUsageMax, s.KVCacheUsageMean = st.Max, st.Mean
-		s.Has[NameKVCacheUsageMax] = true
+		s.Has[metrics.NameKVCacheUsageMax] = true
 	}
 	if st, ok := s.Stats[RequestsRunning]; ok {
 		s.RequestsRunningMax = st.Max
@@ -469,20 +460,20 @@ func (s *Summary) derive() {
 	if qok && hok && q.Delta > 0 {
 		s.PrefixCacheQueries, s.PrefixCacheHits = q.Delta, h.Delta
 		s.PrefixCacheHitRate = h.Delta / q.Delta
-		s.Has[NamePrefixCacheHitRate] = true
+		s.Has[metrics.NamePrefixCacheHitRate] = true
 	} else if g, ok := s.Stats[PrefixCacheHitRateGauge]; ok {
 		s.PrefixCacheHitRate = g.Mean
-		s.Has[NamePrefixCacheHitRate] = true
+		s.Has[metrics.NamePrefixCacheHitRate] = true
 	}
 	if st, ok := s.Stats[Preemptions]; ok {
 		s.Preemptions = st.Delta
-		s.Has[NamePreemptions] = true
+		s.Has[metrics.NamePreemptions] = true
 	}
 	if st, ok := s.Stats[QueueTime]; ok && st.finiteP95() {
 		s.QueueTimeMean, s.QueueTimeP50, s.QueueTimeP95 = seconds(meanOf(st)), seconds(st.P50), seconds(st.P95)
 		s.QueueTimeP95Bounds = bounds(st.P95Lo, st.P95Hi)
 		s.Requests = st.Count
-		s.Has[NameQueueTimeP95] = true
+		s.Has[metrics.NameQueueTimeP95] = true
 	}
 	if st, ok := s.Stats[PrefillTime]; ok && st.finiteP95() {
 		s.PrefillTimeMean, s.PrefillTimeP95 = seconds(meanOf(st)), seconds(st.P95)
@@ -525,15 +516,15 @@ func (s Summary) Apply(p *metrics.Point) {
 			p.NoData[name] = s.Missing[name]
 		}
 	}
-	set(NameKVCacheUsageMax, func() { p.KVCacheUsageMax = s.KVCacheUsageMax })
-	set(NamePrefixCacheHitRate, func() { p.PrefixCacheHitRate = s.PrefixCacheHitRate })
-	set(NamePreemptions, func() { p.Preemptions = s.Preemptions })
-	set(NameQueueTimeP95, func() {
+	set(metrics.NameKVCacheUsageMax, func() { p.KVCacheUsageMax = s.KVCacheUsageMax })
+	set(metrics.NamePrefixCacheHitRate, func() { p.PrefixCacheHitRate = s.PrefixCacheHitRate })
+	set(metrics.NamePreemptions, func() { p.Preemptions = s.Preemptions })
+	set(metrics.NameQueueTimeP95, func() {
 		p.QueueTimeP95 = s.QueueTimeP95
 		if p.Bounds == nil {
 			p.Bounds = map[string]metrics.Bounds{}
 		}
-		p.Bounds[NameQueueTimeP95] = s.QueueTimeP95Bounds
+		p.Bounds[metrics.NameQueueTimeP95] = s.QueueTimeP95Bounds
 	})
 	if len(p.NoData) == 0 {
 		p.NoData = nil
@@ -557,7 +548,7 @@ type TTFTSplit struct {
 // for a like-for-like split; against the steady-window mean it still answers
 // "how much of it was queueing" when opening turns are few.
 func (s Summary) Decompose(clientTTFTMean time.Duration) (TTFTSplit, bool) {
-	if !s.Has[NameQueueTimeP95] || clientTTFTMean <= 0 {
+	if !s.Has[metrics.NameQueueTimeP95] || clientTTFTMean <= 0 {
 		return TTFTSplit{}, false
 	}
 	sp := TTFTSplit{ClientTTFTMean: clientTTFTMean, QueueMean: s.QueueTimeMean}

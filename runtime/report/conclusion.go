@@ -6,6 +6,7 @@ import (
 
 	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/search"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // conclusion is the one sentence the data supports about the sweep: the
@@ -54,7 +55,7 @@ func conclusion(r *results.Results) (text, kind string) {
 
 // harmonicNote names the score when the best point is ranked by it.
 func harmonicNote(r *results.Results) string {
-	if r.Score != "harmonic" || r.Best == nil {
+	if r.Score != spec.ScoreHarmonic || r.Best == nil {
 		return ""
 	}
 	return ", harmonic score 2CS/(C+S) = " + strconv.FormatFloat(r.Best.Score, 'f', 2, 64)

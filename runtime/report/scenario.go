@@ -10,6 +10,7 @@ import (
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // scenarioView is everything the scenario page shows besides chart options.
@@ -258,7 +259,7 @@ func facts(r *results.Results) []fact {
 	}
 	score := r.Score
 	if score == "" {
-		score = "sessions"
+		score = spec.ScoreSessions
 	}
 	run := "started " + fmtTime(r.Started)
 	if !r.Finished.IsZero() {

@@ -33,10 +33,10 @@ func pointTable(r *results.Results, ps []*results.Point) table {
 	kvCol, hitCol := serverColumns(ps)
 	head := slices.Clone(pointHead[:len(pointHead)-1])
 	if kvCol {
-		head = append(head, "kv_cache_usage_max")
+		head = append(head, metrics.NameKVCacheUsageMax)
 	}
 	if hitCol {
-		head = append(head, "prefix_cache_hit_rate")
+		head = append(head, metrics.NamePrefixCacheHitRate)
 	}
 	t := table{Head: append(head, pointHead[len(pointHead)-1])}
 	num := func(n int) cell { return cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)} }

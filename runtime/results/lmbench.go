@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -489,8 +488,11 @@ func lmTurns(rs []metrics.Record) []TurnStats {
 	out := make([]TurnStats, maxTurn+1)
 	vals := make([][]time.Duration, maxTurn+1)
 	for _, r := range rs {
+		// Unlike metrics.Record.TTFTOrInf, a failed turn is left out of the
+		// TTFT values (counted only as an error), as the source's plot script
+		// does; a success keeps its TTFT even when it is 0.
 		if r.OK() {
-			vals[r.Turn] = append(vals[r.Turn], time.Duration(math.Round(r.TTFT*1e9)))
+			vals[r.Turn] = append(vals[r.Turn], metrics.Duration(r.TTFT))
 		} else {
 			out[r.Turn].Errors++
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/mrqa-dev/mrqa/internal/atomicfile"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 )
@@ -22,27 +23,9 @@ func WriteFile(path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results: create %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	o := atomicfile.Options{Pattern: "." + filepath.Base(path) + ".tmp*", Perm: 0o644, Sync: true}
+	if err := atomicfile.WriteBytes(path, data, o); err != nil {
 		return fmt.Errorf("results: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("results: write %s: %w", path, werr)
 	}
 	return nil
 }

@@ -56,8 +56,8 @@ func (o Outcome) String() string {
 
 // Score names accepted by Config.Score.
 const (
-	ScoreSessions = "sessions"
-	ScoreHarmonic = "harmonic"
+	ScoreSessions = spec.ScoreSessions
+	ScoreHarmonic = spec.ScoreHarmonic
 )
 
 // DefaultMaxFactor bounds extension on an axis whose maximum is 0: the axis

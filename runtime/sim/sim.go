@@ -38,7 +38,7 @@ func Start(ctx context.Context, s *spec.Simulator, addr string) (*server.Server,
 // Serve runs the named profile on addr until ctx is done, printing where it
 // listens to out: `mrqa sim -profile P -addr A`.
 func Serve(ctx context.Context, profile, addr string, out io.Writer) error {
-	srv, err := Start(ctx, &spec.Simulator{Profile: profile, Clock: "real"}, addr)
+	srv, err := Start(ctx, &spec.Simulator{Profile: profile, Clock: spec.ClockReal}, addr)
 	if err != nil {
 		return err
 	}

@@ -196,6 +196,18 @@ type Grid struct {
 	Sequential []int
 }
 
+// Points is the grid walk: every (C, S) pair, C in the outer loop, each in
+// the order the values were written.
+func (g Grid) Points() [][2]int {
+	out := make([][2]int, 0, len(g.Concurrent)*len(g.Sequential))
+	for _, c := range g.Concurrent {
+		for _, s := range g.Sequential {
+			out = append(out, [2]int{c, s})
+		}
+	}
+	return out
+}
+
 // Search configures the frontier search (package search; search "frontier"
 // in docs/language.md).
 type Search struct {
@@ -226,11 +238,32 @@ const (
 	AssignRandom   = "random"   // drawn with replacement, as the source benchmark does
 )
 
+// Target APIs (Target.API).
+const (
+	APIChat        = "chat"        // /v1/chat/completions
+	APICompletions = "completions" // /v1/completions, messages rendered by a template
+)
+
+// Simulator clocks (Simulator.Clock).
+const (
+	ClockReal    = "real"    // an HTTP server whose engine sleeps each step's duration
+	ClockVirtual = "virtual" // the runtime runs the engine on a simulated clock, no HTTP
+)
+
+// Scores (Scenario.Score): what the best point maximises.
+const (
+	ScoreSessions = "sessions" // C×S
+	ScoreHarmonic = "harmonic" // 2CS/(C+S)
+)
+
+// SearchFrontier is the one search kind (Search.Kind).
+const SearchFrontier = "frontier"
+
 // Defaults applied by dsl when an attribute is absent; runtime relies on them.
 const (
-	DefaultAPI       = "chat"
+	DefaultAPI       = APIChat
 	DefaultAssign    = AssignDistinct
-	DefaultScore     = "sessions"
+	DefaultScore     = ScoreSessions
 	DefaultDownAfter = 10
 	DefaultMaxTokens = 512
 )

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/mrqa-dev/mrqa/internal/splitmix"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
 )
 
@@ -98,13 +99,9 @@ var alphabet = []string{
 // randomText draws n pieces from the alphabet with a splitmix64 stream.
 func randomText(seed uint64, n int) string {
 	var b strings.Builder
+	rng := splitmix.Source{State: seed}
 	for range n {
-		seed += 0x9e3779b97f4a7c15
-		z := seed
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-		z ^= z >> 31
-		b.WriteString(alphabet[z%uint64(len(alphabet))])
+		b.WriteString(alphabet[rng.Next()%uint64(len(alphabet))])
 	}
 	return b.String()
 }

@@ -1,13 +1,12 @@
 package engine
 
+import "github.com/mrqa-dev/mrqa/internal/splitmix"
+
 // Mix folds x into the hash h (a splitmix64 finaliser over h^x). Block
 // hashes are chains of Mix, so a block's identity depends on every token
 // before it, as in vLLM's prefix caching.
 func Mix(h, x uint64) uint64 {
-	z := h ^ (x + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2))
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
+	return splitmix.Finalize(h ^ (x + splitmix.Gamma + (h << 6) + (h >> 2)))
 }
 
 // Fold adds one token to a block's running accumulator: a multiply-add,

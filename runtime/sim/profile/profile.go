@@ -188,7 +188,7 @@ func Build(s *spec.Simulator) (engine.Config, error) {
 		}
 		params = s.Params
 	}
-	if s != nil && s.Clock != "" && s.Clock != "real" && s.Clock != "virtual" {
+	if s != nil && s.Clock != "" && s.Clock != spec.ClockReal && s.Clock != spec.ClockVirtual {
 		return engine.Config{}, fmt.Errorf("simulator clock %q: want real or virtual", s.Clock)
 	}
 	cfg, err := Config(name)

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 	"unsafe"
+
+	"github.com/mrqa-dev/mrqa/internal/jsonesc"
 )
 
 // parseJSON decodes one JSON value into map[string]any, []any, string,
@@ -294,52 +294,9 @@ func (p *jsonParser) key() (string, error) {
 
 // decodeEscaped decodes the escapes of a string str has validated.
 func decodeEscaped(raw []byte) string {
-	buf := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); {
-		j := bytes.IndexByte(raw[i:], '\\')
-		if j < 0 {
-			buf = append(buf, raw[i:]...)
-			break
-		}
-		buf = append(buf, raw[i:i+j]...)
-		i += j + 1
-		c := raw[i]
-		i++
-		switch c {
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r := hexRune(raw[i : i+4])
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r = utf8.RuneError
-				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-					if d := utf16.DecodeRune(hexRune(raw[i-4:i]), hexRune(raw[i+2:i+6])); d != utf8.RuneError {
-						r = d
-						i += 6
-					}
-				}
-			}
-			buf = utf8.AppendRune(buf, r)
-		default: // " \ /
-			buf = append(buf, c)
-		}
-	}
+	buf := jsonesc.AppendUnescaped(make([]byte, 0, len(raw)), raw)
 	// buf is this string's own and never written again.
 	return unsafe.String(unsafe.SliceData(buf), len(buf))
-}
-
-func hexRune(h []byte) rune {
-	v, _ := strconv.ParseUint(string(h), 16, 32)
-	return rune(v)
 }
 
 func (p *jsonParser) hex4() (rune, error) {

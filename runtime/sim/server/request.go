@@ -158,5 +158,3 @@ func textOf(x any) (any, error) {
 	}
 	return nil, errors.New("content must be a string or an array of text parts")
 }
-
-
