@@ -186,9 +186,13 @@ func (c *Client) newTransport(idle int) *http.Transport {
 		MaxIdleConns:        idle,
 		MaxIdleConnsPerHost: idle,
 		DisableCompression:  true, // a gzip layer would delay and batch events
-		ReadBufferSize:      readBufSize,
-		WriteBufferSize:     64 << 10,
-		Protocols:           protocols,
+		// The SSE reader reads into its own readBufSize buffer, which
+		// bypasses the transport's read buffer once it is empty; a long body
+		// goes out in writes of the write buffer's size. Small buffers keep
+		// an idle connection cheap (docs/PERFORMANCE.md).
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 16 << 10,
+		Protocols:       protocols,
 	}
 }
 

@@ -85,7 +85,7 @@ type Conn struct {
 
 // NewConn makes a connection holder; nothing is dialled until Warm or Do.
 func (c *Client) NewConn() *Conn {
-	return &Conn{c: c, tr: c.newTransport(1), rd: newSSEReader()}
+	return &Conn{c: c, tr: c.newTransport(1)}
 }
 
 // Close drops the connection.
@@ -226,6 +226,9 @@ func (cn *Conn) Do(ctx context.Context, req Request) (res Result) {
 		return res
 	}
 
+	if cn.rd == nil {
+		cn.rd = newSSEReader() // on first use: a warm connection that never streams stays small
+	}
 	rd := cn.rd
 	rd.reset()
 	var idle *time.Timer
