@@ -414,6 +414,11 @@ func sliceOne(ctx context.Context, c *spec.Corpus, tok tokenizer.Tokenizer, r *r
 	if err != nil {
 		return sliced{err: err}
 	}
+	if len(cut) < len(text) {
+		// A cut is a substring: copied, it no longer keeps the whole source
+		// text (a novel several times longer) alive.
+		cut = strings.Clone(cut)
+	}
 	return sliced{doc: Document{
 		ID:     r.id,
 		Title:  r.title,
