@@ -864,11 +864,7 @@ scenario "x" {
   slo "ttft" { condition = "ttft_p95 <= 2s" }
 }
 `
-		path := filepath.Join(t.TempDir(), "m.hcl")
-		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		l := Load(path, Options{})
+		l := LoadSource(filepath.Join(t.TempDir(), "m.hcl"), []byte(src), Options{Env: testEnv})
 		if l.File == nil {
 			t.Fatalf("%s: %v", tc.url, l.Diags)
 		}

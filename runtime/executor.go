@@ -124,7 +124,7 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 		go func() {
 			defer wg.Done()
 			e.worker(ctx, p, w, conns[w], epoch, func(r metrics.Record) {
-				if noAnswer(r.Error) {
+				if metrics.CountsTowardDown(r.Error) {
 					if n := e.failRun.Add(1); e.DownAfter > 0 && n >= int64(e.DownAfter) {
 						down.Store(true)
 						cancel()
@@ -147,17 +147,6 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 		return run, fmt.Errorf("%w: %d consecutive requests got no answer (connection failures or timeouts)", ErrTargetDown, e.failRun.Load())
 	}
 	return run, ctx.Err()
-}
-
-// noAnswer reports whether a failure counts toward the target being down:
-// the request could not connect, or the server took it and never answered
-// (first-token, idle and total timeouts).
-func noAnswer(kind string) bool {
-	switch kind {
-	case metrics.ErrConnect, metrics.ErrTimeoutConnect, metrics.ErrTimeoutFirstToken, metrics.ErrTimeoutIdle, metrics.ErrTimeoutTotal:
-		return true
-	}
-	return false
 }
 
 // worker serves one worker's sessions strictly in turn, following the

@@ -59,45 +59,66 @@ func TestInfOnlyServerHistogramIsNoData(t *testing.T) {
 }
 
 // A server that answers every chat request with 429 passes no point, even
-// when the only SLO is on throughput (requests_per_s >= 1): a point that
-// served nothing does not pass, and there is no best point.
-func TestAllFailedServerFailsAThroughputSLO(t *testing.T) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/v1/models":
-			fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
-		case "/v1/chat/completions":
-			if r.Header.Get("X-Request-Id") == "mrqa-preflight" {
-				(&recordingServer{}).ServeHTTP(w, r)
-				return
+// when the only SLO reads a metric the failures do not touch: throughput
+// (a fast 429 makes requests_per_s high) or a preemption counter that never
+// moves. A point that served nothing does not pass, and there is no best
+// point.
+func TestAllFailedServerPassesNoSLO(t *testing.T) {
+	cases := []struct {
+		name, cond string
+		scrape     bool
+	}{
+		{"throughput", "requests_per_s >= 1", false},
+		{"preemptions", "preemptions <= 0", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := httptest.NewServer(http.HandlerFunc(tooManyRequests))
+			defer ts.Close()
+			file, sc := sweepScenario(t, ts.URL+"/v1", false)
+			if tc.scrape {
+				sc.Target.Metrics = &spec.Metrics{URL: ts.URL + "/metrics", Interval: time.Hour}
 			}
-			http.Error(w, `{"error":{"message":"too many requests"}}`, http.StatusTooManyRequests)
-		default:
-			http.NotFound(w, r)
+			cond, err := metrics.Compile(tc.cond, metrics.ScopePoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc.SLOs = []spec.SLO{{Name: tc.name, Condition: cond}}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range r.Points {
+				if p.Passed {
+					t.Errorf("C=%d S=%d passed with error_rate %v (%v) and requests_per_s %.0f: the server served nothing",
+						p.Concurrent, p.Sequential, p.Metrics.ErrorRate, p.Errors, p.Metrics.RequestsPerS)
+				}
+			}
+			if r.Best != nil {
+				t.Errorf("best point %+v from a server that failed every request", *r.Best)
+			}
+		})
+	}
+}
+
+// tooManyRequests answers preflight and then every chat request with 429,
+// and serves a preemption counter that never moves.
+func tooManyRequests(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/metrics":
+		fmt.Fprint(w, "# TYPE vllm:num_preemptions_total counter\nvllm:num_preemptions_total 0\n")
+	case "/v1/models":
+		fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
+	case "/v1/chat/completions":
+		if r.Header.Get("X-Request-Id") == "mrqa-preflight" {
+			(&recordingServer{}).ServeHTTP(w, r)
+			return
 		}
-	})
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	file, sc := sweepScenario(t, ts.URL+"/v1", false)
-	cond, err := metrics.Compile("requests_per_s >= 1", metrics.ScopePoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.SLOs = []spec.SLO{{Name: "throughput", Condition: cond}}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Points {
-		if p.Passed {
-			t.Errorf("C=%d S=%d passed with error_rate %v (%v) and requests_per_s %.0f: the server served nothing",
-				p.Concurrent, p.Sequential, p.Metrics.ErrorRate, p.Errors, p.Metrics.RequestsPerS)
-		}
-	}
-	if r.Best != nil {
-		t.Errorf("best point %+v from a server that failed every request", *r.Best)
+		http.Error(w, `{"error":{"message":"too many requests"}}`, http.StatusTooManyRequests)
+	default:
+		http.NotFound(w, r)
 	}
 }
 
@@ -117,47 +138,6 @@ func TestRequestsPerSecondCountsSentRequests(t *testing.T) {
 }
 
 var _ = strings.Contains
-
-// A server that fails every request with 429 passes no point, even when
-// the only SLO reads a preemption counter that never moves.
-func TestAllFailedServerFailsAPreemptionsSLO(t *testing.T) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/metrics":
-			fmt.Fprint(w, "# TYPE vllm:num_preemptions_total counter\nvllm:num_preemptions_total 0\n")
-		case "/v1/models":
-			fmt.Fprint(w, `{"object":"list","data":[{"id":"fake","object":"model"}]}`)
-		case "/v1/chat/completions":
-			if r.Header.Get("X-Request-Id") == "mrqa-preflight" {
-				(&recordingServer{}).ServeHTTP(w, r)
-				return
-			}
-			http.Error(w, `{"error":{"message":"too many requests"}}`, http.StatusTooManyRequests)
-		default:
-			http.NotFound(w, r)
-		}
-	})
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	file, sc := sweepScenario(t, ts.URL+"/v1", false)
-	sc.Target.Metrics = &spec.Metrics{URL: ts.URL + "/metrics", Interval: time.Hour}
-	cond, err := metrics.Compile("preemptions <= 0", metrics.ScopePoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.SLOs = []spec.SLO{{Name: "no_preemption", Condition: cond}}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range r.Points {
-		if p.Passed {
-			t.Errorf("C=%d S=%d passed with error_rate %v (%v): the server served nothing", p.Concurrent, p.Sequential, p.Metrics.ErrorRate, p.Errors)
-		}
-	}
-}
 
 // A results.json written by an older mrqa has no recorded identity, and
 // its points were judged under older rules: -resume refuses it rather than

@@ -43,6 +43,19 @@ func Unanswered(kind string) bool {
 	return false
 }
 
+// CountsTowardDown reports whether a failure counts toward the target being
+// down: the request could not connect, or the server took it and never
+// finished answering (first-token, idle and total timeouts). Unlike
+// Unanswered it leaves out what says nothing about the server (canceled,
+// opening_failed) and counts a stream that stalled part way.
+func CountsTowardDown(kind string) bool {
+	switch kind {
+	case ErrConnect, ErrTimeoutConnect, ErrTimeoutFirstToken, ErrTimeoutIdle, ErrTimeoutTotal:
+		return true
+	}
+	return false
+}
+
 // Record is one request as the client saw it. Times are seconds: Start from the
 // point's clock start, the others from the request's own start. A zero TTFT,
 // TTFC or End means that moment never came.
