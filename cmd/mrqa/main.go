@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -80,6 +79,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	switch args[0] {
 	case "-h", "--help", "help":
 		return help(ctx, args[1:], stdout, stderr)
+	case "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	if c, ok := lookup(args[0]); ok {
 		return c.run(ctx, args[1:], stdout, stderr)
@@ -202,48 +203,3 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v := bi.Main.Version; v != "" && v != "(devel)" {
-			return v
-		}
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "-dirty"
-				}
-			}
-		}
-		if rev != "" {
-			if len(rev) > 12 {
-				rev = rev[:12]
-			}
-			return "devel-" + rev + dirty
-		}
-	}
-	return "devel"
-}
-
-const versionUsage = `usage: mrqa version
-
-Prints mrqa's version.
-`
-
-func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("version", versionUsage, stdout, stderr)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) > 0 {
-		fmt.Fprintln(stderr, "mrqa version: takes no arguments")
-		return exitcode.Usage
-	}
-	fmt.Fprintf(stdout, "mrqa %s\n", version())
-	return exitcode.OK
-}
