@@ -164,18 +164,10 @@ func (l *loader) assignVariables() {
 	for _, name := range flagNames {
 		v, ok := l.vars[name]
 		if !ok {
-			detail := fmt.Sprintf("-var %s=... sets a variable that this file does not declare.", name)
-			if s := suggest(name, l.varOrder); s != "" {
-				detail += fmt.Sprintf(" Did you mean %q?", s)
-			}
-			l.diags = append(l.diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Value for undeclared variable",
-				Detail:   detail,
-			})
+			l.diags = append(l.diags, l.undeclaredFlag(name))
 			continue
 		}
-		if val, ok := l.rawValue(v, l.opts.Vars[name], "<value for var."+name+">"); ok {
+		if val, ok := l.rawValue(v, l.opts.Vars[name], flagValueFile(name)); ok {
 			v.value, v.source = val, sourceFlag
 		}
 	}
@@ -193,6 +185,32 @@ func (l *loader) assignVariables() {
 		l.errorf(v.def, "No value for required variable",
 			"var.%s has no default and was not set. Set it with -var %s=VALUE, in a -var-file, or with the environment variable %s%s.",
 			name, name, EnvPrefix, name)
+	}
+}
+
+// flagValueFile names a -var value where diagnostics place it.
+func flagValueFile(name string) string { return "<value for var." + name + ">" }
+
+// undeclaredFlag is the error for a -var that names no variable of the
+// file: placed on the flag's value like the other -var diagnostics, it
+// lists the declared variables by name. It shows no value, neither the
+// flag's (a mistyped sensitive variable's would be a secret) nor any
+// variable's.
+func (l *loader) undeclaredFlag(name string) *hcl.Diagnostic {
+	detail := fmt.Sprintf("-var %s=... sets a variable that this file does not declare.", name)
+	if s := suggest(name, l.varOrder); s != "" {
+		detail += fmt.Sprintf(" Did you mean %q?", s)
+	}
+	if len(l.varOrder) == 0 {
+		detail += " It declares none."
+	} else {
+		detail += " It declares: " + strings.Join(l.varOrder, ", ") + "."
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Value for undeclared variable",
+		Detail:   detail,
+		Subject:  &hcl.Range{Filename: flagValueFile(name), Start: hcl.InitialPos, End: hcl.InitialPos},
 	}
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mrqa-dev/mrqa/dsl"
 	"github.com/mrqa-dev/mrqa/internal/exitcode"
 	rt "github.com/mrqa-dev/mrqa/runtime"
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
@@ -111,16 +113,34 @@ func runPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 const simUsage = `usage: mrqa sim [-profile P] [-addr 127.0.0.1:8000]
 
-Serves the embedded simulator as an OpenAI-compatible server, so other tools
-(or mrqa against a plain target) can be pointed at it. Stops on Ctrl-C.
+Serves the embedded simulator as an OpenAI-compatible server on the real
+clock, so other tools (or mrqa against a plain target) can be pointed at it.
+Stops on Ctrl-C. A scenario's simulator block runs the same profiles in
+process, on the real or the virtual clock (docs/simulator.md).
 
 example:
   mrqa sim -profile seed-vllm -addr 127.0.0.1:8000
 `
 
+// simProfiles lists the simulator's profiles for sim -h, one line each.
+func simProfiles() string {
+	var b strings.Builder
+	b.WriteString("\nprofiles:\n")
+	for _, name := range profile.Names() {
+		d, err := profile.Describe(name)
+		if err != nil {
+			d = err.Error()
+		}
+		fmt.Fprintf(&b, "  %-13s %s\n", name, d)
+	}
+	return b.String()
+}
+
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("sim", simUsage, stdout, stderr)
-	profile := fs.String("profile", "quickstart", "simulator profile")
+	fs := newFlagSet("sim", simUsage+simProfiles(), stdout, stderr)
+	names := profile.Names()
+	profileFlag := fs.String("profile", profile.Default, "simulator profile: "+
+		strings.Join(names[:len(names)-1], ", ")+" or "+names[len(names)-1])
 	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -130,7 +150,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mrqa sim: takes no arguments")
 		return exitcode.Usage
 	}
-	if err := sim.Serve(ctx, *profile, *addr, stdout); err != nil {
+	if err := sim.Serve(ctx, *profileFlag, *addr, stdout); err != nil {
 		fmt.Fprintln(stderr, "mrqa sim:", err)
 		return exitcode.Failure
 	}

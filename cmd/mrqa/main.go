@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -52,49 +51,75 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return dispatch(ctx, args, stdout, stderr)
 }
 
+// command is one subcommand. Its run prints the usage and the flags on -h,
+// which is also what "mrqa help NAME" shows.
 type command struct {
 	name    string
 	summary string
-	usage   string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func commands() []command {
 	return []command{
-		{"exec", "run a scenario file's sweeps and write results and reports", execUsage, runExec},
-		{"validate", "check a scenario file and print the plan", validateUsage, runValidate},
-		{"fmt", "rewrite scenario files in canonical format", fmtUsage, runFmt},
-		{"prepare", "download and slice a scenario file's corpora ahead of a run", prepareUsage, runPrepare},
-		{"sim", "serve the embedded simulator over HTTP", simUsage, runSim},
-		{"report", "render reports again from results or LMBenchmark run files", reportUsage, runReport},
-		{"version", "print mrqa's version", "usage: mrqa version\n", runVersion},
+		{"exec", "run a scenario file's sweeps and write results and reports", runExec},
+		{"validate", "check a scenario file and print the plan", runValidate},
+		{"fmt", "rewrite scenario files in canonical format", runFmt},
+		{"prepare", "download and slice a scenario file's corpora ahead of a run", runPrepare},
+		{"sim", "serve the embedded simulator over HTTP", runSim},
+		{"report", "render reports again from results or LMBenchmark run files", runReport},
+		{"version", "print mrqa's version, revision and Go build", runVersion},
 	}
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		if len(args) > 1 {
-			for _, c := range commands() {
-				if c.name == args[1] {
-					fmt.Fprint(stdout, c.usage)
-					return exitcode.OK
-				}
-			}
-		}
+	if len(args) == 0 {
 		topUsage(stdout)
-		if len(args) == 0 {
-			return exitcode.Usage
-		}
-		return exitcode.OK
+		return exitcode.Usage
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
-		}
+	switch args[0] {
+	case "-h", "--help", "help":
+		return help(ctx, args[1:], stdout, stderr)
+	case "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
+	}
+	if c, ok := lookup(args[0]); ok {
+		return c.run(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "mrqa: unknown command %q\n\n", args[0])
 	topUsage(stderr)
 	return exitcode.Usage
+}
+
+// help prints the overview, or with a command name what "mrqa NAME -h"
+// prints: the command's usage and its flags.
+func help(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		topUsage(stdout)
+		return exitcode.OK
+	}
+	c, ok := lookup(args[0])
+	if !ok || len(args) > 1 {
+		fmt.Fprintf(stderr, "mrqa help: unknown command %q (have %s)\n", strings.Join(args, " "), commandNames())
+		return exitcode.Usage
+	}
+	return c.run(ctx, []string{"-h"}, stdout, stderr)
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func commandNames() string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func topUsage(w io.Writer) {
@@ -111,7 +136,7 @@ commands:
 example:
   mrqa exec scenarios/quickstart.hcl      # then open out/quickstart/report.html
 
-Run 'mrqa <command> -h' for a command's flags.
+Run 'mrqa help <command>' or 'mrqa <command> -h' for a command's flags.
 `)
 }
 
@@ -148,12 +173,21 @@ func newFlagSet(name, usage string, stdout, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stdout, usage)
+		if !hasFlags(fs) {
+			return
+		}
 		fmt.Fprintln(stdout, "\nflags:")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		fs.SetOutput(stderr)
 	}
 	return fs
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
 }
 
 // flagExit maps a flag parse error to an exit code: -h is success.
@@ -169,38 +203,3 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v := bi.Main.Version; v != "" && v != "(devel)" {
-			return v
-		}
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "-dirty"
-				}
-			}
-		}
-		if rev != "" {
-			if len(rev) > 12 {
-				rev = rev[:12]
-			}
-			return "devel-" + rev + dirty
-		}
-	}
-	return "devel"
-}
-
-func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: mrqa version")
-		return exitcode.Usage
-	}
-	fmt.Fprintf(stdout, "mrqa %s\n", version())
-	return exitcode.OK
-}

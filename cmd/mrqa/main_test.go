@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,7 +39,8 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("FREEPORT", strconv.Itoa(port))
-			env.Setenv("HOME", env.WorkDir) // keep caches inside the test's directory
+			env.Setenv("GOOSARCH", runtime.GOOS+"/"+runtime.GOARCH) // what mrqa version names
+			env.Setenv("HOME", env.WorkDir)                         // keep caches inside the test's directory
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			return nil
 		},

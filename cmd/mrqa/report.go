@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,7 +23,9 @@ Renders reports again without re-running: each DIR is an mrqa scenario
 output directory (with results.json) or a directory of LMBenchmark run files
 (bench_*.json). Prints the seed-style table and best point for each, writes
 report.html beside results.json (or under -out), and compare.html when
-several are given.
+several are given. Given an output folder itself (out, holding the scenario
+folders out/a, out/b but no results.json), it renders nothing, names the
+scenario folders in a command to run instead and exits 2.
 
 An LMBenchmark directory must hold one run: files whose fixed parameters
 (base_url, model, num_rounds, answer_len, src_dir, ...) differ are refused
@@ -185,6 +189,12 @@ func loadReportDir(dir string, rf *reportFlags) (*results.Results, string, error
 			return nil, "", &usageError{fmt.Sprintf("%s: -slo and -score judge LMBenchmark run files; an mrqa run is judged by its scenario's slo blocks and score", dir)}
 		}
 		r, err := results.Load(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			if runs := runDirs(dir); len(runs) > 0 {
+				return nil, "", &usageError{fmt.Sprintf("%s holds no results.json, but scenario folders that do; give those instead:\n  mrqa report%s%s",
+					dir, rf.args(), quoteAll(runs))}
+			}
+		}
 		return r, dir, err
 	}
 	if rf.lmbench != "" {
@@ -204,6 +214,47 @@ func loadReportDir(dir string, rf *reportFlags) (*results.Results, string, error
 		}
 	}
 	return r, filepath.Join("out", r.Scenario), nil
+}
+
+// runDirs lists the folders directly inside dir that hold a results.json:
+// the scenario folders of an output folder.
+func runDirs(dir string) []string {
+	var runs []string
+	entries, _ := os.ReadDir(dir) // an unreadable dir already has its own error
+	for _, e := range entries {
+		sub := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(filepath.Join(sub, "results.json")); e.IsDir() && err == nil {
+			runs = append(runs, sub)
+		}
+	}
+	return runs
+}
+
+// args repeats the flags that were given, for a suggested command.
+func (rf *reportFlags) args() string {
+	var b strings.Builder
+	add := func(name, v string) { b.WriteString(" -" + name + " " + shellQuote(v)) }
+	if rf.out != "" {
+		add("out", rf.out)
+	}
+	for _, s := range rf.slos {
+		add("slo", s)
+	}
+	if rf.score != "" {
+		add("score", rf.score)
+	}
+	if rf.lmbench != "" {
+		add("lmbench", rf.lmbench)
+	}
+	return b.String()
+}
+
+func quoteAll(args []string) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteString(" " + shellQuote(a))
+	}
+	return b.String()
 }
 
 func conditions(slos []results.SLO) string {

@@ -50,6 +50,42 @@ func Config(name string) (engine.Config, error) {
 	return engine.Config{}, fmt.Errorf("unknown simulator profile %q (have %s)", name, strings.Join(Names(), ", "))
 }
 
+// Describe is a profile's one-line description: its KV cache capacity (and
+// offload tier) as configured, what it models, and the clock it suits.
+func Describe(name string) (string, error) {
+	cfg, err := Config(name)
+	if err != nil {
+		return "", err
+	}
+	s := "KV cache " + groupDigits(cfg.KVCacheTokens) + " tokens"
+	if cfg.OffloadTokens > 0 {
+		s += " + " + groupDigits(cfg.OffloadTokens) + "-token offload tier"
+	}
+	return s + "; " + purpose(name), nil
+}
+
+// purpose says what a profile models and the clock it suits.
+func purpose(name string) string {
+	switch name {
+	case Quickstart:
+		return "thrashes above about 4 sessions of 2k-token documents; real clock (the quickstart sweep: about 40 s)"
+	case SeedVLLM:
+		return "vLLM with Qwen2.5-7B-Instruct-1M: 12 of 16 sessions of 131k-token novels fit; virtual clock (the seed table: an hour on the real one)"
+	case SeedLMCache:
+		return "seed-vllm with LMCache's CPU tier: all 16 sessions fit; virtual clock (the seed table: an hour on the real one)"
+	}
+	return ""
+}
+
+// groupDigits writes n with a comma between groups of three digits.
+func groupDigits(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 // quickstart is small enough to sweep a 3×3 grid of ~2k-token documents on
 // the real clock in seconds, with a KV cache that holds about five sessions
 // so larger points thrash and recompute.

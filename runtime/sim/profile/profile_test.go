@@ -90,3 +90,36 @@ func TestSchemaCoversEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribe checks every profile has a one-line description that states
+// its configured KV capacity (and offload tier) and the clock it suits.
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{Quickstart, []string{"KV cache 10,240 tokens; ", "real clock"}},
+		{SeedVLLM, []string{"KV cache 1,900,000 tokens; ", "virtual clock"}},
+		{SeedLMCache, []string{"KV cache 1,900,000 tokens + 3,700,000-token offload tier; ", "virtual clock"}},
+	}
+	if len(tests) != len(Names()) {
+		t.Fatalf("the table covers %d profiles, Names() has %d", len(tests), len(Names()))
+	}
+	for _, tt := range tests {
+		got, err := Describe(tt.name)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("Describe(%s) = %q, want it to contain %q", tt.name, got, w)
+			}
+		}
+		if strings.Contains(got, "\n") {
+			t.Errorf("Describe(%s) spans lines: %q", tt.name, got)
+		}
+	}
+	if _, err := Describe("h100"); err == nil {
+		t.Error("Describe of an unknown profile: no error")
+	}
+}

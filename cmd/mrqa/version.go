@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/mrqa-dev/mrqa/internal/exitcode"
+)
+
+const versionUsage = `usage: mrqa version   (or mrqa --version, mrqa -version)
+
+Prints three lines: mrqa's version (the first line, as results.json's
+tool_version records it), the VCS revision it was built from with the
+commit time and a mark when the tree had uncommitted changes, and the Go
+version and platform.
+
+The revision is what Go stamped into the binary: go build and go install in
+a git clone stamp it; go install github.com/mrqa-dev/mrqa/cmd/mrqa@VERSION
+stamps the module version, which names the commit; go run, go test, a git
+worktree and -buildvcs=false stamp nothing, and the version reads "devel".
+`
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", versionUsage, stdout, stderr)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) > 0 {
+		fmt.Fprintln(stderr, "mrqa version: takes no arguments")
+		return exitcode.Usage
+	}
+	readBuild().write(stdout)
+	return exitcode.OK
+}
+
+// version is mrqa's version as results.json records it.
+func version() string { return readBuild().short() }
+
+// build is what the binary knows of how it was built.
+type build struct {
+	module    string // module version: a tag, a pseudo-version (+dirty when modified), or "(devel)"
+	revision  string // VCS revision; "" when the build stamped none
+	time      string // commit time of the revision
+	modified  bool   // the tree had uncommitted changes
+	goVersion string
+	platform  string // GOOS/GOARCH
+}
+
+// readBuild reads the running binary's build information.
+func readBuild() build {
+	b := build{goVersion: runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		b = parseBuild(bi)
+	}
+	b.platform = runtime.GOOS + "/" + runtime.GOARCH
+	return b
+}
+
+// parseBuild takes the module version, VCS settings, Go version and
+// platform from build information.
+func parseBuild(bi *debug.BuildInfo) build {
+	b := build{module: bi.Main.Version, goVersion: bi.GoVersion}
+	var goos, goarch string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			b.revision = s.Value
+		case "vcs.time":
+			b.time = s.Value
+		case "vcs.modified":
+			b.modified = s.Value == "true"
+		case "GOOS":
+			goos = s.Value
+		case "GOARCH":
+			goarch = s.Value
+		}
+	}
+	if goos != "" && goarch != "" {
+		b.platform = goos + "/" + goarch
+	}
+	return b
+}
+
+// released reports whether Go stamped a module version: a tag, or a
+// pseudo-version it derived from the commit.
+func (b build) released() bool { return b.module != "" && b.module != "(devel)" }
+
+// short is the one-word version: the module version when there is one,
+// else "devel" with the revision's first 12 digits (and "-dirty") when
+// known.
+func (b build) short() string {
+	switch {
+	case b.released():
+		return b.module
+	case b.revision == "":
+		return "devel"
+	}
+	v := "devel-" + b.revision[:min(12, len(b.revision))]
+	if b.modified {
+		v += "-dirty"
+	}
+	return v
+}
+
+// write prints mrqa version's three lines.
+func (b build) write(w io.Writer) {
+	fmt.Fprintf(w, "mrqa %s\n", b.short())
+	fmt.Fprintln(w, b.revisionLine())
+	fmt.Fprintf(w, "%s %s\n", b.goVersion, b.platform)
+}
+
+// revisionLine names the revision, or says why it is unknown and how to
+// learn it; it never guesses.
+func (b build) revisionLine() string {
+	switch {
+	case b.revision != "":
+		line := "revision " + b.revision
+		if b.time != "" {
+			line += " (committed " + b.time + ")"
+		}
+		if b.modified {
+			line += ", modified: built with uncommitted changes"
+		}
+		return line
+	case b.released():
+		return "revision not stamped (built from the module, not a checkout): the version names the commit"
+	}
+	return "revision unknown: this build has no VCS stamp (go run, go test, a git worktree and -buildvcs=false give none); " +
+		"build with go build -o mrqa ./cmd/mrqa in a git clone, or ask git rev-parse HEAD"
+}
