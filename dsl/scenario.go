@@ -465,7 +465,7 @@ func (l *loader) condition(a *hcl.Attribute, scope metrics.Scope) *metrics.Condi
 	if scope == metrics.ScopeSweep {
 		what = "expect"
 	}
-	l.errorf(l.offsetRange(a.Expr, text, ce.Offset), "Invalid "+what, "%s", sentence(ce.Msg))
+	l.errorf(l.offsetRange(a.Expr, text, ce.Offset, ce.Len), "Invalid "+what, "%s", sentence(ce.Msg))
 	return nil
 }
 
@@ -477,10 +477,11 @@ func sentence(s string) string {
 	return s + "."
 }
 
-// offsetRange maps a byte offset in a string's value to its source range:
-// exact when the string is written as one literal without escapes (a quoted
-// string or a heredoc), the whole expression otherwise.
-func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Range {
+// offsetRange maps n bytes at offset off in a string's value (n = 0: the
+// word or character there) to their source range: exact when the string is
+// written as one literal without escapes (a quoted string or a heredoc),
+// the whole expression otherwise.
+func (l *loader) offsetRange(expr hcl.Expression, text string, off, n int) hcl.Range {
 	rng := expr.Range()
 	te, ok := expr.(*hclsyntax.TemplateExpr)
 	if !ok || len(te.Parts) != 1 || rng.Filename != l.path {
@@ -497,13 +498,9 @@ func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Rang
 		return rng
 	}
 	off = max(0, min(off, len(text)))
-	stop := off
-	for stop < len(text) && isWordByte(text[stop]) {
-		stop++
-	}
-	if stop == off && stop < len(text) && text[stop] != '\n' {
-		_, n := utf8.DecodeRuneInString(text[stop:])
-		stop += n
+	stop := wordEnd(text, off)
+	if n > 0 {
+		stop = min(off+n, len(text))
 	}
 	pos := func(o int) hcl.Pos {
 		p := src.Start
@@ -518,6 +515,20 @@ func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Rang
 		return p
 	}
 	return hcl.Range{Filename: rng.Filename, Start: pos(off), End: pos(stop)}
+}
+
+// wordEnd returns the end of the word at off in text, or of the one
+// character there when it starts no word.
+func wordEnd(text string, off int) int {
+	stop := off
+	for stop < len(text) && isWordByte(text[stop]) {
+		stop++
+	}
+	if stop == off && stop < len(text) && text[stop] != '\n' {
+		_, n := utf8.DecodeRuneInString(text[stop:])
+		stop += n
+	}
+	return stop
 }
 
 func isWordByte(c byte) bool {
