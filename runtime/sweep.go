@@ -80,7 +80,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	err := s.prepare()
 	defer s.close()
 	if err != nil {
-		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
+		return nil, err // the caller names the scenario, as progress lines do
 	}
 	return s.finish(s.runPoints())
 }
