@@ -196,15 +196,15 @@ func (p *progress) done(pt *results.Point, pend pending) {
 	p.finished++
 	p.est.add(p.now().Sub(p.started), p.reqN)
 	p.pend = pend
+	if p.w == nil {
+		return
+	}
 	verdict := "pass"
 	switch {
 	case pt.Undecided():
 		verdict = "NO DATA: " + pt.FirstReason()
 	case !pt.Passed:
 		verdict = "FAIL"
-	}
-	if p.w == nil {
-		return
 	}
 	p.lineLocked("point C=%d S=%d done in %s: ttft_p95 %s (%d samples), errors %d  %s",
 		pt.Concurrent, pt.Sequential, p.sim(fmt.Sprintf("%.1fs", pt.Duration)), p.sim(fmtDur(pt.Metrics.TTFTP95)),
