@@ -101,7 +101,11 @@ func (l *loader) decodeCorpusBlock(b *hcl.Block) {
 		l.errorf(sources[1].DefRange, "Duplicate source block",
 			"A corpus takes exactly one source; the first is at %s.", sources[0].DefRange)
 	}
+	sourceBefore := len(l.diags.Errs())
 	c.Source = l.decodeSourceBlock(sources[0])
+	if len(l.diags.Errs()) > sourceBefore {
+		return // the count of documents is not known, so not judged
+	}
 	if n := knownDocuments(c); n >= 0 && c.MinDocuments > n {
 		l.errorf(attrs["min_documents"].Range, "Too few documents",
 			"min_documents = %d, but the source provides %d documents.", c.MinDocuments, n)

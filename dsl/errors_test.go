@@ -138,15 +138,24 @@ func TestDiagnosticPosition(t *testing.T) {
 }
 
 // TestConditionColumn checks that a condition's error points at the exact
-// character inside the string literal.
+// characters inside the string literal, and says what is wrong.
 func TestConditionColumn(t *testing.T) {
 	tests := []struct {
 		cond string
-		col  int // column of the offending text in the line below
+		col  int    // column of the offending text in the line below
+		span string // the text under the caret
+		msg  string // in the detail
 	}{
-		{"ttft_p95 <= 2", 38},
-		{"tfft_p95 <= 2s", 26},
-		{"ttft_p95 <= 2s && eror_rate < 0.1", 44},
+		{"ttft_p95 <= 2", 38, "2", "needs a unit"},
+		{"tfft_p95 <= 2s", 26, "tfft_p95", "did you mean ttft_p95?"},
+		{"ttft_p95 <= 2s && eror_rate < 0.1", 44, "eror_rate", "did you mean error_rate?"},
+		// The slips of writing an SLO in words: a spaced or spelt-out
+		// unit, and = for a comparison.
+		{"ttft_p95 < 2 seconds", 37, "2 seconds", "write the number and its unit together, as in 2s"},
+		{"ttft_p95 <= 2 s", 38, "2 s", "as in 2s"},
+		{"ttft_p95 <= 2sec", 38, "2sec", "write 2s"},
+		{"ttft_p95 = 2s", 35, "=", "write <= for an upper bound"},
+		{"ttft_p95 =< 2s", 35, "=<", "write <="},
 	}
 	for _, tt := range tests {
 		src := validSkeleton(fmt.Sprintf(`  slo "a" { condition = %q }`, tt.cond))
@@ -154,15 +163,25 @@ func TestConditionColumn(t *testing.T) {
 		if !loaded.Diags.HasErrors() {
 			t.Fatalf("%q: no error", tt.cond)
 		}
+		if n := len(loaded.Diags.Errs()); n != 1 {
+			t.Errorf("%q: %d errors, want 1: %v", tt.cond, n, loaded.Diags)
+		}
 		d := loaded.Diags[0]
 		if d.Subject == nil || d.Subject.Start.Column != tt.col {
-			t.Errorf("%q: subject %v, want column %d (%s)", tt.cond, d.Subject, tt.col, d.Detail)
+			t.Fatalf("%q: subject %v, want column %d (%s)", tt.cond, d.Subject, tt.col, d.Detail)
+		}
+		if !strings.Contains(d.Detail, tt.msg) {
+			t.Errorf("%q: detail %q lacks %q", tt.cond, d.Detail, tt.msg)
 		}
 		// The byte offset agrees with the column on an ASCII line.
 		line := strings.Split(src, "\n")[d.Subject.Start.Line-1]
 		lineStart := strings.Index(src, line)
-		if got := src[d.Subject.Start.Byte:d.Subject.End.Byte]; !strings.HasPrefix(line[tt.col-1:], got) || d.Subject.Start.Byte != lineStart+tt.col-1 {
+		got := src[d.Subject.Start.Byte:d.Subject.End.Byte]
+		if !strings.HasPrefix(line[tt.col-1:], got) || d.Subject.Start.Byte != lineStart+tt.col-1 {
 			t.Errorf("%q: subject bytes %q do not start at column %d", tt.cond, got, tt.col)
+		}
+		if got != tt.span {
+			t.Errorf("%q: the caret is under %q, want %q", tt.cond, got, tt.span)
 		}
 	}
 }

@@ -66,22 +66,12 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 	if n, ok := l.ref(attrs["script"], "script"); ok {
 		sc.Script = l.scripts[n].val
 	}
-	sc.Rounds = l.intAttr(attrs["rounds"], defaultRounds, 0)
-	sc.Seed = int64(l.intAttr(attrs["seed"], 0, -maxInt))
-	sc.Assign = l.oneOf(attrs["assign"], spec.DefaultAssign, spec.AssignDistinct, spec.AssignRandom)
-	sc.Score = l.oneOf(attrs["score"], spec.DefaultScore, spec.ScoreSessions, spec.ScoreHarmonic)
-	sc.AbortOnAllFailed = l.boolAttr(attrs["abort_on_all_failed"], true)
-
-	blocks := l.singleBlocks(content, "grid", "search", "report")
-	if g := blocks["grid"]; g != nil {
-		sc.Grid = l.decodeGridBlock(g)
-	} else {
-		l.errorf(content.MissingItemRange, "Missing grid block",
-			"scenario %q needs a grid { concurrent = [...], sequential = [...] } block.", name)
-	}
-	if s := blocks["search"]; s != nil {
-		sc.Search = l.decodeSearchBlock(s)
-	}
+	// A setting that failed to decode holds its default, which the plan
+	// checks below must not judge: the file would get a second, spurious
+	// error ("rounds = 3, but …" after rounds = "two").
+	before := len(l.diags.Errs())
+	blocks := l.decodeScenarioSettings(sc, content)
+	planInputsOK := len(l.diags.Errs()) == before
 	if r := blocks["report"]; r != nil {
 		sc.Report = l.decodeReportBlock(r)
 	}
@@ -136,10 +126,35 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 			"corpus.%s counts tokens with tokenizer = \"server\" (the target's /tokenize), but target.%s is the embedded simulator, which is not serving while the corpus is cut. Use the simulator's own encoding instead, tokenizer = \"cl100k_base\" unless its tokenizer field says otherwise.",
 			sc.Corpus.Name, sc.Target.Name)
 	}
-	l.checkPlan(sc, content, attrs, blocks)
+	if planInputsOK {
+		l.checkPlan(sc, content, attrs, blocks)
+		l.checkClientMemory(sc, content, blocks, sysmem.Total())
+	}
 	l.checkMetricsSource(sc, sloAttrs)
-	l.checkClientMemory(sc, content, blocks, sysmem.Total())
 	return sc
+}
+
+// decodeScenarioSettings reads the scenario's own settings, the grid and
+// the search, the inputs of its plan, and returns its single blocks.
+func (l *loader) decodeScenarioSettings(sc *spec.Scenario, content *hcl.BodyContent) map[string]*hcl.Block {
+	attrs := content.Attributes
+	sc.Rounds = l.intAttr(attrs["rounds"], defaultRounds, 0)
+	sc.Seed = int64(l.intAttr(attrs["seed"], 0, -maxInt))
+	sc.Assign = l.oneOf(attrs["assign"], spec.DefaultAssign, spec.AssignDistinct, spec.AssignRandom)
+	sc.Score = l.oneOf(attrs["score"], spec.DefaultScore, spec.ScoreSessions, spec.ScoreHarmonic)
+	sc.AbortOnAllFailed = l.boolAttr(attrs["abort_on_all_failed"], true)
+
+	blocks := l.singleBlocks(content, "grid", "search", "report")
+	if g := blocks["grid"]; g != nil {
+		sc.Grid = l.decodeGridBlock(g)
+	} else {
+		l.errorf(content.MissingItemRange, "Missing grid block",
+			"scenario %q needs a grid { concurrent = [...], sequential = [...] } block.", sc.Name)
+	}
+	if s := blocks["search"]; s != nil {
+		sc.Search = l.decodeSearchBlock(s)
+	}
+	return blocks
 }
 
 // checkPlan reports the plan-time rules the scenario breaks (the same
@@ -450,7 +465,7 @@ func (l *loader) condition(a *hcl.Attribute, scope metrics.Scope) *metrics.Condi
 	if scope == metrics.ScopeSweep {
 		what = "expect"
 	}
-	l.errorf(l.offsetRange(a.Expr, text, ce.Offset), "Invalid "+what, "%s", sentence(ce.Msg))
+	l.errorf(l.offsetRange(a.Expr, text, ce.Offset, ce.Len), "Invalid "+what, "%s", sentence(ce.Msg))
 	return nil
 }
 
@@ -462,10 +477,11 @@ func sentence(s string) string {
 	return s + "."
 }
 
-// offsetRange maps a byte offset in a string's value to its source range:
-// exact when the string is written as one literal without escapes (a quoted
-// string or a heredoc), the whole expression otherwise.
-func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Range {
+// offsetRange maps n bytes at offset off in a string's value (n = 0: the
+// word or character there) to their source range: exact when the string is
+// written as one literal without escapes (a quoted string or a heredoc),
+// the whole expression otherwise.
+func (l *loader) offsetRange(expr hcl.Expression, text string, off, n int) hcl.Range {
 	rng := expr.Range()
 	te, ok := expr.(*hclsyntax.TemplateExpr)
 	if !ok || len(te.Parts) != 1 || rng.Filename != l.path {
@@ -482,13 +498,9 @@ func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Rang
 		return rng
 	}
 	off = max(0, min(off, len(text)))
-	stop := off
-	for stop < len(text) && isWordByte(text[stop]) {
-		stop++
-	}
-	if stop == off && stop < len(text) && text[stop] != '\n' {
-		_, n := utf8.DecodeRuneInString(text[stop:])
-		stop += n
+	stop := wordEnd(text, off)
+	if n > 0 {
+		stop = min(off+n, len(text))
 	}
 	pos := func(o int) hcl.Pos {
 		p := src.Start
@@ -503,6 +515,20 @@ func (l *loader) offsetRange(expr hcl.Expression, text string, off int) hcl.Rang
 		return p
 	}
 	return hcl.Range{Filename: rng.Filename, Start: pos(off), End: pos(stop)}
+}
+
+// wordEnd returns the end of the word at off in text, or of the one
+// character there when it starts no word.
+func wordEnd(text string, off int) int {
+	stop := off
+	for stop < len(text) && isWordByte(text[stop]) {
+		stop++
+	}
+	if stop == off && stop < len(text) && text[stop] != '\n' {
+		_, n := utf8.DecodeRuneInString(text[stop:])
+		stop += n
+	}
+	return stop
 }
 
 func isWordByte(c byte) bool {

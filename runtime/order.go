@@ -30,11 +30,33 @@ func searchConfig(sc *spec.Scenario) search.Config {
 	return search.FromSpec(sc.Grid, sc.Score, sc.Search)
 }
 
-func (o *pointOrder) total() int {
+// pending is what may still run besides the point in flight (none: a
+// point outside the grid): the grid's points not yet done, or the points
+// the frontier search may still run, an upper bound. Each point sends
+// C×S×(rounds+1) requests.
+func (o *pointOrder) pending(rounds int, inFlight [2]int) pending {
+	var pts [][2]int
+	most := 0
 	if o.search != nil {
-		return 0 // unknown in advance
+		left := o.search.Left()
+		pts, most = left.Points, left.Max
+	} else {
+		for _, k := range o.grid {
+			if !o.done[k] {
+				pts = append(pts, k)
+			}
+		}
+		most = len(pts)
 	}
-	return len(o.grid)
+	var reqs []int
+	for _, k := range pts {
+		if k == inFlight {
+			most--
+			continue
+		}
+		reqs = append(reqs, k[0]*k[1]*(rounds+1))
+	}
+	return newPending(reqs, most, o.search != nil)
 }
 
 func (o *pointOrder) record(c, s int, passed bool) {

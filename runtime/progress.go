@@ -14,23 +14,39 @@ import (
 // terminal, plain lines otherwise. Workers only count into it; the line is
 // redrawn by a goroutine of its own, so a worker never sorts samples or
 // writes to the terminal between two requests.
+//
+// Besides the point in flight it tells the sweep's elapsed wall time and
+// an estimate of what is left (see estimate), shown once a point of this
+// run has finished. On the virtual clock a point's figures are simulated
+// time and say so; elapsed and left are wall time on either clock.
 type progress struct {
 	w        io.Writer
 	tty      bool
 	scenario string
+	now      func() time.Time
 
 	mu         sync.Mutex
-	total      int // points planned; 0 when a search decides
-	finished   int
+	simulated  bool // the virtual clock: a point's durations are simulated
+	cooldown   time.Duration
+	began      time.Time // the sweep's first point
+	finished   int       // points done, a resumed run's included
+	est        estimate
+	pend       pending // after the point in flight
 	c, s       int
+	started    time.Time // the point in flight
 	reqs, reqN int
 	errs       int
 	steady     []time.Duration
 	stop       chan struct{} // ends the redraw loop of the point in flight
 }
 
-func newProgress(w io.Writer, tty bool, scenario string) *progress {
-	return &progress{w: w, tty: tty, scenario: scenario}
+// newProgress reports to w (nil: nowhere), reading the time from now (nil:
+// time.Now).
+func newProgress(w io.Writer, tty bool, scenario string, now func() time.Time) *progress {
+	if now == nil {
+		now = time.Now
+	}
+	return &progress{w: w, tty: tty, scenario: scenario, now: now}
 }
 
 func (p *progress) line(format string, args ...any) {
@@ -39,31 +55,39 @@ func (p *progress) line(format string, args ...any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.lineLocked(format, args...)
+}
+
+func (p *progress) lineLocked(format string, args ...any) {
 	if p.tty {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
 	fmt.Fprintf(p.w, "%s: "+format+"\n", append([]any{p.scenario}, args...)...)
 }
 
-func (p *progress) start(total, done int) {
+// start begins the sweep's clock; done points are already complete (a
+// resumed run's), and cooldown is the wait before every later point.
+func (p *progress) start(done int, cooldown time.Duration, simulated bool) {
 	p.mu.Lock()
-	p.total, p.finished = total, done
+	p.finished, p.cooldown, p.simulated, p.began = done, cooldown, simulated, p.now()
 	p.mu.Unlock()
 	if done > 0 {
 		p.line("resuming: %d points already complete", done)
 	}
 }
 
-func (p *progress) point(c, s, requests int) {
+// point begins a point of requests requests; pend is what may run after it.
+func (p *progress) point(c, s, requests int, pend pending) {
 	p.stopRedraw()
 	p.mu.Lock()
 	p.c, p.s, p.reqs, p.reqN, p.errs, p.steady = c, s, 0, requests, 0, p.steady[:0]
+	p.pend, p.started = pend, p.now()
 	p.mu.Unlock()
 	if p.w == nil {
 		return
 	}
 	if !p.tty {
-		p.line("point C=%d S=%d: %d requests", c, s, requests)
+		p.line("point C=%d S=%d: %d requests (%s)", c, s, requests, p.ordinal())
 		return
 	}
 	stop := make(chan struct{})
@@ -80,6 +104,17 @@ func (p *progress) point(c, s, requests int) {
 			}
 		}
 	}()
+}
+
+// ordinal is "point 3 of 9", or "point 3 of at most 7" for a search.
+func (p *progress) ordinal() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.finished + 1
+	if p.pend.bound {
+		return fmt.Sprintf("point %d of at most %d", n, n+p.pend.max)
+	}
+	return fmt.Sprintf("point %d of %d", n, n+p.pend.max)
 }
 
 // stopRedraw ends the redraw loop, if one runs. Only the sweep's goroutine
@@ -109,28 +144,61 @@ func (p *progress) record(r metrics.Record) {
 
 // redraw rewrites the terminal's progress line.
 func (p *progress) redraw() {
+	line := p.flightLine()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	total := "?"
-	if p.total > 0 {
-		total = fmt.Sprint(p.total)
-	}
+	fmt.Fprint(p.w, "\r\033[K"+line)
+}
+
+// flightLine is the terminal's line for the point in flight.
+func (p *progress) flightLine() string {
+	ord := p.ordinal()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p95 := "-"
 	if len(p.steady) > 0 {
 		v := append([]time.Duration(nil), p.steady...)
 		if st, ok := metrics.Summarize(v); ok {
-			p95 = fmtDur(st.P95)
+			p95 = p.sim(fmtDur(st.P95))
 		}
 	}
-	fmt.Fprintf(p.w, "\r\033[K%s: point %d/%s C=%d S=%d  requests %d/%d  ttft_p95 %s  errors %d",
-		p.scenario, p.finished+1, total, p.c, p.s, p.reqs, p.reqN, p95, p.errs)
+	now := p.now()
+	sweep := fmt.Sprintf("sweep %s", fmtWall(now.Sub(p.began)))
+	if p.est.known() {
+		sweep += ", " + p.leftText(p.est.left(p.reqN-p.reqs, p.pend, p.cooldown))
+	}
+	return fmt.Sprintf("%s: %s C=%d S=%d  requests %d/%d in %s  ttft_p95 %s  errors %d  %s",
+		p.scenario, ord, p.c, p.s, p.reqs, p.reqN, fmtWall(now.Sub(p.started)), p95, p.errs, sweep)
 }
 
-func (p *progress) done(pt *results.Point) {
+// leftText words an estimate of the time left: approximate, and for a
+// search an upper bound.
+func (p *progress) leftText(d time.Duration) string {
+	if p.pend.bound {
+		return fmt.Sprintf("at most ~%s left", fmtWall(d))
+	}
+	return fmt.Sprintf("~%s left", fmtWall(d))
+}
+
+// sim labels a point's duration as simulated on the virtual clock.
+func (p *progress) sim(d string) string {
+	if p.simulated {
+		return "simulated " + d
+	}
+	return d
+}
+
+// done reports a finished point; pend is what may run from now on.
+func (p *progress) done(pt *results.Point, pend pending) {
 	p.stopRedraw()
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.finished++
-	p.mu.Unlock()
+	p.est.add(p.now().Sub(p.started), p.reqN)
+	p.pend = pend
+	if p.w == nil {
+		return
+	}
 	verdict := "pass"
 	switch {
 	case pt.Undecided():
@@ -138,11 +206,32 @@ func (p *progress) done(pt *results.Point) {
 	case !pt.Passed:
 		verdict = "FAIL"
 	}
-	p.line("point C=%d S=%d done in %.1fs: ttft_p95 %s (%d samples), errors %d  %s",
-		pt.Concurrent, pt.Sequential, pt.Duration, fmtDur(pt.Metrics.TTFTP95), pt.Metrics.Samples, pt.Metrics.Errors, verdict)
+	p.lineLocked("point C=%d S=%d done in %s: ttft_p95 %s (%d samples), errors %d  %s",
+		pt.Concurrent, pt.Sequential, p.sim(fmt.Sprintf("%.1fs", pt.Duration)), p.sim(fmtDur(pt.Metrics.TTFTP95)),
+		pt.Metrics.Samples, pt.Metrics.Errors, verdict)
 	if c := pt.Client; c != nil && c.Limited {
-		p.line("warning: point C=%d S=%d may be client-limited: %s", pt.Concurrent, pt.Sequential, c.Why)
+		p.lineLocked("warning: point C=%d S=%d may be client-limited: %s", pt.Concurrent, pt.Sequential, c.Why)
 	}
+	p.lineLocked("%s", p.sweepText())
+}
+
+// sweepText is the line that follows a point's: the sweep's points done
+// (of how many), its elapsed wall time, and the time left.
+func (p *progress) sweepText() string {
+	elapsed := fmtWall(p.now().Sub(p.began))
+	var s string
+	switch {
+	case p.pend.bound && p.pend.max > 0:
+		s = fmt.Sprintf("sweep: %d point%s in %s, at most %d more", p.finished, plural(p.finished), elapsed, p.pend.max)
+	case p.pend.bound:
+		s = fmt.Sprintf("sweep: %d point%s in %s", p.finished, plural(p.finished), elapsed)
+	default:
+		s = fmt.Sprintf("sweep: %d/%d points in %s", p.finished, p.finished+p.pend.max, elapsed)
+	}
+	if p.pend.max > 0 && p.est.known() {
+		s += ", " + p.leftText(p.est.left(0, p.pend, p.cooldown))
+	}
+	return s
 }
 
 func (p *progress) finish() {

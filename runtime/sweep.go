@@ -80,7 +80,7 @@ func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) 
 	err := s.prepare()
 	defer s.close()
 	if err != nil {
-		return nil, fmt.Errorf("scenario %q: %w", sc.Name, err)
+		return nil, err // the caller names the scenario, as progress lines do
 	}
 	return s.finish(s.runPoints())
 }
@@ -112,7 +112,7 @@ func newSweep(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Opti
 		opts.Tokenizers = tokenizer.NewCache()
 	}
 	return &sweep{ctx: ctx, file: file, sc: sc, opts: opts, dir: Dir(sc, opts.OutDir),
-		red: newRedactor(file.Secrets), prog: newProgress(opts.Progress, opts.Terminal, sc.Name)}
+		red: newRedactor(file.Secrets), prog: newProgress(opts.Progress, opts.Terminal, sc.Name, nil)}
 }
 
 // prepare does everything before the first point: the corpus, the target
@@ -185,6 +185,9 @@ func (s *sweep) close() {
 	}
 }
 
+// noPoint is no point of a grid: nothing is in flight.
+var noPoint = [2]int{}
+
 // errStop ends the point loop without an error: the sweep stopped early
 // for a reason already recorded in Results.Stopped.
 var errStop = errors.New("stopped")
@@ -192,7 +195,8 @@ var errStop = errors.New("stopped")
 // runPoints runs the points the grid or the search asks for, until none is
 // left, one stops the sweep, or an error does.
 func (s *sweep) runPoints() error {
-	s.prog.start(s.order.total(), len(s.r.Points))
+	_, simulated := s.tgt.exec.(*virtualExecutor)
+	s.prog.start(len(s.r.Points), s.sc.Target.Between.Cooldown, simulated)
 	for first := len(s.r.Points) == 0; ; first = false {
 		c, n, ok := s.order.next()
 		if !ok {
@@ -221,7 +225,7 @@ func (s *sweep) runPoint(c, n int, first bool) error {
 	if err != nil {
 		return err
 	}
-	s.prog.point(c, n, plan.Requests())
+	s.prog.point(c, n, plan.Requests(), s.order.pending(s.sc.Rounds, [2]int{c, n}))
 	run, self, window, perr := s.execute(plan)
 	if perr != nil && !errors.Is(perr, ErrTargetDown) {
 		if s.ctx.Err() != nil {
@@ -351,7 +355,7 @@ func (s *sweep) keep(pt *results.Point, recs []metrics.Record) error {
 	s.order.record(pt.Concurrent, pt.Sequential, pt.Passed)
 	if why := allFailed(pt); why != "" && s.sc.AbortOnAllFailed {
 		s.r.Stopped = why
-		s.prog.done(pt)
+		s.prog.done(pt, pending{})
 		s.prog.line("stopping: %s (abort_on_all_failed; set it to false to run the remaining points)", why)
 		return errStop
 	}
@@ -359,7 +363,7 @@ func (s *sweep) keep(pt *results.Point, recs []metrics.Record) error {
 	if err := s.save(); err != nil {
 		return err
 	}
-	s.prog.done(pt)
+	s.prog.done(pt, s.order.pending(s.sc.Rounds, noPoint))
 	return nil
 }
 

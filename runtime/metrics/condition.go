@@ -61,7 +61,10 @@ type Condition struct {
 // CompileError locates a problem in a condition's text.
 type CompileError struct {
 	Offset int // byte offset into the condition's text
-	Msg    string
+	// Len is the length in bytes of the text at fault ("2 seconds"); 0
+	// when it is the word or the character at Offset.
+	Len int
+	Msg string
 }
 
 func (e *CompileError) Error() string { return e.Msg }
@@ -111,9 +114,9 @@ func Compile(text string, scope Scope) (*Condition, error) {
 
 	tree, err := parser.Parse(rewritten)
 	if err != nil {
-		// "2sec", "2S" or "0.o1" confuse expr's lexer into naming only a
-		// part of the token; say what is wrong with the whole of it.
-		if ce := badNumber(text); ce != nil {
+		// "2sec", "2 seconds" or "=" get a message that names the slip
+		// and its fix, rather than the token expr's lexer stumbled on.
+		if ce := parseHint(text); ce != nil {
 			return nil, ce
 		}
 		return nil, compileError(err, at)

@@ -31,6 +31,23 @@ func TestCompileErrors(t *testing.T) {
 		{"ttft_p95 <= 2min && error_rate < 0.1", ScopePoint, 12, `"2min" is neither`},
 		{"ttft_p95 <= 2S", ScopePoint, 12, `"2S" is neither`},
 		{`"2x" == "" || error_rate <= 0.o1`, ScopePoint, 28, `"0.o1" is neither`},
+		// A unit Go durations do not have gets the one they do.
+		{"ttft_p95 <= 2sec", ScopePoint, 12, "write 2s"},
+		{"ttft_p95 <= 1.5Seconds", ScopePoint, 12, "write 1.5s"},
+		// A space between the number and its unit, whatever the unit's name.
+		{"ttft_p95 < 2 seconds", ScopePoint, 11, `"2 seconds" is not a duration: write the number and its unit together, as in 2s`},
+		{"ttft_p95 <= 2 s", ScopePoint, 12, "write the number and its unit together, as in 2s"},
+		{"ttft_p95 <= 250 ms && error_rate < 0.1", ScopePoint, 12, "as in 250ms"},
+		{"itl_p95 <= 1.5\tmsec", ScopePoint, 11, "as in 1.5ms"},
+		{"ttft_p95 <= 2  Minutes", ScopePoint, 12, "as in 2m"},
+		// = is assignment in expr, not a comparison.
+		{"ttft_p95 = 2s", ScopePoint, 9, `"=" is not a comparison: write <= for an upper bound (ttft_p95 <= 2s) or == for equality`},
+		{"ttft_p95 <= 2s && error_rate = 0", ScopePoint, 29, `"=" is not a comparison`},
+		{"ttft_p95 =< 2s", ScopePoint, 9, `"=<" is not an operator: write <=`},
+		{"error_rate => 0", ScopePoint, 11, `"=>" is not an operator: write >=`},
+		// The first of several problems is the one reported.
+		{"ttft_p95 = 2 seconds", ScopePoint, 9, `"=" is not a comparison`},
+		{"let x = 2 s; ttft_p95 <= x", ScopePoint, 8, "as in 2s"},
 		// duration("…") with a bad literal fails at compile time, not per point.
 		{`ttft_p95 <= duration("2x")`, ScopePoint, 21, `duration("2x") is not a duration`},
 		{`ttft_p95 <= 1s && itl_p95 < duration("5 ms")`, ScopePoint, 37, "is not a duration"},

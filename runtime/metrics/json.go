@@ -52,7 +52,8 @@ func (s *Seconds) UnmarshalJSON(b []byte) error {
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
-		return fmt.Errorf("metrics: seconds %s: %w", b, err)
+		// The caller names the field; strconv's words would repeat b.
+		return fmt.Errorf("%s is not a number of seconds (nor \"+Inf\")", b)
 	}
 	*s = Seconds(f)
 	return nil

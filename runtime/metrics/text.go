@@ -31,12 +31,23 @@ func badNumber(text string) *CompileError {
 			for end < len(text) && (isIdent(text[end]) || text[end] == '.') {
 				end++
 			}
-			return &CompileError{Offset: i, Msg: fmt.Sprintf(
-				"%q is neither a number nor a duration: a duration is a number with one of the units ns, us, ms, s, m, h, as in 2s, 500ms or 1m30s", text[i:end])}
+			return notANumber(text[i:end], numberRE.FindString(text[i:]), i)
 		}
 		i = max(end, i+1)
 	}
 	return nil
+}
+
+// notANumber words the error for word, a number num running on into
+// letters, at offset: when the letters name a time unit ("2sec", "2S"),
+// it says how Go writes it.
+func notANumber(word, num string, offset int) *CompileError {
+	const rule = "a duration is a number with one of the units ns, us, ms, s, m, h, as in 2s, 500ms or 1m30s"
+	msg := fmt.Sprintf("%q is neither a number nor a duration: %s", word, rule)
+	if u := goUnit(word[len(num):]); u != "" && decimalRE.MatchString(num) {
+		msg = fmt.Sprintf("%q is neither a number nor a duration: write %s%s (%s)", word, num, u, rule)
+	}
+	return &CompileError{Offset: offset, Len: len(word), Msg: msg}
 }
 
 // skipString returns the offset just past the string literal starting at i.

@@ -244,7 +244,8 @@ func (c *Client) scrub(msg string) string {
 const listedModels = 5
 
 // ResetPrefixCache asks the server to drop its prefix cache:
-// POST <root>/reset_prefix_cache, root being BaseURL without /v1.
+// POST <root>/reset_prefix_cache, root being BaseURL without /v1. Its error
+// names the request, not the step: the caller says what failed.
 func (c *Client) ResetPrefixCache(ctx context.Context) error {
 	return c.scrubErr(c.resetPrefixCache(ctx))
 }
@@ -258,7 +259,7 @@ func (c *Client) resetPrefixCache(ctx context.Context) error {
 	req.Header = c.header.Clone()
 	resp, err := c.ctl.Do(req)
 	if err != nil {
-		return fmt.Errorf("reset prefix cache: %w", err)
+		return err // url.Error names the method and URL; the caller, the step
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 		return info, fmt.Errorf("preflight: cannot reach the target: %w%s", err, tlsconf.Hint(err))
 	case err != nil && (status == http.StatusUnauthorized || status == http.StatusForbidden):
 		return info, fmt.Errorf("preflight: %w (check api_key and headers)", err)
+	case err != nil && model == "" && status == http.StatusNotFound && c.v1Hint() != "":
+		// No model would help: the probe goes under the same wrong root.
+		return info, fmt.Errorf("preflight: %w%s", err, c.v1Hint())
 	case err != nil && model == "":
 		return info, fmt.Errorf("preflight: %w; set the target's model to skip the model list", err)
 	case err != nil:
@@ -124,6 +128,9 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 			hint = " (check api_key and headers)"
 		case "http_404":
 			hint = " (wrong base_url, or try the other api: chat | completions)"
+			if h := c.v1Hint(); h != "" {
+				hint = h
+			}
 		}
 		return info, fmt.Errorf("preflight: one-token request to %s%s failed: %s: %s%s", c.base, c.plan.Load().path, res.ErrKind, res.ErrMessage, hint)
 	}
@@ -131,6 +138,20 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	info.TTFT = res.TTFT
 	info.Notes = append(info.Notes, probeNotes(&res, c.cfg.Counter != nil)...)
 	return info, nil
+}
+
+// v1Hint, for a 404, suggests adding /v1 to a base_url whose path does not
+// end in it: OpenAI-compatible servers (vLLM, SGLang, llama.cpp) serve their
+// API under /v1, and leaving it out is the commonest slip. "" when the path
+// already ends in /v1.
+func (c *Client) v1Hint() string {
+	u, err := url.Parse(c.base)
+	if err != nil || strings.HasSuffix(strings.ToLower(u.Path), "/v1") {
+		return ""
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/v1"
+	u.RawPath = ""
+	return fmt.Sprintf("; OpenAI-compatible servers serve their API under /v1, so add /v1: base_url = %q", u.String())
 }
 
 // probeNotes says what the one-token request showed about usage and text.

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mrqa-dev/mrqa/internal/msgcheck"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 )
@@ -164,7 +165,8 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"other schema version", `{"schema_version": 2}`, "schema version 2"},
 		{"not json", `{"schema_version": `, "results.json"},
-		{"bad seconds", `{"schema_version": 1, "points": [{"metrics": {"ttft_p95": "-Inf"}}]}`, "ttft_p95"},
+		{"bad seconds", `{"schema_version": 1, "points": [{"metrics": {"ttft_p95": "-Inf"}}]}`, `field ttft_p95: "-Inf" is not a number of seconds`},
+		{"text for seconds", `{"schema_version": 1, "points": [{"metrics": {"ttft_p95": "abc"}}]}`, `field ttft_p95: "abc" is not a number of seconds`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,6 +177,9 @@ func TestLoadErrors(t *testing.T) {
 			_, err := Load(dir)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Load = %v, want an error mentioning %q", err, tc.want)
+			}
+			if r := msgcheck.Repeated(err.Error()); r != "" {
+				t.Errorf("%q repeats itself: %s", r, err)
 			}
 		})
 	}
