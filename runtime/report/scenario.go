@@ -18,6 +18,7 @@ type scenarioView struct {
 	Name, Title string
 	Answer      string
 	AnswerClass string // pass | fail | nodata
+	Knee        *Knee  // why the limit is where it is; nil when nothing ran
 	BestC       int    // 0 when no point passed
 	BestS       int
 	Extended    string
@@ -47,6 +48,7 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	ps := sortedPoints(r)
 	v := &scenarioView{Name: r.Scenario, Title: r.Title, SLOs: r.SLOs, File: r.File}
 	v.Answer, v.AnswerClass = conclusion(r)
+	v.Knee = explainKnee(r)
 	if r.Best != nil {
 		v.BestC, v.BestS = r.Best.Concurrent, r.Best.Sequential
 	}
