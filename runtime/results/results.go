@@ -247,7 +247,7 @@ type SessionDocument struct {
 
 // ServerSummary is what the target's /metrics said during the point.
 type ServerSummary struct {
-	KVCacheUsageMax    *float64 `json:"kv_cache_usage_max,omitempty"`
+	KVCacheUsageMax *float64 `json:"kv_cache_usage_max,omitempty"`
 	// KVCapacityTokens is the GPU KV cache's size in tokens as the server
 	// states it (vLLM's cache_config_info, SGLang's max_total_num_tokens).
 	KVCapacityTokens *float64 `json:"kv_capacity_tokens,omitempty"`
@@ -258,7 +258,7 @@ type ServerSummary struct {
 	RequestsWaitingMean *float64 `json:"requests_waiting_mean,omitempty"`
 	// OffloadHitRate is the share of the tokens looked up in an offload tier
 	// (LMCache, the simulator's) that were found there and loaded.
-	OffloadHitRate *float64 `json:"offload_hit_rate,omitempty"`
+	OffloadHitRate     *float64 `json:"offload_hit_rate,omitempty"`
 	KVCacheUsageMean   *float64 `json:"kv_cache_usage_mean,omitempty"`
 	PrefixCacheHitRate *float64 `json:"prefix_cache_hit_rate,omitempty"`
 	Preemptions        *float64 `json:"preemptions,omitempty"`
