@@ -70,6 +70,8 @@ func buildPoint(sc *spec.Scenario, plan *Point, recs []metrics.Record, started t
 		CDF:        metrics.CDF(recs),
 		Turns:      turnStats(recs, plan.Rounds),
 	}
+	load := metrics.MeasureLoad(recs)
+	pt.Load = &load
 	for i := range recs {
 		if k := recs[i].Error; k != "" && k != metrics.ErrCanceled {
 			if pt.Errors == nil {
@@ -202,6 +204,7 @@ func saveResults(dir string, r *results.Results) error {
 var summarised = map[string]bool{
 	promscrape.KVCacheUsage: true, promscrape.PrefixCacheQueries: true, promscrape.PrefixCacheHits: true,
 	promscrape.Preemptions: true, promscrape.QueueTime: true, promscrape.TTFT: true,
+	promscrape.KVCapacityTokens: true, promscrape.RequestsRunning: true, promscrape.RequestsWaiting: true,
 }
 
 func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.ServerSummary {
@@ -219,6 +222,11 @@ func serverSummary(s promscrape.Summary, steadyMean time.Duration) *results.Serv
 	out.QueueTimeP95 = set(metrics.NameQueueTimeP95, s.QueueTimeP95.Seconds())
 	out.QueueTimeMean = set(metrics.NameQueueTimeP95, s.QueueTimeMean.Seconds())
 	out.ServerTTFTP95 = set(promscrape.HasServerTTFT, s.ServerTTFTP95.Seconds())
+	out.KVCapacityTokens = set(promscrape.HasKVCapacity, s.KVCapacityTokens)
+	out.RequestsRunningMax = set(promscrape.HasRequestsRunning, s.RequestsRunningMax)
+	out.RequestsWaitingMax = set(promscrape.HasRequestsWaiting, s.RequestsWaitingMax)
+	out.RequestsWaitingMean = set(promscrape.HasRequestsWaiting, s.RequestsWaitingMean)
+	out.OffloadHitRate = set(promscrape.HasOffloadHitRate, s.OffloadHitRate)
 	if s.Has[metrics.NameQueueTimeP95] {
 		out.QueueTimeP95Bounds = &s.QueueTimeP95Bounds
 	}

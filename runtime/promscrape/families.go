@@ -3,6 +3,7 @@ package promscrape
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
@@ -31,6 +32,10 @@ const (
 	OffloadLookupTokens        = "offload_lookup_tokens"    // counter
 	OffloadLookupHits          = "offload_lookup_hits"      // counter
 	OffloadCacheUsage          = "offload_cache_usage"      // gauge, LMCache local cache bytes
+	// KVCapacityTokens is the GPU KV cache's capacity in tokens: vLLM states
+	// it as labels of cache_config_info (num_gpu_blocks × block_size, summed
+	// over engines), SGLang as the gauge max_total_num_tokens.
+	KVCapacityTokens = "kv_capacity_tokens"
 )
 
 // Metric kinds as stored in Series.Kinds.
@@ -126,6 +131,10 @@ func extract(mfs map[string]*dto.MetricFamily, include []string, kinds map[strin
 			break
 		}
 	}
+	if v, ok := kvCapacity(mfs); ok {
+		vals[KVCapacityTokens] = v
+		kinds[KVCapacityTokens] = KindGauge
+	}
 	for name, mf := range mfs {
 		if !keepRaw(name, include) {
 			continue
@@ -157,6 +166,41 @@ func extract(mfs map[string]*dto.MetricFamily, include []string, kinds map[strin
 		}
 	}
 	return vals, hists
+}
+
+// kvCapacity reads the KV cache's capacity in tokens from vLLM's
+// cache_config_info labels, else SGLang's max_total_num_tokens. A label set
+// whose numbers do not parse (vLLM states num_gpu_blocks as "None" before
+// profiling) is skipped.
+func kvCapacity(mfs map[string]*dto.MetricFamily) (float64, bool) {
+	if mf, ok := mfs["vllm:cache_config_info"]; ok {
+		var total float64
+		found := false
+		for _, m := range mf.GetMetric() {
+			var blocks, size float64
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "num_gpu_blocks":
+					blocks, _ = strconv.ParseFloat(l.GetValue(), 64)
+				case "block_size":
+					size, _ = strconv.ParseFloat(l.GetValue(), 64)
+				}
+			}
+			if blocks > 0 && size > 0 && !math.IsInf(blocks*size, 0) {
+				total += blocks * size
+				found = true
+			}
+		}
+		if found {
+			return total, true
+		}
+	}
+	if mf, ok := mfs["sglang:max_total_num_tokens"]; ok {
+		if v, ok := scalar(mf, aggSum); ok && v > 0 {
+			return v, true
+		}
+	}
+	return 0, false
 }
 
 // scalar aggregates a counter, gauge or untyped family over its label sets.

@@ -540,3 +540,39 @@ func TestHistogramP95Bounds(t *testing.T) {
 		t.Fatalf("server ttft p95 %v bounds %+v; want 242.5ms in (0.1, 0.25]", sum.ServerTTFTP95, sum.ServerTTFTP95Bounds)
 	}
 }
+
+// The KV cache's capacity comes from the labels of vLLM's cache_config_info
+// (blocks × block size, summed over engines) or SGLang's gauge; a
+// num_gpu_blocks that is not a number yet says nothing.
+func TestKVCapacity(t *testing.T) {
+	info := func(labels ...string) string {
+		s := "# TYPE vllm:cache_config_info gauge\n"
+		for _, l := range labels {
+			s += "vllm:cache_config_info{" + l + "} 1\n"
+		}
+		return s
+	}
+	cases := []struct {
+		name string
+		text string
+		want float64 // 0: no capacity
+	}{
+		{"vllm", info(`block_size="16",cache_dtype="auto",num_gpu_blocks="8192"`), 131072},
+		{"two engines", info(`block_size="16",engine="0",num_gpu_blocks="100"`, `block_size="16",engine="1",num_gpu_blocks="50"`), 2400},
+		{"not profiled yet", info(`block_size="16",num_gpu_blocks="None"`), 0},
+		{"sglang", "# TYPE sglang:max_total_num_tokens gauge\nsglang:max_total_num_tokens 500000\n", 500000},
+		{"absent", "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running 1\n", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRecorder(nil)
+			for _, sec := range []float64{0, 0.5, 1} {
+				ingestAt(t, r, sec, tc.text)
+			}
+			sum := r.Summary(Window{From: at(0), To: at(1), BusyFrom: at(0.2), BusyTo: at(0.8)})
+			if sum.Has[HasKVCapacity] != (tc.want > 0) || sum.KVCapacityTokens != tc.want {
+				t.Fatalf("capacity %v (has %v), want %v", sum.KVCapacityTokens, sum.Has[HasKVCapacity], tc.want)
+			}
+		})
+	}
+}

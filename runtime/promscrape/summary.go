@@ -45,6 +45,7 @@ const (
 	HasServerTTFT            = "server_ttft"
 	HasRequestsRunning       = "requests_running"
 	HasRequestsWaiting       = "requests_waiting"
+	HasKVCapacity            = "kv_capacity_tokens"
 )
 
 // Summary is a grid point's server metrics. It never reaches results.json as
@@ -60,7 +61,10 @@ type Summary struct {
 	Errors    int       `json:"errors"`               // failed scrapes inside [From, To]
 	LastError string    `json:"last_error,omitempty"` // the last of them
 
-	KVCacheUsageMax     float64 `json:"kv_cache_usage_max"`
+	KVCacheUsageMax float64 `json:"kv_cache_usage_max"`
+	// KVCapacityTokens is the GPU KV cache's size in tokens, as the server
+	// states it (see the family KVCapacityTokens).
+	KVCapacityTokens    float64 `json:"kv_capacity_tokens,omitempty"`
 	KVCacheUsageMean    float64 `json:"kv_cache_usage_mean"`
 	RequestsRunningMax  float64 `json:"requests_running_max"`
 	RequestsWaitingMax  float64 `json:"requests_waiting_max"`
@@ -246,6 +250,10 @@ func (s *Summary) derive() {
 	if st, ok := s.Stats[KVCacheUsage]; ok {
 		s.KVCacheUsageMax, s.KVCacheUsageMean = st.Max, st.Mean
 		s.Has[metrics.NameKVCacheUsageMax] = true
+	}
+	if st, ok := s.Stats[KVCapacityTokens]; ok {
+		s.KVCapacityTokens = st.Max
+		s.Has[HasKVCapacity] = true
 	}
 	if st, ok := s.Stats[RequestsRunning]; ok {
 		s.RequestsRunningMax = st.Max

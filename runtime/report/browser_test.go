@@ -317,8 +317,8 @@ func TestBrowser(t *testing.T) {
 		rs     []*results.Results
 		charts []string
 	}{
-		{name: "report.html", r: vllm, charts: []string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"}},
-		{name: "report-server.html", r: lmc, charts: append([]string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput"}, serverCharts...)},
+		{name: "report.html", r: vllm, charts: []string{"mrqa-heatmap", "mrqa-working-set", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"}},
+		{name: "report-server.html", r: lmc, charts: append([]string{"mrqa-heatmap", "mrqa-working-set", "mrqa-turns", "mrqa-cdf", "mrqa-throughput"}, serverCharts...)},
 		{name: "compare.html", rs: []*results.Results{vllm, lmc}, charts: []string{"mrqa-heatmap-1", "mrqa-heatmap-2"}},
 		{name: "sparse.html", r: sparseFixture(), charts: []string{"mrqa-heatmap", "mrqa-throughput"}},
 		{name: "empty.html", r: emptyFixture(), charts: nil},
@@ -446,7 +446,7 @@ func TestBrowser(t *testing.T) {
 		for _, p := range problems {
 			t.Error(p)
 		}
-		checkCharts(t, "big", st, append([]string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"}, serverCharts...))
+		checkCharts(t, "big", st, append([]string{"mrqa-heatmap", "mrqa-working-set", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"}, serverCharts...))
 		if st.RenderMs >= 10_000 {
 			t.Errorf("charts finished rendering %.0f ms after navigation start, want < 10 s", st.RenderMs)
 		}
@@ -476,7 +476,7 @@ func TestBrowser(t *testing.T) {
 		for _, p := range problems {
 			t.Error(p)
 		}
-		checkCharts(t, "hostile", st, []string{"mrqa-heatmap", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"})
+		checkCharts(t, "hostile", st, []string{"mrqa-heatmap", "mrqa-working-set", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"})
 		if got.Pwned || got.Title != "mrqa · "+vllmFixture().Scenario {
 			t.Errorf("the page ran a payload from the results: mrqaPwned %v, title %q", got.Pwned, got.Title)
 		}

@@ -134,6 +134,7 @@ func fixturePoint(sp pointSpec, slo float64, start time.Time) results.Point {
 		Passed:  ttftOK && errOK,
 		Errors:  sp.errors,
 		Records: fmt.Sprintf("points/c%d_s%d.jsonl", sp.c, sp.s),
+		Load:    &metrics.Load{WorkingSetTokens: 133_000 * sessions, FollowUpPromptTokens: 132_000},
 	}
 	for turn := 0; turn <= 3; turn++ {
 		f := 1.0
@@ -161,6 +162,7 @@ func fixturePoint(sp pointSpec, slo float64, start time.Time) results.Point {
 		f := func(x float64) *float64 { return &x }
 		p.Server = &results.ServerSummary{
 			KVCacheUsageMax: f(math.Min(1, 0.1*float64(sessions))), KVCacheUsageMean: f(math.Min(0.95, 0.07*float64(sessions))),
+			KVCapacityTokens:   f(1_900_000),
 			PrefixCacheHitRate: f(0.75), Preemptions: f(float64(max(0, sessions-10))), QueueTimeP95: f(0.01 * float64(sessions)),
 			QueueTimeMean: f(0.004 * float64(sessions)), ServerTTFTP95: f(0.9 * sp.p95), QueueShare: f(math.Min(1.2, 0.05*float64(sessions))),
 			Extra: map[string]float64{"vllm:num_requests_waiting_max": float64(sessions / 3)},

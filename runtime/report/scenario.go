@@ -18,6 +18,7 @@ type scenarioView struct {
 	Name, Title string
 	Answer      string
 	AnswerClass string // pass | fail | nodata
+	Knee        *Knee  // why the limit is where it is; nil when nothing ran
 	BestC       int    // 0 when no point passed
 	BestS       int
 	Extended    string
@@ -31,6 +32,7 @@ type scenarioView struct {
 	Table       table
 	Heatmap     *chartView
 	Turns       *chartView
+	WorkingSet  *chartView // nil when no point recorded its working set
 	CDF         *chartView
 	Throughput  *chartView
 	Errors      *chartView // nil when no request failed
@@ -47,6 +49,7 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	ps := sortedPoints(r)
 	v := &scenarioView{Name: r.Scenario, Title: r.Title, SLOs: r.SLOs, File: r.File}
 	v.Answer, v.AnswerClass = conclusion(r)
+	v.Knee = explainKnee(r)
 	if r.Best != nil {
 		v.BestC, v.BestS = r.Best.Concurrent, r.Best.Sequential
 	}
@@ -90,6 +93,8 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 		{"mrqa-turns", "TTFT p95 by turn",
 			"Turn 0 is the opening turn, which sends the whole document; later turns resend the conversation and can hit the prefix cache.",
 			360, func() (template.JS, error) { return turnsOption(r, ps) }, !hasTurns(ps)},
+		{"mrqa-working-set", "Working set against KV capacity", workingSetNote(r),
+			320, func() (template.JS, error) { return workingSetOption(r, ps) }, !hasLoad(ps)},
 		{"mrqa-cdf", "Steady-state TTFT distribution",
 			"One curve per point (click the legend to show or hide points). A curve that ends below 100% did not get a first token for the rest: those turns failed.",
 			380, func() (template.JS, error) { return cdfOption(r, ps) }, !hasCDF(ps)},
@@ -133,6 +138,8 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 			v.Heatmap = c
 		case "mrqa-turns":
 			v.Turns = c
+		case "mrqa-working-set":
+			v.WorkingSet = c
 		case "mrqa-cdf":
 			v.CDF = c
 		case "mrqa-throughput":

@@ -31,7 +31,11 @@ var pointHead = []string{"C", "S", "sessions", "samples", "ttft_p50", "ttft_p95"
 // pointTable is the seed-style table, with implied points as marked rows.
 func pointTable(r *results.Results, ps []*results.Point) table {
 	kvCol, hitCol := serverColumns(ps)
+	wsCol := hasLoad(ps)
 	head := slices.Clone(pointHead[:len(pointHead)-1])
+	if wsCol {
+		head = append(head, "working_set")
+	}
 	if kvCol {
 		head = append(head, metrics.NameKVCacheUsageMax)
 	}
@@ -70,6 +74,9 @@ func pointTable(r *results.Results, ps []*results.Point) table {
 			dur(m.TTFTP50), dur(m.TTFTP95), dur(m.TTFTP99), dur(m.TTFCP95), dur(m.ITLP95),
 			{Text: fmtPct(m.ErrorRate), Sort: sortKey(m.ErrorRate), Title: fmt.Sprintf("%d of %d requests", m.Errors, m.Requests)},
 			cached,
+		}
+		if wsCol {
+			cells = append(cells, workingSetCell(p))
 		}
 		if kvCol {
 			cells = append(cells, pctCell(serverValue(p, func(s *results.ServerSummary) *float64 { return s.KVCacheUsageMax })))

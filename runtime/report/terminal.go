@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mrqa-dev/mrqa/runtime/clientcheck"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
@@ -15,61 +16,111 @@ import (
 )
 
 // Terminal writes the end-of-run summary: the seed-style table of every
-// point (implied ones marked), the "Max (C x S) where …" line and one ✓/✗
-// line per SLO (and for expect). Write errors are ignored, as for any
-// terminal output.
+// point (implied ones marked) with a legend for its cache columns, the
+// "Max (C x S) where …" line, why the limit is there and what would move
+// it, and one ✓/✗ line per SLO (and for expect). Write errors are ignored,
+// as for any terminal output.
 func Terminal(w io.Writer, r *results.Results) {
 	if r == nil {
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	ps := sortedPoints(r)
-	// Server columns only when the target's metrics were scraped.
-	kvCol, hitCol := serverColumns(ps)
-	head := "C\tS\tsessions\tsamples\tttft_p50(s)\tttft_p95(s)\tttft_p99(s)\terrors\t"
-	if kvCol {
-		head += "kv_max\t"
+	cols := termColumnsOf(sortedPoints(r))
+	termTable(w, r, cols)
+	termLegend(w, cols)
+	fmt.Fprintln(w)
+	termAnswer(w, r)
+	termKnee(w, r)
+	termSLOs(w, r)
+}
+
+// termColumns says which optional columns the table has: each only when
+// some point has the figure.
+type termColumns struct {
+	points             []*results.Point
+	cached, kv, prefix bool
+}
+
+func termColumnsOf(ps []*results.Point) termColumns {
+	c := termColumns{points: ps}
+	c.kv, c.prefix = serverColumns(ps)
+	for _, p := range ps {
+		c.cached = c.cached || !p.Metrics.NoData.Has("cached_tokens_ratio")
 	}
-	if hitCol {
-		head += "hit_rate\t"
+	return c
+}
+
+func termTable(w io.Writer, r *results.Results, cols termColumns) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "C\tS\tsessions\tsamples\tttft_p50(s)\tttft_p95(s)\tttft_p99(s)\terrors\t"
+	optional := 0
+	for _, c := range []struct {
+		on   bool
+		name string
+	}{{cols.cached, "cached"}, {cols.kv, "kv_max"}, {cols.prefix, "prefix_hit"}} {
+		if c.on {
+			head += c.name + "\t"
+			optional++
+		}
 	}
 	fmt.Fprintln(tw, head+"SLO\t")
-	for _, p := range ps {
-		m := &p.Metrics
-		slo := passMark(p.Passed)
-		if p.Undecided() {
-			slo = "? no data"
-		}
-		if isBest(r, p.Concurrent, p.Sequential) {
-			slo = "★ " + slo
-		}
-		srv := ""
-		if kvCol {
-			srv += termPct(serverValue(p, func(s *results.ServerSummary) *float64 { return s.KVCacheUsageMax })) + "\t"
-		}
-		if hitCol {
-			srv += termPct(serverValue(p, func(s *results.ServerSummary) *float64 { return s.PrefixCacheHitRate })) + "\t"
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s%s\t\n",
-			p.Concurrent, p.Sequential, p.Concurrent*p.Sequential, m.Samples,
-			termSec(m.TTFTP50), termSec(m.TTFTP95), termSec(m.TTFTP99),
-			termErrors(m.Errors, m.ErrorRate), srv, slo)
+	for _, p := range cols.points {
+		fmt.Fprintln(tw, termRow(r, p, cols))
 	}
 	if r.Search != nil {
-		dashes := strings.Repeat("-\t", 5)
-		if kvCol {
-			dashes += "-\t"
-		}
-		if hitCol {
-			dashes += "-\t"
-		}
+		dashes := strings.Repeat("-\t", 5+optional)
 		for _, ip := range r.Search.Implied {
 			fmt.Fprintf(tw, "%d\t%d\t%d\t%simplied %s\t\n",
 				ip.Concurrent, ip.Sequential, ip.Concurrent*ip.Sequential, dashes, passMark(ip.Passed))
 		}
 	}
 	tw.Flush()
-	fmt.Fprintln(w)
+}
+
+func termRow(r *results.Results, p *results.Point, cols termColumns) string {
+	m := &p.Metrics
+	slo := passMark(p.Passed)
+	if p.Undecided() {
+		slo = "? no data"
+	}
+	if isBest(r, p.Concurrent, p.Sequential) {
+		slo = "★ " + slo
+	}
+	opt := ""
+	if cols.cached {
+		v := &m.CachedTokensRatio
+		if m.NoData.Has("cached_tokens_ratio") {
+			v = nil
+		}
+		opt += termPct(v) + "\t"
+	}
+	if cols.kv {
+		opt += termPct(serverValue(p, func(s *results.ServerSummary) *float64 { return s.KVCacheUsageMax })) + "\t"
+	}
+	if cols.prefix {
+		opt += termPct(serverValue(p, func(s *results.ServerSummary) *float64 { return s.PrefixCacheHitRate })) + "\t"
+	}
+	return fmt.Sprintf("%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s%s\t",
+		p.Concurrent, p.Sequential, p.Concurrent*p.Sequential, m.Samples,
+		termSec(m.TTFTP50), termSec(m.TTFTP95), termSec(m.TTFTP99),
+		termErrors(m.Errors, m.ErrorRate), opt, slo)
+}
+
+// termLegend says what each cache column is: two of them are hit ratios
+// measured on different sides, and they differ.
+func termLegend(w io.Writer, cols termColumns) {
+	if cols.cached {
+		fmt.Fprintln(w, "  cached      cached_tokens_ratio: share of follow-up prompt tokens the server's usage reported cached")
+	}
+	if cols.kv {
+		fmt.Fprintln(w, "  kv_max      kv_cache_usage_max: the fullest the server's /metrics saw its KV cache during the point")
+	}
+	if cols.prefix {
+		fmt.Fprintln(w, "  prefix_hit  prefix_cache_hit_rate: prefix-cache hits ÷ lookups in the server's /metrics, openings included")
+	}
+}
+
+// termAnswer writes the seed's "Max (C x S)" line and what qualifies it.
+func termAnswer(w io.Writer, r *results.Results) {
 	if r.Stopped != "" {
 		fmt.Fprintf(w, "Sweep stopped early (%s): %d points ran.\n", r.Stopped, len(r.Points))
 	}
@@ -82,10 +133,10 @@ func Terminal(w io.Writer, r *results.Results) {
 	} else {
 		fmt.Fprintf(w, "Max (C x S) where %s: %d  => C=%d, S=%d\n",
 			slo, r.Best.Concurrent*r.Best.Sequential, r.Best.Concurrent, r.Best.Sequential)
-	}
-	if r.Best != nil && anyUndecided(r) {
-		text, _ := conclusion(r)
-		fmt.Fprintln(w, text)
+		if anyUndecided(r) {
+			text, _ := conclusion(r)
+			fmt.Fprintln(w, text)
+		}
 	}
 	if pts, worst := clientLimitedSummary(r); len(pts) > 0 {
 		fmt.Fprintf(w, "warning: %d point%s may be client-limited (%s): %s; rerun on a quieter client machine before trusting them\n",
@@ -95,6 +146,66 @@ func Terminal(w io.Writer, r *results.Results) {
 		fmt.Fprintf(w, "  within the declared grid: %s; extended past it: %s\n",
 			bestText(s.InGridBest), bestText(s.ExtendedBest))
 	}
+}
+
+// termKnee writes why the limit is where it is, wrapped for a terminal.
+func termKnee(w io.Writer, r *results.Results) {
+	k := explainKnee(r)
+	if k == nil {
+		return
+	}
+	fmt.Fprint(w, wrapText("Why: "+k.Text, termWidth, "  "))
+	if k.Move != "" {
+		fmt.Fprint(w, wrapText("To move the limit: "+k.Move, termWidth, "  "))
+	}
+}
+
+// termWidth is the width the terminal summary's prose is wrapped to.
+const termWidth = 100
+
+// wrapText breaks text into lines of at most width characters (a longer
+// word stands alone), indenting every line after the first. A number
+// keeps its unit ("671 ms") on its line.
+func wrapText(text string, width int, indent string) string {
+	var words []string
+	for _, word := range strings.Fields(text) {
+		if n := len(words); n > 0 && isUnit(word) && strings.IndexAny(words[n-1][len(words[n-1])-1:], "0123456789") == 0 {
+			words[n-1] += " " + word
+			continue
+		}
+		words = append(words, word)
+	}
+	var b strings.Builder
+	line := 0
+	for i, word := range words {
+		n := utf8.RuneCountInString(word)
+		switch {
+		case i == 0:
+		case line+1+n > width:
+			b.WriteString("\n" + indent)
+			line = utf8.RuneCountInString(indent)
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(word)
+		line += n
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+func isUnit(word string) bool {
+	switch strings.TrimRight(word, ".,;:)") {
+	case "s", "ms", "µs":
+		return true
+	}
+	return false
+}
+
+// termSLOs writes one line per SLO, with the reasons it could not be
+// judged where it could not, and the expect line.
+func termSLOs(w io.Writer, r *results.Results) {
 	best := bestPoint(r)
 	for _, s := range r.SLOs {
 		held := 0

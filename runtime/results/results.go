@@ -147,6 +147,9 @@ type Point struct {
 	Turns   []TurnStats       `json:"turns"`
 	CDF     []metrics.Seconds `json:"ttft_cdf"` // steady TTFT quantiles at 0%,1%,…,100%
 	Server  *ServerSummary    `json:"server,omitempty"`
+	// Load is what the point's sessions asked of the KV cache (working set,
+	// follow-up prompt); nil in results written before it was recorded.
+	Load *metrics.Load `json:"load,omitempty"`
 	// Client is the client's check on itself; absent on the virtual clock.
 	Client   *ClientCheck      `json:"client,omitempty"`
 	Records  string            `json:"records"` // path of the jsonl, relative to results.json
@@ -244,7 +247,18 @@ type SessionDocument struct {
 
 // ServerSummary is what the target's /metrics said during the point.
 type ServerSummary struct {
-	KVCacheUsageMax    *float64 `json:"kv_cache_usage_max,omitempty"`
+	KVCacheUsageMax *float64 `json:"kv_cache_usage_max,omitempty"`
+	// KVCapacityTokens is the GPU KV cache's size in tokens as the server
+	// states it (vLLM's cache_config_info, SGLang's max_total_num_tokens).
+	KVCapacityTokens *float64 `json:"kv_capacity_tokens,omitempty"`
+	// RequestsRunningMax, RequestsWaitingMax and RequestsWaitingMean are the
+	// server's running and waiting requests while the point's were in flight.
+	RequestsRunningMax  *float64 `json:"requests_running_max,omitempty"`
+	RequestsWaitingMax  *float64 `json:"requests_waiting_max,omitempty"`
+	RequestsWaitingMean *float64 `json:"requests_waiting_mean,omitempty"`
+	// OffloadHitRate is the share of the tokens looked up in an offload tier
+	// (LMCache, the simulator's) that were found there and loaded.
+	OffloadHitRate     *float64 `json:"offload_hit_rate,omitempty"`
 	KVCacheUsageMean   *float64 `json:"kv_cache_usage_mean,omitempty"`
 	PrefixCacheHitRate *float64 `json:"prefix_cache_hit_rate,omitempty"`
 	Preemptions        *float64 `json:"preemptions,omitempty"`

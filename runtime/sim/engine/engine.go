@@ -63,6 +63,9 @@ func (e *ContextError) Error() string {
 type Stats struct {
 	Running, Waiting int
 	KVUsage          float64 // fraction of GPU blocks held by requests
+	// KVBlocks and BlockSize are the GPU KV cache's size, as vLLM's
+	// cache_config_info states it.
+	KVBlocks, BlockSize int
 	// Prefix cache, in tokens, counted once per request at first admission.
 	PrefixQueries, PrefixHits uint64
 	// Offload tier: tokens looked up there, tokens loaded, blocks stored.
@@ -176,6 +179,7 @@ func (e *Engine) Stats() Stats {
 	s := e.stats
 	s.Running, s.Waiting = len(e.running), len(e.waiting)+len(e.arriving)
 	s.KVUsage = float64(e.cache.Used()) / float64(e.cache.Blocks())
+	s.KVBlocks, s.BlockSize = e.cache.Blocks(), e.cfg.BlockSize
 	if t := e.cache.Tier(); t != nil {
 		s.OffloadBlocks = t.Len()
 	}

@@ -17,6 +17,11 @@ func (st Stats) WritePrometheus(w io.Writer, labels string) {
 	}
 	metric("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.", float64(st.Running))
 	metric("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.", float64(st.Waiting))
+	if st.KVBlocks > 0 {
+		// vLLM states its cache's configuration as labels of a gauge set to 1.
+		fmt.Fprintf(w, "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n# TYPE vllm:cache_config_info gauge\n"+
+			"vllm:cache_config_info{block_size=\"%d\",enable_prefix_caching=\"True\",num_gpu_blocks=\"%d\"} 1\n", st.BlockSize, st.KVBlocks)
+	}
 	metric("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.", st.KVUsage)
 	metric("vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.", float64(st.PrefixQueries))
 	metric("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.", float64(st.PrefixHits))

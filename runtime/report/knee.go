@@ -1,0 +1,254 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/search"
+)
+
+// Cause names what limited a sweep, as the knee explanation found it.
+type Cause string
+
+// The causes the explanation recognises (docs/report.md, "Why the knee is
+// there").
+const (
+	CauseKVCache    Cause = "kv_cache"    // the working set outgrew the KV cache; follow-ups recompute
+	CauseOffload    Cause = "offload"     // the GPU cache overflowed; an offload tier loads what it lost
+	CauseQueue      Cause = "queue"       // requests waited in the server's queue
+	CausePreemption Cause = "preemption"  // the server preempted running requests
+	CauseCompute    Cause = "compute"     // the cache kept serving and nothing waited: the steps got longer
+	CauseFailures   Cause = "failures"    // requests failed, and failed turns decided the verdict
+	CauseClient     Cause = "client"      // the client may have been the bottleneck
+	CausePerRequest Cause = "per_request" // even the smallest point misses the SLO
+	CauseBeyondGrid Cause = "beyond_grid" // every point ranked above the best passed: the limit is past the grid
+	CauseUnknown    Cause = "unknown"     // the data cannot say
+)
+
+// Knee is the explanation of where a sweep's limit lies: the resource that
+// ran out first and the measured evidence, comparing the best point
+// (Below) with the first failing point past it (Above).
+type Knee struct {
+	Cause Cause
+	Below *results.Point // nil when no point passed
+	Above *results.Point // nil when nothing above the best failed
+	// Text is the explanation, a short paragraph; Move says what would move
+	// the limit, empty when the data supports nothing specific.
+	Text string
+	Move string
+}
+
+// Thresholds of the explanation's rules. A hit ratio "collapses" when it
+// was high below the knee and fell to at most half above it; a queue is
+// "real" when on average at least one request waited, or the queue took
+// half of the mean TTFT.
+const (
+	hitHigh       = 0.5
+	waitingReal   = 1.0
+	queueShareBig = 0.5
+)
+
+// explainKnee builds the explanation from the results alone: it uses
+// nothing but what was measured and recorded.
+func explainKnee(r *results.Results) *Knee {
+	if len(r.Points) == 0 {
+		return nil
+	}
+	k := &Knee{Below: bestPoint(r)}
+	if k.Below == nil {
+		k.Above = smallestPoint(r)
+		if k.Above == nil {
+			return nil
+		}
+		explainNonePassed(r, k)
+		return k
+	}
+	k.Above = firstFailingAbove(r, k.Below)
+	if k.Above == nil {
+		explainBeyond(r, k)
+		return k
+	}
+	explainBetween(r, k)
+	return k
+}
+
+// firstFailingAbove is the failing point that ranks above the best by the
+// fewest sessions; among equals, one that shares C or S with the best (a
+// step along one axis), then the smaller C. Points that failed only for
+// want of data are not evidence of a limit and are skipped.
+func firstFailingAbove(r *results.Results, best *results.Point) *results.Point {
+	b := [2]int{best.Concurrent, best.Sequential}
+	var cands []*results.Point
+	for i := range r.Points {
+		p := &r.Points[i]
+		if p.Passed || p.Undecided() || !search.Better(r.Score, [2]int{p.Concurrent, p.Sequential}, b) {
+			continue
+		}
+		cands = append(cands, p)
+	}
+	neighbour := func(p *results.Point) int {
+		if p.Concurrent == b[0] || p.Sequential == b[1] {
+			return 0
+		}
+		return 1
+	}
+	slices.SortFunc(cands, func(x, y *results.Point) int {
+		return cmp.Or(cmp.Compare(sessionsOf(x), sessionsOf(y)), cmp.Compare(neighbour(x), neighbour(y)), cmp.Compare(x.Concurrent, y.Concurrent))
+	})
+	if len(cands) == 0 {
+		return nil
+	}
+	return cands[0]
+}
+
+func sessionsOf(p *results.Point) int { return p.Concurrent * p.Sequential }
+
+// largestPoint is the measured point with the most sessions (the larger C
+// among equals).
+func largestPoint(r *results.Results) *results.Point {
+	var out *results.Point
+	for i := range r.Points {
+		p := &r.Points[i]
+		if out == nil || sessionsOf(p) > sessionsOf(out) || (sessionsOf(p) == sessionsOf(out) && p.Concurrent > out.Concurrent) {
+			out = p
+		}
+	}
+	return out
+}
+
+// explainBetween explains the step from the best point to the first failing
+// one: a resource's evidence first (a cause on the server), then failures,
+// then the client, then what is left.
+func explainBetween(r *results.Results, k *Knee) {
+	b, a := k.Below, k.Above
+	ev := newEvidence(r, b, a)
+	lead := fmt.Sprintf("Past %s, ", pointName(b))
+	if sessionsOf(a) == sessionsOf(b) {
+		lead = fmt.Sprintf("From %s to %s, ", pointName(b), pointName(a))
+	}
+	switch {
+	case ev.offloadCarried():
+		k.Cause = CauseOffload
+		k.Text = lead + "the GPU KV cache overflowed and the offload tier took over. " + ev.offloadSentences()
+		k.Move = ev.kvMove()
+	case ev.hitCollapsed() || ev.crossedCapacity():
+		k.Cause = CauseKVCache
+		k.Text = lead + "the KV cache ran out. " + ev.kvSentences()
+		k.Move = ev.kvMove()
+	case ev.preempted():
+		k.Cause = CausePreemption
+		k.Text = lead + "the server ran out of KV cache for the requests it was running and preempted them. " + ev.preemptionSentences()
+		k.Move = "More KV cache per running request (a larger cache, or fewer requests batched at once) would stop the preemptions."
+	case ev.queued():
+		k.Cause = CauseQueue
+		k.Text = lead + "requests queued at the server. " + ev.queueSentences()
+		k.Move = fmt.Sprintf("More compute (another replica, or a larger batch if the accelerator has headroom) would admit %s; the cache is not what ran out.", pointName(a))
+	case ev.failuresDecided():
+		k.Cause = CauseFailures
+		k.Text = lead + "requests failed. " + ev.failureSentences()
+		k.Move = "Fix the failures first: until they stop, the limit is where the server starts failing, not where it slows down."
+	case ev.clientLimited():
+		k.Cause = CauseClient
+		k.Text = lead + "the client may have been the bottleneck: " + a.Client.Why + ". " + ev.ttftSentence()
+		k.Move = "Run mrqa on a machine with more free cores (or fewer other processes) and measure again before trusting this limit."
+	case ev.computeBound():
+		k.Cause = CauseCompute
+		k.Text = lead + "each request took longer to start, with the cache still serving and no queue. " + ev.computeSentences()
+		k.Move = "A faster engine step (more compute, a smaller model or batch) would move the limit; more KV cache would not."
+	default:
+		k.Cause = CauseUnknown
+		k.Text = fmt.Sprintf("The data cannot say why %s fails where %s passes. %s %s", pointName(a), pointName(b), ev.ttftSentence(), ev.whatToEnable())
+	}
+	if k.Cause != CauseClient {
+		k.Text = strings.TrimSpace(k.Text + " " + ev.caveats())
+	}
+}
+
+// explainBeyond explains a sweep whose every point above the best passed (or
+// could not be judged): the limit is past the grid. What the data shows on
+// the way there — an offload tier carrying an overflowing GPU cache — is
+// said too.
+func explainBeyond(r *results.Results, k *Knee) {
+	k.Cause = CauseBeyondGrid
+	low := smallestPoint(r)
+	high := k.Below
+	k.Text = fmt.Sprintf("Every point up to %s passed: the limit lies beyond the grid.", pointName(high))
+	if low != nil && low != high {
+		ev := newEvidence(r, low, high)
+		if ev.offloadCarried() {
+			k.Text += " The offload tier carried the overflow. " + ev.overflowLead() + " " + ev.offloadSentences()
+		} else if ev.crossedCapacity() {
+			k.Text += " " + ev.overflowLead()
+		}
+	}
+	k.Move = fmt.Sprintf("Extend the grid past C=%d, S=%d (or use search \"frontier\", which extends it) to find the limit.", high.Concurrent, high.Sequential)
+}
+
+// explainNonePassed explains a sweep where not even the smallest point
+// passed: no capacity question arises, the cost of one request is the limit
+// (or failures, or the client).
+func explainNonePassed(r *results.Results, k *Knee) {
+	a := k.Above
+	ev := newEvidence(r, nil, a)
+	lead := fmt.Sprintf("Even the smallest point (%s) failed: ", pointName(a))
+	switch {
+	case a.Undecided():
+		k.Cause = CauseUnknown
+		k.Text = lead + "it could not be judged (" + a.FirstReason() + ")."
+	case ev.failuresDecided():
+		k.Cause = CauseFailures
+		k.Text = lead + "requests failed. " + ev.failureSentences()
+		k.Move = "Fix the failures first; then the limit can be measured."
+	case ev.clientLimited():
+		k.Cause = CauseClient
+		k.Text = lead + "the client may have been the bottleneck: " + a.Client.Why + "."
+		k.Move = "Run mrqa on a machine with more free cores and measure again."
+	default:
+		k.Cause = CausePerRequest
+		k.Text = lead + "the time one follow-up takes to start is above the SLO with no contention to speak of. " + ev.perRequestSentence()
+		k.Move = "No amount of KV cache moves this limit: a faster server (or a looser SLO) does."
+	}
+}
+
+// pointName names a point the way the terminal and page do.
+func pointName(p *results.Point) string {
+	n := sessionsOf(p)
+	return fmt.Sprintf("%d session%s (C=%d, S=%d)", n, plural(n), p.Concurrent, p.Sequential)
+}
+
+// fmtTokens writes a token count for people: 950, 13.2k, 131k, 2.13M.
+func fmtTokens(f float64) string {
+	switch {
+	case f >= 1e7:
+		return trimFloat(f/1e6, 1) + "M"
+	case f >= 1e6:
+		return trimFloat(f/1e6, 2) + "M"
+	case f >= 1e5:
+		return trimFloat(f/1e3, 0) + "k"
+	case f >= 1e4:
+		return trimFloat(f/1e3, 1) + "k"
+	case f >= 1e3:
+		return trimFloat(f/1e3, 2) + "k"
+	}
+	return trimFloat(math.Round(f), 0)
+}
+
+// orInf is a duration for a sentence: "∞ (failed turns)" reads as what it is.
+func orInf(d float64) string {
+	if math.IsInf(d, 1) {
+		return "∞"
+	}
+	return fmtSec(d)
+}
+
+func ttftP95(p *results.Point) float64 {
+	if p.Metrics.TTFTP95 == metrics.Inf {
+		return math.Inf(1)
+	}
+	return p.Metrics.TTFTP95.Seconds()
+}
