@@ -13,6 +13,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/clientcheck"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // Terminal writes the end-of-run summary: the seed-style table of every
@@ -25,6 +26,7 @@ func Terminal(w io.Writer, r *results.Results) {
 		return
 	}
 	cols := termColumnsOf(sortedPoints(r))
+	cols.simulated = r.Target.Clock == spec.ClockVirtual
 	termTable(w, r, cols)
 	termLegend(w, cols)
 	fmt.Fprintln(w)
@@ -38,6 +40,7 @@ func Terminal(w io.Writer, r *results.Results) {
 type termColumns struct {
 	points             []*results.Point
 	cached, kv, prefix bool
+	simulated          bool // the run was on the virtual clock: its seconds are simulated
 }
 
 func termColumnsOf(ps []*results.Point) termColumns {
@@ -108,6 +111,9 @@ func termRow(r *results.Results, p *results.Point, cols termColumns) string {
 // termLegend says what each cache column is: two of them are hit ratios
 // measured on different sides, and they differ.
 func termLegend(w io.Writer, cols termColumns) {
+	if cols.simulated {
+		fmt.Fprintln(w, "  (s)         simulated seconds: the run was on the simulator's virtual clock")
+	}
 	if cols.cached {
 		fmt.Fprintln(w, "  cached      cached_tokens_ratio: share of follow-up prompt tokens the server's usage reported cached")
 	}
