@@ -40,14 +40,16 @@ func optionJS(c optioner, patch func(m map[string]any)) (template.JS, error) {
 	delete(m, "toolbox")
 	delete(m, "title")
 	m["animation"] = false
-	// Collected before and after patch: patchSeries re-encodes series,
-	// which turns their functions into plain strings.
+	// Collected before and after patch, and before alignAxisNames: both
+	// patchSeries (inside patch) and alignAxisNames re-encode part of the
+	// option, which turns the functions there into plain strings.
 	fns := map[string]bool{}
 	collectFuncs(reflect.ValueOf(m), fns)
 	if patch != nil {
 		patch(m)
 		collectFuncs(reflect.ValueOf(m), fns)
 	}
+	alignAxisNames(m)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -166,6 +168,33 @@ func patchSeries(m map[string]any, fn func(s map[string]any)) {
 		fn(s)
 	}
 	m["series"] = series
+}
+
+// alignAxisNames keeps the names of value axes, written above each axis,
+// inside the chart: a long name ("input tok/s (simulated)") centred on an
+// axis near the edge would run off it. The first axis's name starts at the
+// axis, the second's (on the right) ends there; names placed elsewhere
+// (nameLocation set) are left alone.
+func alignAxisNames(m map[string]any) {
+	b, err := json.Marshal(m["yAxis"])
+	if err != nil {
+		return
+	}
+	var axes []map[string]any
+	if json.Unmarshal(b, &axes) != nil || len(axes) == 0 {
+		return
+	}
+	for i, a := range axes {
+		if a["name"] == nil || a["nameLocation"] != nil {
+			continue
+		}
+		align := "left"
+		if i > 0 {
+			align = "right"
+		}
+		a["nameTextStyle"] = map[string]any{"align": align}
+	}
+	m["yAxis"] = axes
 }
 
 // funcMarker is how go-echarts marks a JavaScript function inside a JSON
