@@ -92,10 +92,8 @@ func pointStyle(ci, si int) (colour string, dash any, symbol string) {
 // in order) its pointStyle.
 func stylePoints(m map[string]any, r *results.Results, ps []*results.Point) {
 	cs, ss := axes(r)
-	i := 0
-	patchSeries(m, func(s map[string]any) {
+	styleSeries(m, func(i int, s map[string]any) {
 		p := ps[i]
-		i++
 		colour, dash, symbol := pointStyle(slices.Index(cs, p.Concurrent), slices.Index(ss, p.Sequential))
 		s["itemStyle"] = map[string]any{"color": colour}
 		s["lineStyle"] = map[string]any{"color": colour, "type": dash, "width": 2}
@@ -216,13 +214,10 @@ func cdfOption(r *results.Results, ps []*results.Point) (template.JS, error) {
 				data = append(data, [2]float64{round4(f), float64(q)})
 			}
 		}
-		ln.AddSeries(pointLabel(p.Concurrent, p.Sequential), nil)
+		ln.AddSeries(pointLabel(p.Concurrent, p.Sequential), nil, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}))
 		ln.MultiSeries[len(ln.MultiSeries)-1].Data = data
 	}
-	return optionJS(ln, func(m map[string]any) {
-		stylePoints(m, r, ps)
-		patchSeries(m, func(s map[string]any) { s["showSymbol"] = false })
-	})
+	return optionJS(ln, func(m map[string]any) { stylePoints(m, r, ps) })
 }
 
 // throughputOption shows input and output tokens/s per point, on two axes

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/go-echarts/go-echarts/v2/types"
 )
@@ -168,6 +169,30 @@ func patchSeries(m map[string]any, fn func(s map[string]any)) {
 		fn(s)
 	}
 	m["series"] = series
+}
+
+// styleSeries is patchSeries for go-echarts series with long data: fn sees
+// each series (and its index) encoded without its data, which is put back
+// as it was rather than encoded and decoded again.
+func styleSeries(m map[string]any, fn func(i int, s map[string]any)) {
+	ms, ok := m["series"].(charts.MultiSeries)
+	if !ok {
+		i := 0
+		patchSeries(m, func(s map[string]any) { fn(i, s); i++ })
+		return
+	}
+	out := make([]map[string]any, len(ms))
+	for i, se := range ms {
+		data := se.Data
+		se.Data = nil
+		b, err := json.Marshal(se)
+		if err != nil || json.Unmarshal(b, &out[i]) != nil {
+			return
+		}
+		fn(i, out[i])
+		out[i]["data"] = data
+	}
+	m["series"] = out
 }
 
 // alignAxisNames keeps the names of value axes, written above each axis,
