@@ -129,6 +129,11 @@ type chartState struct {
 	Painted bool    `json:"painted"`
 	BestC   string  `json:"bestC"` // the starred cell of a heatmap, if any
 	BestS   string  `json:"bestS"`
+	// HasData: some series has a value to draw; an ECharts canvas with
+	// axes and no data is an empty chart.
+	HasData bool `json:"hasData"`
+	// Overlap: the legend's box and the plot's grid intersect.
+	Overlap string `json:"overlap"`
 }
 
 type pageState struct {
@@ -152,6 +157,20 @@ const inspectJS = `(() => {
     }
     const inst = echarts.getInstanceByDom(el);
     const o = inst && inst.getOption();
+    // A heatmap cell ({value: [c, s, v]}) is drawn whatever its value.
+    const val = x => x != null && typeof x === 'object' && !Array.isArray(x) ? (Array.isArray(x.value) ? 1 : x.value) : x;
+    const some = x => Array.isArray(x) ? (x.length > 1 && typeof x[0] === 'number' ? some(x[x.length - 1]) : x.some(some)) : x != null && x !== 0 && x !== '-';
+    st.hasData = !!o && o.series.some(s => (s.data || []).some(d => some(val(d))));
+    st.overlap = '';
+    const legend = o && o.legend && o.legend[0];
+    if (legend && legend.show !== false) {
+      const m = inst.getModel(), v = inst.getViewOfComponentModel(m.getComponent('legend'));
+      const lr = v.group.getBoundingRect().clone();
+      v.group.updateTransform();
+      if (v.group.transform) lr.applyTransform(v.group.transform);
+      const gr = m.getComponent('grid').coordinateSystem.getRect();
+      if (lr.width > 0 && lr.intersect(gr)) st.overlap = 'legend ' + [lr.x, lr.y, lr.width, lr.height].map(Math.round) + ' grid ' + [gr.x, gr.y, gr.width, gr.height].map(Math.round);
+    }
     if (o && o.series[0] && o.series[0].type === 'heatmap') {
       const b = o.series[0].data.find(x => x.lbl && x.lbl.indexOf('★') === 0);
       if (b) { st.bestC = o.xAxis[0].data[b.value[0]]; st.bestS = o.yAxis[0].data[b.value[1]]; }
@@ -179,7 +198,7 @@ type interaction struct {
 // heatmap's starred cell.
 const interactJS = `(() => {
   const heads = Array.from(document.querySelectorAll('#points thead th'));
-  const i = heads.findIndex(h => h.textContent === 'ttft_p95');
+  const i = heads.findIndex(h => h.textContent.indexOf('ttft_p95') === 0);
   const vals = Array.from(document.querySelectorAll('#points tbody tr'))
     .map(r => r.cells[i].getAttribute('data-v')).filter(v => v !== '-1');
   const nums = vals.map(Number);
@@ -291,6 +310,12 @@ func checkCharts(t *testing.T, name string, st pageState, want []string) {
 		} else if !c.Painted {
 			t.Errorf("%s: chart %s's canvas is blank", name, c.ID)
 		}
+		if !c.HasData {
+			t.Errorf("%s: chart %s has no data to draw: an empty chart", name, c.ID)
+		}
+		if c.Overlap != "" {
+			t.Errorf("%s: chart %s's legend covers the plot (%s)", name, c.ID, c.Overlap)
+		}
 	}
 	if !slices.Equal(ids, want) {
 		t.Errorf("%s: chart containers %v, want %v", name, ids, want)
@@ -320,7 +345,10 @@ func TestBrowser(t *testing.T) {
 		{name: "report.html", r: vllm, charts: []string{"mrqa-heatmap", "mrqa-working-set", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"}},
 		{name: "report-server.html", r: lmc, charts: append([]string{"mrqa-heatmap", "mrqa-working-set", "mrqa-turns", "mrqa-cdf", "mrqa-throughput"}, serverCharts...)},
 		{name: "compare.html", rs: []*results.Results{vllm, lmc}, charts: []string{"mrqa-heatmap-1", "mrqa-heatmap-2"}},
-		{name: "sparse.html", r: sparseFixture(), charts: []string{"mrqa-heatmap", "mrqa-throughput"}},
+		{name: "sparse.html", r: sparseFixture(), charts: []string{"mrqa-heatmap"}},
+		{name: "report-widest.html", r: widestFixture(), charts: append([]string{"mrqa-heatmap", "mrqa-working-set", "mrqa-turns", "mrqa-cdf", "mrqa-throughput", "mrqa-errors"}, serverCharts...)},
+		{name: "report-no-preemptions.html", r: noPreemptionFixture(), charts: append([]string{"mrqa-heatmap", "mrqa-working-set", "mrqa-turns", "mrqa-cdf", "mrqa-throughput"}, serverCharts...)},
+		{name: "report-nothing-served.html", r: nothingServedFixture(), charts: []string{"mrqa-heatmap", "mrqa-working-set", "mrqa-errors"}},
 		{name: "empty.html", r: emptyFixture(), charts: nil},
 	}
 	for _, pg := range pages {
@@ -433,6 +461,30 @@ func TestBrowser(t *testing.T) {
 		})
 	}
 
+	// Every row's SLO verdict is on screen, uncovered, with every optional
+	// column present; no table pushes the page past the viewport.
+	// On a phone the table scrolls in its box, but the verdict comes right
+	// after the point, so it starts in view.
+	verdictPages := []struct {
+		name          string
+		width, height int64
+	}{
+		{"report-widest.html", 1280, 900}, {"report-server.html", 1280, 900}, {"report.html", 1280, 900},
+		{"compare.html", 1280, 900}, {"report-widest.html", 390, 844},
+	}
+	for _, vp := range verdictPages {
+		t.Run(fmt.Sprintf("verdicts visible at %d px %s", vp.width, vp.name), func(t *testing.T) {
+			var got verdicts
+			probe := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				var err error
+				got, err = chromedp.Evaluate[verdicts](verdictJS)(ctx, tg)
+				return err
+			})
+			openPage(t, bctx, filepath.Join(dir, vp.name), vp.width, vp.height, probe)
+			checkVerdicts(t, vp.name, got, !strings.HasPrefix(vp.name, "compare"))
+		})
+	}
+
 	t.Run("10x10 grid, 100000 requests", func(t *testing.T) {
 		path := writePage(t, dir, "big.html", func(b *bytes.Buffer) error { return Write(b, bigFixture(100_000), Options{}) })
 		fi, err := os.Stat(path)
@@ -532,5 +584,57 @@ func TestBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// verdicts is what verdictJS finds: how many verdict cells there are, which
+// ones are off screen, clipped or covered, and which tables' boxes reach
+// past the viewport.
+type verdicts struct {
+	Cells   int      `json:"cells"`
+	Hidden  []string `json:"hidden"`
+	Tables  []string `json:"tables"`
+	ScrollW float64  `json:"scrollW"`
+	InnerW  float64  `json:"innerW"`
+}
+
+// verdictJS scrolls each verdict cell (td.slo) to the middle of the screen,
+// vertically only, and checks that it lies inside the viewport and its
+// table's scrolling box and that the element at its centre is the cell.
+const verdictJS = `(() => {
+  const W = window.innerWidth, H = window.innerHeight;
+  const out = {cells: 0, hidden: [], tables: [], scrollW: document.documentElement.scrollWidth, innerW: W};
+  const px = r => Math.round(r.left) + '..' + Math.round(r.right);
+  for (const td of document.querySelectorAll('td.slo')) {
+    out.cells++;
+    window.scrollTo(window.scrollX, td.getBoundingClientRect().top + window.scrollY - H / 2);
+    const r = td.getBoundingClientRect(), wrap = td.closest('.scroll');
+    const box = wrap ? wrap.getBoundingClientRect() : {left: 0, right: W};
+    const hit = document.elementFromPoint((Math.max(r.left, 0) + Math.min(r.right, W)) / 2, (r.top + r.bottom) / 2);
+    if (r.left < 0 || r.right > W || r.left < box.left - 0.5 || r.right > box.right + 0.5 || !hit || !td.contains(hit)) {
+      out.hidden.push(JSON.stringify(td.textContent) + ' at ' + px(r) + ' px (table box ' + px(box) + ', at its centre ' + (hit ? hit.tagName + '.' + hit.className : 'nothing') + ')');
+    }
+  }
+  for (const el of document.querySelectorAll('.scroll')) {
+    const r = el.getBoundingClientRect();
+    if (r.left < -0.5 || r.right > W + 0.5) out.tables.push(el.parentElement.id + ' ' + px(r));
+  }
+  window.scrollTo(0, 0);
+  return out;
+})()`
+
+func checkVerdicts(t *testing.T, name string, got verdicts, wantCells bool) {
+	t.Helper()
+	if wantCells && got.Cells == 0 {
+		t.Errorf("%s: no verdict cell found", name)
+	}
+	for _, h := range got.Hidden {
+		t.Errorf("%s at %v px: verdict not visible: %s", name, got.InnerW, h)
+	}
+	for _, b := range got.Tables {
+		t.Errorf("%s at %v px: a table's box reaches past the viewport: %s", name, got.InnerW, b)
+	}
+	if got.ScrollW > got.InnerW+1 {
+		t.Errorf("%s: at %v px the page scrolls sideways to %v px", name, got.InnerW, got.ScrollW)
 	}
 }

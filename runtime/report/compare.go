@@ -160,7 +160,7 @@ func deltaTable(rs []*results.Results, names []string) table {
 	}
 	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.c, b.c), cmp.Compare(a.s, b.s)) })
 	keys = slices.Compact(keys)
-	t := table{Head: append([]string{"C", "S", "sessions"}, names...)}
+	t := table{Head: append([]string{"C", "S", "sessions"}, names...), Units: clockUnits(rs, names)}
 	for _, n := range names[1:] {
 		t.Head = append(t.Head, "Δ "+n)
 	}
@@ -189,6 +189,26 @@ func deltaTable(rs []*results.Results, names []string) table {
 		t.Rows = append(t.Rows, row{Cells: cells})
 	}
 	return t
+}
+
+// clockUnits marks the delta table's columns of virtual-clock results as
+// simulated, and a difference between a simulated and a real time as
+// between mixed clocks.
+func clockUnits(rs []*results.Results, names []string) map[string]string {
+	units := map[string]string{}
+	for i, r := range rs {
+		if simulated(r) {
+			units[names[i]] = simulatedUnit
+		}
+		switch {
+		case i == 0:
+		case simulated(r) && simulated(rs[0]):
+			units["Δ "+names[i]] = simulatedUnit
+		case simulated(r) || simulated(rs[0]):
+			units["Δ "+names[i]] = "mixed clocks"
+		}
+	}
+	return units
 }
 
 func deltaCell(base, p *results.Point) cell {

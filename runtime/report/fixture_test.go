@@ -9,6 +9,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // fakeSecret is planted where a buggy upstream might leak it; no page may
@@ -194,7 +195,8 @@ func vllmFixture() *results.Results {
 
 // lmcacheFixture is a frontier search over the same grid whose best point is
 // C=4, S=4; three points were implied, not measured, and every measured point
-// has server metrics.
+// has server metrics. It ran on the real clock (the server's queue-time and
+// TTFT histograms exist only there).
 func lmcacheFixture() *results.Results {
 	var specs []pointSpec
 	for c := 1; c <= 4; c++ {
@@ -207,6 +209,7 @@ func lmcacheFixture() *results.Results {
 	}
 	r := fixture("seed-lmcache", specs, 2)
 	r.Between = results.Between{}
+	r.Target.Clock = spec.ClockReal
 	for i := range r.Points {
 		r.Points[i].Reset = false
 	}

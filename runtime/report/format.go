@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"html/template"
 	"math"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // fmtDur writes a duration for people: three significant figures at most,
@@ -183,4 +185,48 @@ func passMark(ok bool) string {
 		return "✓"
 	}
 	return "✗"
+}
+
+// simulatedUnit is the line under a duration column's name on the virtual
+// clock.
+const simulatedUnit = "simulated"
+
+// simulated reports whether the run was on the simulator's virtual clock:
+// its latencies, spans, rates and time axes are simulated seconds.
+func simulated(r *results.Results) bool { return r.Target.Clock == spec.ClockVirtual }
+
+// simName marks an axis or legend name as simulated time when sim is set.
+func simName(name string, sim bool) string {
+	if sim {
+		return name + " (simulated)"
+	}
+	return name
+}
+
+// wbr escapes a column name and lets it break after each underscore that
+// joins two words, so a long metric name wraps instead of widening its
+// column.
+func wbr(s string) template.HTML {
+	var b strings.Builder
+	for i, r := range s {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == '_' && i > 0 && i+1 < len(s) && wordByte(s[i-1]) && wordByte(s[i+1]) {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// wordByte reports whether b is an ASCII letter or digit.
+func wordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// clockLine says, on the virtual clock, which times on the page are
+// simulated; empty on the real clock.
+func clockLine(r *results.Results) string {
+	if !simulated(r) {
+		return ""
+	}
+	return "Virtual clock: every latency, span, rate per second and time axis on this page is simulated time on the simulator's clock, not wall-clock time; only the run's start and finish and the cooldown are wall-clock."
 }

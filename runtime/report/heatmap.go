@@ -133,7 +133,7 @@ func heatmapOption(r *results.Results, scale heatScale) (template.JS, error) {
 			"type": "continuous", "seriesIndex": 0, "dimension": 2,
 			"min": scale.Lo, "max": scale.Hi, "calculable": false, "orient": "horizontal",
 			"left": "center", "bottom": 0, "itemHeight": 120, "precision": 3,
-			"text":      []string{"slow " + fmtSec(math.Pow(10, scale.Hi)), fmtSec(math.Pow(10, scale.Lo)) + " fast"},
+			"text":      []string{simName("slow "+fmtSec(math.Pow(10, scale.Hi)), simulated(r)), fmtSec(math.Pow(10, scale.Lo)) + " fast"},
 			"formatter": jsFunc(`function(v){return mrqaDur(Math.pow(10,v));}`),
 			"inRange":   map[string]any{"color": heatPalette},
 		}}
@@ -197,7 +197,7 @@ func pointTip(r *results.Results, p *results.Point) string {
 	if isBest(r, p.Concurrent, p.Sequential) {
 		b.WriteString(" ★ best")
 	}
-	fmt.Fprintf(&b, "<br>ttft p50 %s · p95 %s · p99 %s", fmtDur(m.TTFTP50), fmtDur(m.TTFTP95), fmtDur(m.TTFTP99))
+	fmt.Fprintf(&b, "<br>%s", simName(fmt.Sprintf("ttft p50 %s · p95 %s · p99 %s", fmtDur(m.TTFTP50), fmtDur(m.TTFTP95), fmtDur(m.TTFTP99)), simulated(r)))
 	fmt.Fprintf(&b, "<br>samples %d · errors %d (%s)", m.Samples, m.Errors, fmtPct(m.ErrorRate))
 	for _, o := range p.SLOs {
 		fmt.Fprintf(&b, "<br>%s %s", html.EscapeString(o.Name), html.EscapeString(outcomeMark(o.Outcome)))

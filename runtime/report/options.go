@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/go-echarts/go-echarts/v2/types"
 )
@@ -40,14 +41,16 @@ func optionJS(c optioner, patch func(m map[string]any)) (template.JS, error) {
 	delete(m, "toolbox")
 	delete(m, "title")
 	m["animation"] = false
-	// Collected before and after patch: patchSeries re-encodes series,
-	// which turns their functions into plain strings.
+	// Collected before and after patch, and before alignAxisNames: both
+	// patchSeries (inside patch) and alignAxisNames re-encode part of the
+	// option, which turns the functions there into plain strings.
 	fns := map[string]bool{}
 	collectFuncs(reflect.ValueOf(m), fns)
 	if patch != nil {
 		patch(m)
 		collectFuncs(reflect.ValueOf(m), fns)
 	}
+	alignAxisNames(m)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -166,6 +169,57 @@ func patchSeries(m map[string]any, fn func(s map[string]any)) {
 		fn(s)
 	}
 	m["series"] = series
+}
+
+// styleSeries is patchSeries for go-echarts series with long data: fn sees
+// each series (and its index) encoded without its data, which is put back
+// as it was rather than encoded and decoded again.
+func styleSeries(m map[string]any, fn func(i int, s map[string]any)) {
+	ms, ok := m["series"].(charts.MultiSeries)
+	if !ok {
+		i := 0
+		patchSeries(m, func(s map[string]any) { fn(i, s); i++ })
+		return
+	}
+	out := make([]map[string]any, len(ms))
+	for i, se := range ms {
+		data := se.Data
+		se.Data = nil
+		b, err := json.Marshal(se)
+		if err != nil || json.Unmarshal(b, &out[i]) != nil {
+			return
+		}
+		fn(i, out[i])
+		out[i]["data"] = data
+	}
+	m["series"] = out
+}
+
+// alignAxisNames keeps the names of value axes, written above each axis,
+// inside the chart: a long name ("input tok/s (simulated)") centred on an
+// axis near the edge would run off it. The first axis's name starts at the
+// axis, the second's (on the right) ends there; names placed elsewhere
+// (nameLocation set) are left alone.
+func alignAxisNames(m map[string]any) {
+	b, err := json.Marshal(m["yAxis"])
+	if err != nil {
+		return
+	}
+	var axes []map[string]any
+	if json.Unmarshal(b, &axes) != nil || len(axes) == 0 {
+		return
+	}
+	for i, a := range axes {
+		if a["name"] == nil || a["nameLocation"] != nil {
+			continue
+		}
+		align := "left"
+		if i > 0 {
+			align = "right"
+		}
+		a["nameTextStyle"] = map[string]any{"align": align}
+	}
+	m["yAxis"] = axes
 }
 
 // funcMarker is how go-echarts marks a JavaScript function inside a JSON

@@ -94,6 +94,39 @@ function mrqaSortable(table) {
   });
 }
 
+// mrqaPin keeps a table's first data-pin columns (the point and its
+// verdict) in view while the table scrolls sideways in its box: as many of
+// them as fit in 60% of the box, and only while the table is wider than the
+// box. It runs again when the window resizes and after a sort, which can
+// change the columns' widths.
+function mrqaPin(table) {
+  var want = parseInt(table.getAttribute("data-pin"), 10) || 0, box = table.parentElement;
+  var pin = function () {
+    table.querySelectorAll(".pin").forEach(function (c) {
+      c.classList.remove("pin", "pin-end");
+      c.style.left = "";
+    });
+    if (box.scrollWidth <= box.clientWidth) return;
+    var head = table.tHead.rows[0].cells, x0 = head[0].offsetLeft, lefts = [];
+    while (lefts.length < Math.min(want, head.length)) {
+      var h = head[lefts.length];
+      if (h.offsetLeft + h.offsetWidth - x0 > 0.6 * box.clientWidth) break;
+      lefts.push(h.offsetLeft - x0);
+    }
+    Array.prototype.forEach.call(table.rows, function (row) {
+      for (var i = 0; i < lefts.length && i < row.cells.length; i++) {
+        row.cells[i].classList.add("pin");
+        row.cells[i].style.left = lefts[i] + "px";
+        if (i === lefts.length - 1) row.cells[i].classList.add("pin-end");
+      }
+    });
+  };
+  pin();
+  window.addEventListener("resize", pin);
+  table.tHead.addEventListener("click", pin);
+  table.tHead.addEventListener("keydown", pin);
+}
+
 // mrqaElapsed writes seconds since the run started as h:mm:ss or m:ss.
 function mrqaElapsed(v) {
   var neg = v < 0, s = Math.round(Math.abs(v));
@@ -120,3 +153,4 @@ function mrqaTimeTip(ps, units) {
 }
 
 document.querySelectorAll("table.sortable").forEach(mrqaSortable);
+document.querySelectorAll("table[data-pin]").forEach(mrqaPin);

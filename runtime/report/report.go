@@ -70,6 +70,7 @@ const EChartsVersion = "5.6.0"
 
 var tmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"join": strings.Join,
+	"wbr":  wbr,
 }).Parse(pageTmpl))
 
 // page is what the template renders; both page kinds use it.
@@ -93,6 +94,9 @@ type chartView struct {
 	Height int // px
 	Option template.JS
 	Class  string
+	// Empty, when set, replaces the chart: one sentence saying why there
+	// is nothing to draw. Such a chart is never handed to the library.
+	Empty string
 }
 
 // Write renders the report page of one scenario's results.
@@ -155,6 +159,7 @@ func footer(recorded string, opts Options) string {
 }
 
 func render(w io.Writer, p *page, opts Options) error {
+	p.Charts = drawn(p.Charts)
 	p.CSS = template.CSS(pageCSS)
 	p.JS = template.JS(pageJS)
 	p.Lib = template.JS(libMarker)
@@ -168,6 +173,17 @@ func render(w io.Writer, p *page, opts Options) error {
 		return fmt.Errorf("report: write: %w", err)
 	}
 	return nil
+}
+
+// drawn are the charts with something to draw.
+func drawn(cs []chartView) []chartView {
+	var out []chartView
+	for _, c := range cs {
+		if c.Empty == "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // scrub replaces every secret, and the forms HTML and JS escaping give it,

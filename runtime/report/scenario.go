@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"html/template"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +25,7 @@ type scenarioView struct {
 	ExpectClass string
 	Cache       string
 	CacheClass  string // ok | warn
+	Clock       string // on the virtual clock: what is simulated time
 	Notes       []string
 	Facts       []fact
 	SLOs        []results.SLO
@@ -64,6 +64,7 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 		}
 	}
 	v.Cache, v.CacheClass = cacheLine(r)
+	v.Clock = clockLine(r)
 	v.Notes = notes(r)
 	v.Facts = facts(r)
 	for _, vr := range r.Variables {
@@ -86,24 +87,29 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 		height int
 		build  func() (template.JS, error)
 		skip   bool
+		empty  string // why there is nothing to draw
 	}{
 		{"mrqa-heatmap", "ttft_p95 across C × S",
 			heatNote(r),
-			heatHeight(r), func() (template.JS, error) { return heatmapOption(r, scale) }, len(ps) == 0 && v.Implied == 0},
+			heatHeight(r), func() (template.JS, error) { return heatmapOption(r, scale) }, len(ps) == 0 && v.Implied == 0, ""},
 		{"mrqa-turns", "TTFT p95 by turn",
-			"Turn 0 is the opening turn, which sends the whole document; later turns resend the conversation and can hit the prefix cache.",
-			360, func() (template.JS, error) { return turnsOption(r, ps) }, !hasTurns(ps)},
+			"Turn 0 is the opening turn, which sends the whole document; later turns resend the conversation and can hit the prefix cache. " + pointKeyNote,
+			360, func() (template.JS, error) { return turnsOption(r, ps) }, len(ps) == 0, turnsEmpty(ps)},
 		{"mrqa-working-set", "Working set against KV capacity", workingSetNote(r),
-			320, func() (template.JS, error) { return workingSetOption(r, ps) }, !hasLoad(ps)},
+			320, func() (template.JS, error) { return workingSetOption(r, ps) }, !hasLoad(ps), ""},
 		{"mrqa-cdf", "Steady-state TTFT distribution",
-			"One curve per point (click the legend to show or hide points). A curve that ends below 100% did not get a first token for the rest: those turns failed.",
-			380, func() (template.JS, error) { return cdfOption(r, ps) }, !hasCDF(ps)},
+			"One curve per point (click the legend to show or hide points). A curve that ends below 100% did not get a first token for the rest: those turns failed. " + pointKeyNote,
+			380, func() (template.JS, error) { return cdfOption(r, ps) }, len(ps) == 0, cdfEmpty(ps)},
 		{"mrqa-throughput", "Throughput", "Input and output tokens per second over each point's span.",
-			320, func() (template.JS, error) { return throughputOption(ps) }, len(ps) == 0},
+			320, func() (template.JS, error) { return throughputOption(ps, simulated(r)) }, len(ps) == 0, throughputEmpty(ps)},
 	}
 	kinds := errorKinds(ps)
 	for _, c := range charts {
 		if c.skip {
+			continue
+		}
+		if c.empty != "" {
+			all = append(all, chartView{ID: c.id, Title: c.title, Empty: c.empty})
 			continue
 		}
 		js, err := c.build()
@@ -357,25 +363,8 @@ func heatNote(r *results.Results) string {
 	if r.Search != nil && len(r.Search.Implied) > 0 {
 		s += " Grey hatched cells were implied by the search, not measured."
 	}
+	if simulated(r) {
+		s += " Times are simulated (virtual clock)."
+	}
 	return s
-}
-
-func hasTurns(ps []*results.Point) bool {
-	for _, p := range ps {
-		if len(p.Turns) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-func hasCDF(ps []*results.Point) bool {
-	for _, p := range ps {
-		for _, v := range p.CDF {
-			if f := float64(v); f > 0 && !math.IsInf(f, 1) {
-				return true
-			}
-		}
-	}
-	return false
 }

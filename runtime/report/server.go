@@ -53,6 +53,9 @@ func serverIntro(r *results.Results) string {
 	if n > 1 {
 		span := ser.Samples[n-1].T.Sub(ser.Samples[0].T).Seconds()
 		s += ", about every " + fmtSec(span/float64(n-1))
+		if simulated(r) {
+			s += " of simulated time"
+		}
 	}
 	s += fmt.Sprintf("; %d failed (a failed scrape leaves a gap, never stops the sweep).", failed)
 	return s
@@ -119,6 +122,7 @@ func splitOption(ps []*results.Point) (template.JS, error) {
 // serverSection builds the server-metrics section and its charts, in the
 // order the page shows them.
 func serverSection(r *results.Results, ps []*results.Point) (*serverView, []chartView, error) {
+	sim := simulated(r)
 	sv := &serverView{Intro: serverIntro(r)}
 	var over bool
 	sv.Decomp, over = decompLines(ps)
@@ -126,38 +130,80 @@ func serverSection(r *results.Results, ps []*results.Point) (*serverView, []char
 	if over {
 		sv.DecompNote += " A share above 100% (shown as 100%) means the server's window held requests the client did not time, such as the preflight."
 	}
+	if sim {
+		sv.DecompNote += " Times are simulated."
+	}
 	sv.DecompOpen = len(sv.Decomp) <= maxOpenDecomp
 	var out []chartView
-	add := func(id, title, note string, height int, build func() (template.JS, error)) error {
-		js, err := build()
+	switch {
+	case hasQueueShare(ps):
+		c, err := newChart("mrqa-server-split", "Where the TTFT went", "Per point, the share of the mean TTFT (every turn) that the server's queue-time histogram says was spent waiting in its queue; the rest is prefill and the way to the first token.",
+			300, func() (template.JS, error) { return splitOption(ps) })
 		if err != nil {
-			return fmt.Errorf("chart %s: %w", id, err)
-		}
-		out = append(out, chartView{ID: id, Title: title, Note: note, Height: height, Option: js})
-		return nil
-	}
-	if hasQueueShare(ps) {
-		if err := add("mrqa-server-split", "Where the TTFT went", "Per point, the share of the mean TTFT (every turn) that the server's queue-time histogram says was spent waiting in its queue; the rest is prefill and the way to the first token.",
-			300, func() (template.JS, error) { return splitOption(ps) }); err != nil {
 			return nil, nil, err
 		}
+		out = append(out, c)
+	case hasServer(ps):
+		out = append(out, chartView{ID: "mrqa-server-split", Title: "Where the TTFT went",
+			Empty: "No TTFT decomposition: the server's /metrics has no queue-time histogram."})
 	}
-	for _, c := range serverTimeCharts(r) {
-		if err := add(c.ID, c.Title, c.Note, 340, func() (template.JS, error) { return timeChartOption(r, ps, c) }); err != nil {
+	for _, tc := range serverTimeCharts(r) {
+		if tc.Empty != "" {
+			out = append(out, chartView{ID: tc.ID, Title: tc.Title, Empty: tc.Empty})
+			continue
+		}
+		c, err := newChart(tc.ID, tc.Title, tc.Note, 340, func() (template.JS, error) { return timeChartOption(r, ps, tc) })
+		if err != nil {
 			return nil, nil, err
 		}
+		out = append(out, c)
 	}
-	if hasServer(ps) {
-		t := serverTable(ps)
-		sv.Table = &t
-		if err := add("mrqa-server-cache", "KV cache and prefix cache per point", "", 320, func() (template.JS, error) { return serverCacheOption(ps) }); err != nil {
-			return nil, nil, err
-		}
-		if err := add("mrqa-server-queue", "Preemptions and queue time per point", "", 320, func() (template.JS, error) { return serverQueueOption(ps) }); err != nil {
-			return nil, nil, err
-		}
+	if !hasServer(ps) {
+		return sv, out, nil
 	}
-	return sv, out, nil
+	t := serverTable(ps, sim)
+	sv.Table = &t
+	points, err := serverPointCharts(ps, sim)
+	return sv, append(out, points...), err
+}
+
+// serverPointCharts are the per-point bar charts of the server's figures.
+// A figure no point has is left out and named in the chart's note; a chart
+// left with none is replaced by a sentence.
+func serverPointCharts(ps []*results.Point, sim bool) ([]chartView, error) {
+	charts := []struct {
+		id, title, empty string
+		figures          []figure
+		build            func([]figure) (template.JS, error)
+	}{
+		{"mrqa-server-cache", "KV cache and prefix cache per point", "No KV-cache or prefix-cache figures: the server's /metrics had neither at any point.",
+			cacheFigures(ps), func(fs []figure) (template.JS, error) { return serverCacheOption(ps, fs) }},
+		{"mrqa-server-queue", "Preemptions and queue time per point", "No preemption or queue-time figures: the server's /metrics had neither at any point.",
+			queueFigures(ps), func(fs []figure) (template.JS, error) { return serverQueueOption(ps, fs, sim) }},
+	}
+	var out []chartView
+	for _, c := range charts {
+		keep, missing := presentFigures(c.figures)
+		if len(keep) == 0 {
+			out = append(out, chartView{ID: c.id, Title: c.title, Empty: c.empty})
+			continue
+		}
+		cv, err := newChart(c.id, c.title, missing, 320, func() (template.JS, error) { return c.build(keep) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cv)
+	}
+	return out, nil
+}
+
+// newChart builds a chart's option into its view.
+func newChart(id, title, note string, height int, build func() (template.JS, error)) (chartView, error) {
+	js, err := build()
+	if err != nil {
+		return chartView{}, fmt.Errorf("chart %s: %w", id, err)
+	}
+	return chartView{ID: id, Title: title, Note: note, Height: height, Option: js}, nil
 }
 
 func plural(n int) string {

@@ -212,17 +212,18 @@ func TestServerSection(t *testing.T) {
 			`id="server"`, `id="mrqa-server-ts-cache"`, `id="mrqa-server-ts-load"`, `id="mrqa-server-ts-latency"`,
 			`id="mrqa-server-split"`, `"markArea":{"data":[[{"itemStyle"`, `"name":"4×4","xAxis":1440},{"xAxis":1535}`,
 			"4×4: 80% of the mean TTFT was queueing at the server (mean queue time 64.0 ms).",
-			`<th scope="col">kv_cache_usage_max</th><th scope="col">prefix_cache_hit_rate</th><th scope="col">SLO</th>`,
+			`<th scope="col">sessions</th><th scope="col" class="slo">SLO</th>`,
+			`<th scope="col">kv_<wbr>cache_<wbr>usage_<wbr>max</th><th scope="col">prefix_<wbr>cache_<wbr>hit_<wbr>rate</th></tr>`,
 			"154 scrapes of http://127.0.0.1:8000/metrics, about every 10.0 s; 4 failed",
 			`mrqaTimeTip(ps,{'KV cache usage':'%','prefix cache hit rate':'%'})`,
 		}, []string{fakeSecret}},
 		{"series only", seriesOnly, []string{`id="mrqa-server-ts-cache"`}, []string{
-			`id="mrqa-server-cache"`, "kv_cache_usage_max", `id="mrqa-decomp"`, `id="mrqa-server-split"`}},
-		{"summaries only", summariesOnly, []string{`id="mrqa-server-cache"`, "Only per-point summaries were recorded.", "kv_cache_usage_max"},
+			`id="mrqa-server-cache"`, "kv_<wbr>cache_<wbr>usage_<wbr>max", `id="mrqa-decomp"`, `id="mrqa-server-split"`}},
+		{"summaries only", summariesOnly, []string{`id="mrqa-server-cache"`, "Only per-point summaries were recorded.", "kv_<wbr>cache_<wbr>usage_<wbr>max"},
 			[]string{`id="mrqa-server-ts-cache"`}},
 		{"a single scrape", single, []string{"1 scrape of", `id="mrqa-server-ts-cache"`, `"max":1,"min":0`}, []string{`"markArea":`, "about every"}},
 		{"every scrape failed", failing, []string{"154 scrapes", "154 failed"}, []string{"mrqa-server-ts-"}},
-		{"no metrics", vllmFixture(), nil, []string{`id="server"`, "kv_cache_usage_max", "mrqa-server-"}},
+		{"no metrics", vllmFixture(), nil, []string{`id="server"`, "kv_<wbr>cache_<wbr>usage_<wbr>max", "mrqa-server-"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

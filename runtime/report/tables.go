@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,31 @@ import (
 type table struct {
 	Head []string
 	Rows []row
+	// Units puts a line under a column's name: "simulated" under every
+	// duration column of a virtual-clock run. Keyed by the name, so columns
+	// can be added without keeping a parallel list in step.
+	Units map[string]string
+	// Pin is how many leading columns stay in view while the table scrolls
+	// sideways (page.js pins as many of them as fit in 60% of its width).
+	Pin int
+}
+
+// head is one column heading as the template writes it.
+type head struct {
+	Name, Unit, Class string
+}
+
+// Heads pairs each column name with its unit line; the verdict column's
+// heading is aligned like its cells.
+func (t table) Heads() []head {
+	out := make([]head, len(t.Head))
+	for i, n := range t.Head {
+		out[i] = head{Name: n, Unit: t.Units[n]}
+		if n == verdictHead {
+			out[i].Class = "slo"
+		}
+	}
+	return out
 }
 
 type row struct {
@@ -26,51 +50,56 @@ type cell struct {
 	Text, Sort, Class, Title string
 }
 
-var pointHead = []string{"C", "S", "sessions", "samples", "ttft_p50", "ttft_p95", "ttft_p99", "ttfc_p95", "itl_p95", "error_rate", "cached_tokens_ratio", "SLO"}
+// verdictHead names the point table's SLO verdict column.
+const verdictHead = "SLO"
+
+// keyColumns lead the point table: the point, its size and its verdict,
+// so however many measurement columns follow, the verdict is never pushed
+// out of sight.
+func keyColumns() []string { return []string{"C", "S", "sessions", verdictHead} }
+
+// durationColumns are the point table's columns that hold durations.
+func durationColumns() []string {
+	return []string{"ttft_p50", "ttft_p95", "ttft_p99", "ttfc_p95", "itl_p95"}
+}
+
+// pointHead is the point table's heading: the key columns, then the seed's
+// measurements, then the server's figures when any point has them.
+func pointHead(wsCol, kvCol, hitCol bool) []string {
+	h := append(keyColumns(), "samples")
+	h = append(h, durationColumns()...)
+	h = append(h, "error_rate", "cached_tokens_ratio")
+	if wsCol {
+		h = append(h, "working_set")
+	}
+	if kvCol {
+		h = append(h, metrics.NameKVCacheUsageMax)
+	}
+	if hitCol {
+		h = append(h, metrics.NamePrefixCacheHitRate)
+	}
+	return h
+}
 
 // pointTable is the seed-style table, with implied points as marked rows.
 func pointTable(r *results.Results, ps []*results.Point) table {
 	kvCol, hitCol := serverColumns(ps)
 	wsCol := hasLoad(ps)
-	head := slices.Clone(pointHead[:len(pointHead)-1])
-	if wsCol {
-		head = append(head, "working_set")
+	t := table{Head: pointHead(wsCol, kvCol, hitCol), Pin: len(keyColumns())}
+	if simulated(r) {
+		t.Units = unitsOf(durationColumns(), simulatedUnit)
 	}
-	if kvCol {
-		head = append(head, metrics.NameKVCacheUsageMax)
-	}
-	if hitCol {
-		head = append(head, metrics.NamePrefixCacheHitRate)
-	}
-	t := table{Head: append(head, pointHead[len(pointHead)-1])}
 	num := func(n int) cell { return cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)} }
 	dur := func(d time.Duration) cell { return cell{Text: fmtDur(d), Sort: sortKey(secKey(d))} }
 	for _, p := range ps {
 		m := &p.Metrics
-		slo := passMark(p.Passed)
-		var failed []string
-		for _, o := range p.SLOs {
-			if o.Outcome != metrics.Pass {
-				failed = append(failed, o.Name+": "+string(o.Outcome))
-			}
-		}
-		if len(failed) > 0 {
-			slo += " " + strings.Join(failed, ", ")
-		}
-		class := "fail"
-		if p.Passed {
-			class = "pass"
-		}
-		if isBest(r, p.Concurrent, p.Sequential) {
-			slo = "★ " + slo
-			class = "pass best"
-		}
+		verdict, class := pointVerdict(r, p)
 		cached := cell{Text: fmtPct(m.CachedTokensRatio), Sort: sortKey(m.CachedTokensRatio)}
 		if !r.Target.UsageSupported {
 			cached = cell{Text: "—", Sort: "-1", Title: "the server sent no usage"}
 		}
 		cells := []cell{
-			num(p.Concurrent), num(p.Sequential), num(p.Concurrent * p.Sequential), num(m.Samples),
+			num(p.Concurrent), num(p.Sequential), num(p.Concurrent * p.Sequential), verdict, num(m.Samples),
 			dur(m.TTFTP50), dur(m.TTFTP95), dur(m.TTFTP99), dur(m.TTFCP95), dur(m.ITLP95),
 			{Text: fmtPct(m.ErrorRate), Sort: sortKey(m.ErrorRate), Title: fmt.Sprintf("%d of %d requests", m.Errors, m.Requests)},
 			cached,
@@ -84,19 +113,61 @@ func pointTable(r *results.Results, ps []*results.Point) table {
 		if hitCol {
 			cells = append(cells, pctCell(serverValue(p, func(s *results.ServerSummary) *float64 { return s.PrefixCacheHitRate })))
 		}
-		t.Rows = append(t.Rows, row{Class: class, Cells: append(cells, cell{Text: slo, Sort: passSort(p.Passed), Class: "slo"})})
+		t.Rows = append(t.Rows, row{Class: class, Cells: cells})
 	}
 	if r.Search != nil {
 		for _, ip := range r.Search.Implied {
-			cells := []cell{num(ip.Concurrent), num(ip.Sequential), num(ip.Concurrent * ip.Sequential)}
-			for len(cells) < len(t.Head)-1 {
+			cells := []cell{num(ip.Concurrent), num(ip.Sequential), num(ip.Concurrent * ip.Sequential),
+				{Text: "implied " + passMark(ip.Passed) + " (not measured)", Sort: passSort(ip.Passed), Class: "slo"}}
+			for len(cells) < len(t.Head) {
 				cells = append(cells, cell{Text: "—", Sort: "-1"})
 			}
-			t.Rows = append(t.Rows, row{Class: "implied", Cells: append(cells,
-				cell{Text: "implied " + passMark(ip.Passed) + " (not measured)", Sort: passSort(ip.Passed), Class: "slo"})})
+			t.Rows = append(t.Rows, row{Class: "implied", Cells: cells})
 		}
 	}
 	return t
+}
+
+// pointVerdict is a point's SLO cell and its row's class. The cell names
+// the SLOs the point missed, marking those that had no data or could not
+// be evaluated; hovering it gives each one's reason.
+func pointVerdict(r *results.Results, p *results.Point) (cell, string) {
+	slo := passMark(p.Passed)
+	var missed, why []string
+	for _, o := range p.SLOs {
+		switch o.Outcome {
+		case metrics.Pass:
+			continue
+		case metrics.Fail:
+			missed = append(missed, o.Name)
+		default:
+			missed = append(missed, o.Name+" ("+strings.ReplaceAll(string(o.Outcome), "_", " ")+")")
+		}
+		if o.Reason != "" {
+			why = append(why, o.Name+": "+o.Reason)
+		}
+	}
+	if len(missed) > 0 {
+		slo += " " + strings.Join(missed, ", ")
+	}
+	class := "fail"
+	if p.Passed {
+		class = "pass"
+	}
+	if isBest(r, p.Concurrent, p.Sequential) {
+		slo = "★ " + slo
+		class = "pass best"
+	}
+	return cell{Text: slo, Sort: passSort(p.Passed), Class: "slo", Title: strings.Join(why, "; ")}, class
+}
+
+// unitsOf gives each of names the unit line unit.
+func unitsOf(names []string, unit string) map[string]string {
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = unit
+	}
+	return m
 }
 
 func passSort(ok bool) string {
@@ -107,7 +178,7 @@ func passSort(ok bool) string {
 }
 
 func errorTable(ps []*results.Point, kinds []string) table {
-	t := table{Head: append([]string{"C×S", "requests", "errors"}, kinds...)}
+	t := table{Head: append([]string{"C×S", "requests", "errors"}, kinds...), Pin: 1}
 	for _, p := range ps {
 		if p.Metrics.Errors == 0 {
 			continue
@@ -156,7 +227,9 @@ func bucketCell(f *float64, b *metrics.Bounds) cell {
 		Title: "from histogram buckets, opening turns included: the p95 lies in this bucket; interpolated inside it, " + fmtSec(*f)}
 }
 
-func serverTable(ps []*results.Point) table {
+// serverTable lists each point's server figures; sim marks its durations
+// as simulated.
+func serverTable(ps []*results.Point, sim bool) table {
 	extras := map[string]bool{}
 	for _, p := range ps {
 		if p.Server != nil {
@@ -166,7 +239,11 @@ func serverTable(ps []*results.Point) table {
 		}
 	}
 	ek := sortedKeys(extras)
-	t := table{Head: append([]string{"C×S", "KV usage max", "KV usage mean", "prefix hit rate", "preemptions", "queue p95", "queue mean", "server TTFT p95", "queueing share", "scrape errors"}, ek...)}
+	durations := []string{"queue p95", "queue mean", "server TTFT p95"}
+	t := table{Head: append([]string{"C×S", "KV usage max", "KV usage mean", "prefix hit rate", "preemptions", durations[0], durations[1], durations[2], "queueing share", "scrape errors"}, ek...), Pin: 1}
+	if sim {
+		t.Units = unitsOf(durations, simulatedUnit)
+	}
 	pct := pctCell
 	numc := func(f *float64) cell {
 		if f == nil {

@@ -28,6 +28,8 @@ type tsLine struct {
 	Unit string // "%", "s", "/s" or "" (a count)
 	Axis int
 	X, Y []float64 // seconds since the run started; values in Unit
+	// Missing says why the line is absent when no scrape had its figure.
+	Missing string
 }
 
 // tsChart is one time-series chart of the server-metrics section.
@@ -35,6 +37,9 @@ type tsChart struct {
 	ID, Title, Note string
 	Axes            []tsAxis
 	Lines           []tsLine
+	// Empty, when set, says why no line has data: the page shows it in
+	// the chart's place.
+	Empty string
 }
 
 type tsAxis struct {
@@ -185,16 +190,19 @@ func shapeLine(xs, ys []float64, limit int) ([]float64, []float64) {
 	return ox, oy
 }
 
-// serverTimeCharts lists the time-series charts the scrapes can fill; a
-// chart with no data is left out.
+// serverTimeCharts lists the time-series charts of the scrapes; none when
+// no scrape succeeded (the section's intro says how many failed). A line no
+// scrape had is left out and its chart's note says so; a chart with no line
+// left says why in its Empty.
 func serverTimeCharts(r *results.Results) []tsChart {
 	ser := r.ServerSeries
-	if ser == nil || len(ser.Samples) == 0 {
+	if ser == nil || !slices.ContainsFunc(ser.Samples, func(s promscrape.Sample) bool { return s.Err == "" }) {
 		return nil
 	}
 	t0 := runOrigin(r)
-	line := func(name, unit string, axis int, xs, ys []float64) tsLine {
-		return tsLine{Name: name, Unit: unit, Axis: axis, X: xs, Y: ys}
+	sim := simulated(r)
+	line := func(name, unit string, axis int, missing string, xs, ys []float64) tsLine {
+		return tsLine{Name: name, Unit: unit, Axis: axis, X: xs, Y: ys, Missing: missing}
 	}
 	kvX, kvY := timeline(ser, promscrape.KVCacheUsage, t0, 100)
 	hrX, hrY := hitRateTimeline(ser, t0)
@@ -206,34 +214,79 @@ func serverTimeCharts(r *results.Results) []tsChart {
 	all := []tsChart{
 		{ID: "mrqa-server-ts-cache", Title: "KV cache and prefix cache over the run",
 			Note:  "KV-cache usage as scraped; prefix-cache hit rate per scrape interval (hits ÷ queries over the interval). Shaded bands are the grid points (green passed, red failed).",
+			Empty: "No KV-cache or prefix-cache data over the run: the server's /metrics has neither.",
 			Axes:  []tsAxis{{Name: "%", Unit: "%", Max: 100}},
-			Lines: []tsLine{line("KV cache usage", "%", 0, kvX, kvY), line("prefix cache hit rate", "%", 0, hrX, hrY)}},
+			Lines: []tsLine{
+				line("KV cache usage", "%", 0, "No KV-cache usage: the server's /metrics has no KV-cache usage gauge.", kvX, kvY),
+				line("prefix cache hit rate", "%", 0, "No prefix-cache hit rate: the server's /metrics has no prefix-cache counters or hit-rate gauge.", hrX, hrY)}},
 		{ID: "mrqa-server-ts-load", Title: "Requests and preemptions over the run",
 			Note:  "Requests the server was running and holding in its queue at each scrape, and preemptions per second between scrapes.",
-			Axes:  []tsAxis{{Name: "requests"}, {Name: "preemptions/s", Unit: "/s"}},
-			Lines: []tsLine{line("running", "", 0, runX, runY), line("waiting", "", 0, waitX, waitY), line("preemptions/s", "/s", 1, preX, preY)}},
+			Empty: "No request or preemption data over the run: the server's /metrics has no running or waiting requests gauge and no preemption counter.",
+			Axes:  []tsAxis{{Name: "requests"}, {Name: simName("preemptions/s", sim), Unit: "/s"}},
+			Lines: []tsLine{
+				line("running", "", 0, "No running requests: the server's /metrics has no running-requests gauge.", runX, runY),
+				line("waiting", "", 0, "No waiting requests: the server's /metrics has no waiting-requests gauge.", waitX, waitY),
+				line("preemptions/s", "/s", 1, noPreemptions, preX, preY)}},
 		{ID: "mrqa-server-ts-latency", Title: "Server-side queue time and TTFT over the run",
 			Note:  "Mean of the server's own histograms per scrape interval (intervals with no finished request are left out).",
-			Axes:  []tsAxis{{Name: "seconds", Unit: "s"}},
-			Lines: []tsLine{line("queue time (mean)", "s", 0, qX, qY), line("server TTFT (mean)", "s", 0, tX, tY)}},
+			Empty: "No server-side queue time or TTFT over the run: the server's /metrics has neither histogram.",
+			Axes:  []tsAxis{{Name: simName("seconds", sim), Unit: "s"}},
+			Lines: []tsLine{
+				line("queue time (mean)", "s", 0, "No queue time: the server's /metrics has no queue-time histogram.", qX, qY),
+				line("server TTFT (mean)", "s", 0, "No server-side TTFT: the server's /metrics has no TTFT histogram.", tX, tY)}},
 	}
-	var out []tsChart
-	for _, c := range all {
-		var keep []tsLine
-		for _, l := range c.Lines {
-			if len(l.X) == 0 {
-				continue
+	for i := range all {
+		all[i] = keepDrawn(all[i])
+	}
+	return all
+}
+
+// keepDrawn readies a chart's lines that have data for the page, notes the
+// ones that have none, and drops the axes no line is left on.
+func keepDrawn(c tsChart) tsChart {
+	var keep []tsLine
+	for _, l := range c.Lines {
+		if len(l.X) == 0 {
+			if !strings.Contains(c.Note, l.Missing) {
+				c.Note += " " + l.Missing
 			}
-			l.X, l.Y = shapeLine(l.X, l.Y, maxLinePoints)
-			keep = append(keep, l)
-		}
-		if len(keep) == 0 {
 			continue
 		}
-		c.Lines = keep
-		out = append(out, c)
+		l.X, l.Y = shapeLine(l.X, l.Y, maxLinePoints)
+		keep = append(keep, l)
+	}
+	c.Lines = keep
+	if len(keep) == 0 {
+		return c
+	}
+	c.Empty = ""
+	c.Axes = usedAxes(c.Axes, keep)
+	return c
+}
+
+// usedAxes keeps the axes some line is on, in order, and renumbers the
+// lines' axes to match.
+func usedAxes(axes []tsAxis, lines []tsLine) []tsAxis {
+	var out []tsAxis
+	index := map[int]int{}
+	for i, a := range axes {
+		if slices.ContainsFunc(lines, func(l tsLine) bool { return l.Axis == i }) {
+			index[i] = len(out)
+			out = append(out, a)
+		}
+	}
+	for j := range lines {
+		lines[j].Axis = index[lines[j].Axis]
 	}
 	return out
+}
+
+// timeAxisName names the time axis of the server's time series.
+func timeAxisName(sim bool) string {
+	if sim {
+		return "simulated time since the run started"
+	}
+	return "time since the run started"
 }
 
 // timeTick picks a round tick spacing (seconds) giving at most about ten
@@ -303,7 +356,7 @@ func timeChartOption(r *results.Results, ps []*results.Point, c tsChart) (templa
 	ln := charts.NewLine()
 	ln.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis", Formatter: jsFunc(`function(ps){return mrqaTimeTip(ps,` + ub + `);}`)}),
-		charts.WithLegendOpts(opts.Legend{Top: "0"}),
+		charts.WithLegendOpts(opts.Legend{Type: "scroll", Top: "0"}),
 		charts.WithGridOpts(opts.Grid{Left: "56", Right: "64", Top: "48", Bottom: "64"}),
 	)
 	for _, l := range c.Lines {
@@ -319,7 +372,7 @@ func timeChartOption(r *results.Results, ps []*results.Point, c tsChart) (templa
 	}
 	return optionJS(ln, func(m map[string]any) {
 		m["xAxis"] = []any{map[string]any{
-			"type": "value", "name": "time since the run started", "nameLocation": "middle", "nameGap": 26,
+			"type": "value", "name": timeAxisName(simulated(r)), "nameLocation": "middle", "nameGap": 26,
 			// Ticks fall on round times: the axis starts on one.
 			"min": math.Floor(lo/tick) * tick, "max": math.Ceil(hi), "interval": tick,
 			"axisLabel": map[string]any{"formatter": jsFunc(`function(v){return mrqaElapsed(v);}`), "hideOverlap": true},
