@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
@@ -38,6 +39,7 @@ type progress struct {
 	errs       int
 	steady     []time.Duration
 	stop       chan struct{} // ends the redraw loop of the point in flight
+	width      func() int    // the terminal's columns; nil or 0: 80
 }
 
 // newProgress reports to w (nil: nowhere), reading the time from now (nil:
@@ -144,10 +146,32 @@ func (p *progress) record(r metrics.Record) {
 
 // redraw rewrites the terminal's progress line.
 func (p *progress) redraw() {
-	line := p.flightLine()
+	line := fitLine(p.flightLine(), p.columns())
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprint(p.w, "\r\033[K"+line)
+}
+
+// columns is the terminal's width, 80 when it is not known.
+func (p *progress) columns() int {
+	if p.width != nil {
+		if w := p.width(); w > 0 {
+			return w
+		}
+	}
+	return 80
+}
+
+// fitLine cuts a line to fewer runes than the terminal has columns, ending
+// it with "…" when cut: "\r\033[K" clears only the cursor's row, so a line
+// that wrapped onto the next would leave its tail behind at every redraw.
+func fitLine(line string, columns int) string {
+	max := columns - 1
+	if max < 2 || utf8.RuneCountInString(line) <= max {
+		return line
+	}
+	r := []rune(line)
+	return string(r[:max-1]) + "…"
 }
 
 // flightLine is the terminal's line for the point in flight.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
@@ -330,5 +331,37 @@ func TestSweepProgressVirtual(t *testing.T) {
 	}
 	if !regexp.MustCompile(`sweep: 1/2 points in [0-9.]+s, ~[0-9.]+s left`).MatchString(log) {
 		t.Errorf("no estimate after the first point:\n%s", log)
+	}
+}
+
+// A redrawn line never wraps: "\r\033[K" clears only the cursor's row, so a
+// wrapped tail would stay behind at every redraw. It is cut to fewer runes
+// than the terminal has columns (80 when the width is unknown).
+func TestFitLine(t *testing.T) {
+	long := "quickstart: point 6/9 C=2 S=3  requests 12/18 in 3.1s  ttft_p95 672ms  errors 0  sweep 31s, ~0.8s left"
+	cases := []struct {
+		columns int
+		want    string
+	}{
+		{200, long},
+		{40, "quickstart: point 6/9 C=2 S=3  request…"},
+		{2, long}, // too narrow to cut sensibly: left alone
+	}
+	for _, tc := range cases {
+		got := fitLine(long, tc.columns)
+		if got != tc.want {
+			t.Errorf("%d columns: %q, want %q", tc.columns, got, tc.want)
+		}
+		if tc.columns > 2 && utf8.RuneCountInString(got) >= tc.columns {
+			t.Errorf("%d columns: %d runes", tc.columns, utf8.RuneCountInString(got))
+		}
+	}
+	p := newProgress(nil, true, "sc", nil)
+	if p.columns() != 80 {
+		t.Fatalf("unknown width: %d columns, want 80", p.columns())
+	}
+	p.width = func() int { return 0 }
+	if p.columns() != 80 {
+		t.Fatalf("width 0: %d columns, want 80", p.columns())
 	}
 }

@@ -47,6 +47,11 @@ type Options struct {
 	Progress io.Writer
 	// Terminal makes progress redraw one line instead of printing lines.
 	Terminal bool
+	// TerminalWidth is the terminal's width in columns, asked at every
+	// redraw so a resized window is followed; nil, or a result of 0, means
+	// 80. The redrawn line is cut to fit: a line that wrapped could not be
+	// redrawn in place.
+	TerminalWidth func() int
 	// Version is the tool version recorded in results.
 	Version string
 	// Tokenizers is shared by every scenario of the run.
@@ -111,8 +116,10 @@ func newSweep(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Opti
 	if opts.Tokenizers == nil {
 		opts.Tokenizers = tokenizer.NewCache()
 	}
+	prog := newProgress(opts.Progress, opts.Terminal, sc.Name, nil)
+	prog.width = opts.TerminalWidth
 	return &sweep{ctx: ctx, file: file, sc: sc, opts: opts, dir: Dir(sc, opts.OutDir),
-		red: newRedactor(file.Secrets), prog: newProgress(opts.Progress, opts.Terminal, sc.Name, nil)}
+		red: newRedactor(file.Secrets), prog: prog}
 }
 
 // prepare does everything before the first point: the corpus, the target

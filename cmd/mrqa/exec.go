@@ -139,14 +139,15 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitcode.Usage
 	}
 	ropts := rt.Options{
-		OutDir:     *out,
-		Resume:     *resume,
-		Force:      *force,
-		LMBench:    *lmbench,
-		Progress:   stderr,
-		Terminal:   isTerminal(stderr),
-		Version:    version(),
-		Tokenizers: tokenizer.NewCache(),
+		OutDir:        *out,
+		Resume:        *resume,
+		Force:         *force,
+		LMBench:       *lmbench,
+		Progress:      stderr,
+		Terminal:      isTerminal(stderr),
+		TerminalWidth: terminalWidth(stderr),
+		Version:       version(),
+		Tokenizers:    tokenizer.NewCache(),
 	}
 	var ran []*results.Results
 	for _, sc := range selected {

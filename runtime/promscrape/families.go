@@ -191,7 +191,7 @@ func kvCapacity(mfs map[string]*dto.MetricFamily) (float64, bool) {
 				found = true
 			}
 		}
-		if found {
+		if found && !math.IsInf(total, 0) {
 			return total, true
 		}
 	}

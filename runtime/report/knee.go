@@ -70,6 +70,11 @@ func explainKnee(r *results.Results) *Knee {
 	}
 	k.Above = firstFailingAbove(r, k.Below)
 	if k.Above == nil {
+		if n, why := undecidedAbove(r, k.Below); n > 0 {
+			k.Cause = CauseUnknown
+			k.Text = fmt.Sprintf("%d point%s that would rank above %s could not be judged (%s), so where the limit lies is not measured.", n, plural(n), pointName(k.Below), why)
+			return k
+		}
 		explainBeyond(r, k)
 		return k
 	}
@@ -106,6 +111,22 @@ func firstFailingAbove(r *results.Results, best *results.Point) *results.Point {
 	return cands[0]
 }
 
+// undecidedAbove counts the measured points that rank above the best but
+// could not be judged, with the first one's reason.
+func undecidedAbove(r *results.Results, best *results.Point) (int, string) {
+	n, why := 0, ""
+	for i := range r.Points {
+		p := &r.Points[i]
+		if p.Undecided() && search.Better(r.Score, [2]int{p.Concurrent, p.Sequential}, [2]int{best.Concurrent, best.Sequential}) {
+			if n == 0 {
+				why = p.FirstReason()
+			}
+			n++
+		}
+	}
+	return n, why
+}
+
 func sessionsOf(p *results.Point) int { return p.Concurrent * p.Sequential }
 
 // largestPoint is the measured point with the most sessions (the larger C
@@ -128,15 +149,15 @@ func explainBetween(r *results.Results, k *Knee) {
 	b, a := k.Below, k.Above
 	ev := newEvidence(r, b, a)
 	lead := fmt.Sprintf("Past %s, ", pointName(b))
-	if sessionsOf(a) == sessionsOf(b) {
+	if sessionsOf(a) <= sessionsOf(b) {
 		lead = fmt.Sprintf("From %s to %s, ", pointName(b), pointName(a))
 	}
 	switch {
 	case ev.offloadCarried():
 		k.Cause = CauseOffload
 		k.Text = lead + "the GPU KV cache overflowed and the offload tier took over. " + ev.offloadSentences()
-		k.Move = ev.kvMove()
-	case ev.hitCollapsed() || ev.crossedCapacity():
+		k.Move = ev.offloadMove()
+	case ev.cacheLost() || (ev.crossedCapacity() && ev.hitUnmeasured()):
 		k.Cause = CauseKVCache
 		k.Text = lead + "the KV cache ran out. " + ev.kvSentences()
 		k.Move = ev.kvMove()
@@ -169,15 +190,18 @@ func explainBetween(r *results.Results, k *Knee) {
 	}
 }
 
-// explainBeyond explains a sweep whose every point above the best passed (or
-// could not be judged): the limit is past the grid. What the data shows on
-// the way there — an offload tier carrying an overflowing GPU cache — is
-// said too.
+// explainBeyond explains a sweep where no measured point ranks above the
+// best: the limit is past the grid. What the data shows on the way there —
+// an offload tier carrying an overflowing GPU cache — is said too, and so
+// are smaller points that failed (the results are then not monotone).
 func explainBeyond(r *results.Results, k *Knee) {
 	k.Cause = CauseBeyondGrid
 	low := smallestPoint(r)
 	high := k.Below
-	k.Text = fmt.Sprintf("Every point up to %s passed: the limit lies beyond the grid.", pointName(high))
+	k.Text = fmt.Sprintf("No point that ranks above %s was run: the limit lies beyond the grid.", pointName(high))
+	if n := failedBelow(r); n > 0 {
+		k.Text += fmt.Sprintf(" (%d smaller point%s failed: the results are not monotone in load.)", n, plural(n))
+	}
 	if low != nil && low != high {
 		ev := newEvidence(r, low, high)
 		if ev.offloadCarried() {
@@ -189,9 +213,20 @@ func explainBeyond(r *results.Results, k *Knee) {
 	k.Move = fmt.Sprintf("Extend the grid past C=%d, S=%d (or use search \"frontier\", which extends it) to find the limit.", high.Concurrent, high.Sequential)
 }
 
+func failedBelow(r *results.Results) int {
+	n := 0
+	for i := range r.Points {
+		if !r.Points[i].Passed {
+			n++
+		}
+	}
+	return n
+}
+
 // explainNonePassed explains a sweep where not even the smallest point
-// passed: no capacity question arises, the cost of one request is the limit
-// (or failures, or the client).
+// passed. At one session the limit is the cost of one request (or
+// failures, or the client); at a larger smallest point, the KV evidence
+// there, else the grid simply starts too high.
 func explainNonePassed(r *results.Results, k *Knee) {
 	a := k.Above
 	ev := newEvidence(r, nil, a)
@@ -208,10 +243,18 @@ func explainNonePassed(r *results.Results, k *Knee) {
 		k.Cause = CauseClient
 		k.Text = lead + "the client may have been the bottleneck: " + a.Client.Why + "."
 		k.Move = "Run mrqa on a machine with more free cores and measure again."
+	case ev.overCapacityUncached():
+		k.Cause = CauseKVCache
+		k.Text = lead + "its working set already outgrows the KV cache. " + joinSentences([]string{ev.workingSetSentence(), ev.perRequestSentence()})
+		k.Move = ev.kvMove()
+	case sessionsOf(a) > 1:
+		k.Cause = CauseUnknown
+		k.Text = lead + fmt.Sprintf("%s. No smaller point was run, so whether fewer sessions would pass is not measured.", ev.failedSLOs())
+		k.Move = "Add smaller points to the grid (C=1, S=1 at least) to find the limit."
 	default:
 		k.Cause = CausePerRequest
-		k.Text = lead + "the time one follow-up takes to start is above the SLO with no contention to speak of. " + ev.perRequestSentence()
-		k.Move = "No amount of KV cache moves this limit: a faster server (or a looser SLO) does."
+		k.Text = lead + fmt.Sprintf("with a single session, %s. ", ev.failedSLOs()) + ev.perRequestSentence()
+		k.Move = "That is the server's speed for one request, not its capacity: no amount of KV cache moves it; a faster server or a looser SLO does."
 	}
 }
 

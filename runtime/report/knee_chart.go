@@ -78,7 +78,7 @@ func workingSetOption(r *results.Results, ps []*results.Point) (template.JS, err
 func workingSetNote(r *results.Results) string {
 	s := "Each point's working set: for every session, its conversation at its longest (prompt + answer), summed over the point's sessions. Keeping every session's prefix cached takes this much KV cache. Green passed, red failed."
 	if kvCapacity(r) > 0 {
-		return s + " The dashed line is the KV cache's capacity as the server stated it (vLLM's cache_config_info)."
+		return s + " The dashed line is the KV cache's capacity as the server stated it (vLLM's cache_config_info, SGLang's max_total_num_tokens)."
 	}
 	return s + " The server did not state its KV capacity (vLLM's cache_config_info, SGLang's max_total_num_tokens), so there is no line to compare with."
 }

@@ -69,16 +69,38 @@ func serverFigure(p *results.Point, f func(*results.ServerSummary) *float64) (fl
 
 func collapsed(below, above float64) bool { return below >= hitHigh && above <= below/2 }
 
-// hitCollapsed: the share of prompt tokens served from cache was high below
-// the knee and fell to at most half above it, by the client's usage or,
-// without it, by the server's counters.
-func (e *evidence) hitCollapsed() bool {
+// cacheLost: the cache stopped covering the follow-ups. By the client's
+// usage: its share was high below the knee and fell to at most half above,
+// or fell by at least ten points while what each follow-up prefilled grew
+// fourfold and by a twentieth of its prompt. Without the usage, by the
+// server's GPU counters collapsing.
+func (e *evidence) cacheLost() bool {
 	if hb, ok := clientHit(e.b); ok {
 		if ha, ok := clientHit(e.a); ok {
-			return collapsed(hb, ha)
+			return collapsed(hb, ha) || (hb-ha >= 0.1 && e.prefillGrew())
 		}
 	}
 	return e.gpuCollapsed()
+}
+
+// prefillGrew: each follow-up prefilled at least four times as many tokens
+// above the knee as below, and the growth is at least 5 % of its prompt.
+func (e *evidence) prefillGrew() bool {
+	if e.b == nil || e.b.Load == nil || e.a.Load == nil || e.b.Load.FollowUpUncachedTokens == nil || e.a.Load.FollowUpUncachedTokens == nil {
+		return false
+	}
+	ub, ua := *e.b.Load.FollowUpUncachedTokens, *e.a.Load.FollowUpUncachedTokens
+	return ua >= 4*ub && ua-ub >= 0.05*e.a.Load.FollowUpPromptTokens
+}
+
+// hitUnmeasured: neither side has the cache's share, by usage or by the
+// server's counters.
+func (e *evidence) hitUnmeasured() bool {
+	_, cb := clientHit(e.b)
+	_, ca := clientHit(e.a)
+	_, gb := gpuHit(e.b)
+	_, ga := gpuHit(e.a)
+	return !(cb && ca) && !(gb && ga)
 }
 
 func (e *evidence) gpuCollapsed() bool {
@@ -88,17 +110,35 @@ func (e *evidence) gpuCollapsed() bool {
 }
 
 // crossedCapacity: the working set fitted the stated KV cache below the knee
-// and exceeds it above.
+// (a lower bound there proves nothing) and exceeds it above.
 func (e *evidence) crossedCapacity() bool {
 	wb, okb := workingSet(e.b)
 	wa, oka := workingSet(e.a)
-	return e.capacity > 0 && okb && oka && wb <= e.capacity && wa > e.capacity
+	return e.capacity > 0 && okb && oka && !e.b.Load.LowerBound && wb <= e.capacity && wa > e.capacity
+}
+
+// firstOver reports whether p has the smallest working set of all the
+// points whose working set exceeds the stated capacity.
+func (e *evidence) firstOver(p *results.Point) bool {
+	w, ok := workingSet(p)
+	if !ok || e.capacity == 0 || w <= e.capacity {
+		return false
+	}
+	for i := range e.r.Points {
+		if o, ok := workingSet(&e.r.Points[i]); ok && o > e.capacity && o < w {
+			return false
+		}
+	}
+	return true
 }
 
 // offloadCarried: the GPU prefix cache stopped hitting, and an offload tier
 // found at least a quarter of what it missed.
 func (e *evidence) offloadCarried() bool {
 	oh, ok := serverFigure(e.a, func(s *results.ServerSummary) *float64 { return s.OffloadHitRate })
+	if ha, known := clientHit(e.a); known && ha < hitHigh {
+		return false
+	}
 	return ok && oh >= 0.25 && e.gpuCollapsed()
 }
 
@@ -150,7 +190,18 @@ func (e *evidence) computeBound() bool {
 	}
 	w, okw := serverFigure(e.a, func(s *results.ServerSummary) *float64 { return s.RequestsWaitingMean })
 	p, okp := serverFigure(e.a, func(s *results.ServerSummary) *float64 { return s.Preemptions })
-	return okh && h >= hitHigh && okw && w < waitingReal && (!okp || p == 0) && ttftP95(e.a) > ttftP95(e.b)
+	return okh && h >= hitHigh && okw && w < waitingReal && (!okp || p == 0) && ttftP95(e.a) > ttftP95(e.b) && !e.cacheFell()
+}
+
+// cacheFell: the cache's share fell at all (by two points or more), or
+// each follow-up prefilled more.
+func (e *evidence) cacheFell() bool {
+	if hb, ok := clientHit(e.b); ok {
+		if ha, ok := clientHit(e.a); ok && hb-ha >= 0.02 {
+			return true
+		}
+	}
+	return e.prefillGrew()
 }
 
 // at names where a figure was read: "at 6 sessions", or "at C=8, S=1"
@@ -183,15 +234,26 @@ func (e *evidence) ttftSentence() string {
 func (e *evidence) hitSentence() string {
 	if hb, ok := clientHit(e.b); ok {
 		if ha, ok := clientHit(e.a); ok {
-			return fmt.Sprintf("The share of follow-up prompt tokens served from cache (cached_tokens_ratio) fell from %s %s to %s %s.", fmtPct(hb), e.at(e.b), fmtPct(ha), e.at(e.a))
+			return fmt.Sprintf("The share of follow-up prompt tokens served from cache (cached_tokens_ratio) %s %s %s to %s %s.", moved(hb, ha), fmtPct(hb), e.at(e.b), fmtPct(ha), e.at(e.a))
 		}
 	}
 	if hb, ok := gpuHit(e.b); ok {
 		if ha, ok := gpuHit(e.a); ok {
-			return fmt.Sprintf("The server's prefix-cache hit rate over all turns (prefix_cache_hit_rate) fell from %s %s to %s %s.", fmtPct(hb), e.at(e.b), fmtPct(ha), e.at(e.a))
+			return fmt.Sprintf("The server's prefix-cache hit rate over all turns (prefix_cache_hit_rate) %s %s %s to %s %s.", moved(hb, ha), fmtPct(hb), e.at(e.b), fmtPct(ha), e.at(e.a))
 		}
 	}
 	return ""
+}
+
+// moved says which way a ratio went, as the verb before "from … to …".
+func moved(from, to float64) string {
+	switch {
+	case to < from-0.005:
+		return "fell from"
+	case to > from+0.005:
+		return "rose from"
+	}
+	return "stayed at about"
 }
 
 // workingSetSentence sets the working set beside the KV capacity.
@@ -210,9 +272,11 @@ func (e *evidence) workingSetSentence() string {
 		lower = " at least"
 	}
 	switch {
+	case e.capacity == 0 && e.a.Server == nil:
+		return fmt.Sprintf("The working set (every session's conversation) grew to%s %s tokens %s%s; the server's /metrics was not read, so its KV capacity is unknown.", lower, fmtTokens(wa), e.at(e.a), below)
 	case e.capacity == 0:
-		return fmt.Sprintf("The working set (every session's conversation) grew to%s %s tokens %s%s; the server does not state its KV capacity (vLLM's cache_config_info), so where it ends is not measured.", lower, fmtTokens(wa), e.at(e.a), below)
-	case wa > e.capacity && (!okb || wb <= e.capacity):
+		return fmt.Sprintf("The working set (every session's conversation) grew to%s %s tokens %s%s; the server does not state its KV capacity (vLLM's cache_config_info, SGLang's max_total_num_tokens), so where it ends is not measured.", lower, fmtTokens(wa), e.at(e.a), below)
+	case e.crossedCapacity() && e.firstOver(e.a):
 		return fmt.Sprintf("The working set (every session's conversation) is%s %s tokens %s%s: it first exceeds the %s-token KV cache the server states there.", lower, fmtTokens(wa), e.at(e.a), below, fmtTokens(e.capacity))
 	case wa > e.capacity:
 		return fmt.Sprintf("The working set (every session's conversation) is%s %s tokens %s%s, against a %s-token KV cache.", lower, fmtTokens(wa), e.at(e.a), below, fmtTokens(e.capacity))
@@ -238,6 +302,13 @@ func (e *evidence) kvSentences() string {
 		parts = append(parts, rc+" and "+lowerFirst(e.ttftSentence()))
 	} else {
 		parts = append(parts, e.ttftSentence())
+	}
+	if oa, ok := e.offloadHit(e.a); ok {
+		s := fmt.Sprintf("The offload tier found %s of the tokens the GPU cache missed %s", fmtPct(oa), e.at(e.a))
+		if ob, ok := e.offloadHit(e.b); ok {
+			s += fmt.Sprintf(" (%s %s)", fmtPct(ob), e.at(e.b))
+		}
+		parts = append(parts, s+": it no longer holds the working set either.")
 	}
 	if u, ok := serverFigure(e.a, func(s *results.ServerSummary) *float64 { return s.KVCacheUsageMax }); ok && u < 0.9 {
 		parts = append(parts, fmt.Sprintf("(kv_cache_usage_max stays at %s %s: it counts the blocks of running requests, not the conversations kept between turns.)", fmtPct(u), e.at(e.a)))
@@ -279,14 +350,33 @@ func (e *evidence) offloadSentences() string {
 
 func mustGPUHit(p *results.Point) float64 { h, _ := gpuHit(p); return h }
 
+func (e *evidence) offloadHit(p *results.Point) (float64, bool) {
+	return serverFigure(p, func(s *results.ServerSummary) *float64 { return s.OffloadHitRate })
+}
+
 func (e *evidence) kvMove() string {
 	wa, ok := workingSet(e.a)
 	target := pointName(e.a)
+	if _, tier := e.offloadHit(e.a); tier && ok {
+		return fmt.Sprintf("A GPU KV cache and offload tier holding at least %s tokens together (the GPU's is %s), or faster loads from the tier, would admit %s if nothing else runs out first.",
+			fmtTokens(wa), fmtTokens(e.capacity), target)
+	}
 	if !ok || e.capacity == 0 {
 		return fmt.Sprintf("More KV cache, or an offload tier for what does not fit, would admit %s if nothing else runs out first.", target)
 	}
-	return fmt.Sprintf("A KV cache of at least %s tokens (%.1f× the %s stated), or an offload tier holding the rest, would admit %s if nothing else runs out first.",
-		fmtTokens(wa), wa/e.capacity, fmtTokens(e.capacity), target)
+	return fmt.Sprintf("A KV cache of at least %s tokens (%s× the %s stated), or an offload tier holding the rest, would admit %s if nothing else runs out first.",
+		fmtTokens(wa), trimFloat(math.Ceil(wa/e.capacity*10)/10, 1), fmtTokens(e.capacity), target)
+}
+
+// offloadMove is what would move a limit set by loading from an offload
+// tier that holds the working set: a GPU cache that holds it, or faster loads.
+func (e *evidence) offloadMove() string {
+	wa, ok := workingSet(e.a)
+	if !ok || e.capacity == 0 {
+		return fmt.Sprintf("More GPU KV cache, so that follow-ups hit it instead of loading from the tier, or faster loads from the tier, would admit %s.", pointName(e.a))
+	}
+	return fmt.Sprintf("A GPU KV cache of at least %s tokens (%s× the %s stated), so that follow-ups hit it instead of loading from the tier, or faster loads from the tier, would admit %s.",
+		fmtTokens(wa), trimFloat(math.Ceil(wa/e.capacity*10)/10, 1), fmtTokens(e.capacity), pointName(e.a))
 }
 
 func (e *evidence) preemptionSentences() string {
@@ -332,7 +422,7 @@ func (e *evidence) failureSentences() string {
 		s += "; failed turns count as ∞ in ttft_p95, so it is ∞ there"
 	}
 	parts := []string{s + "."}
-	if e.hitCollapsed() {
+	if e.cacheLost() {
 		parts = append(parts, e.hitSentence())
 	}
 	return joinSentences(parts)
@@ -350,6 +440,38 @@ func (e *evidence) computeSentences() string {
 	}
 	parts = append(parts, s+" "+e.at(e.a)+".", e.ttftSentence())
 	return joinSentences(parts)
+}
+
+// overCapacityUncached: the point's working set exceeds the stated KV
+// capacity and its follow-ups found less than half their prompt cached.
+func (e *evidence) overCapacityUncached() bool {
+	w, ok := workingSet(e.a)
+	h, okh := clientHit(e.a)
+	if !okh {
+		h, okh = gpuHit(e.a)
+	}
+	return ok && e.capacity > 0 && w > e.capacity && okh && h < hitHigh
+}
+
+// failedSLOs names the conditions the point failed: "ttft_p95 <= 2s fails".
+func (e *evidence) failedSLOs() string {
+	var out []string
+	for _, o := range e.a.SLOs {
+		if o.Outcome.Passed() {
+			continue
+		}
+		cond := o.Name
+		for _, s := range e.r.SLOs {
+			if s.Name == o.Name {
+				cond = s.Condition
+			}
+		}
+		out = append(out, cond)
+	}
+	if len(out) == 0 {
+		return "it failed"
+	}
+	return strings.Join(out, " and ") + " fails"
 }
 
 func (e *evidence) perRequestSentence() string {
@@ -372,6 +494,9 @@ func (e *evidence) whatToEnable() string {
 	}
 	if _, ok := clientHit(e.a); !ok {
 		out = append(out, "The server's usage reported no cached tokens (vLLM: --enable-prompt-tokens-details), so the cache's share of each prompt is unknown.")
+	}
+	if len(out) == 0 {
+		out = append(out, "Between the two points the measured cache share, queue and preemptions did not change enough to name one of them.")
 	}
 	return strings.Join(out, " ")
 }

@@ -106,7 +106,7 @@ func TestExplainKnee(t *testing.T) {
 				kp{c: 1, s: 2, pass: true, ttft: 25 * ms, cached: 0.9, ws: 5000, uncached: 100},
 				kp{c: 1, s: 3, ttft: 900 * ms, cached: 0.3, ws: 7500, uncached: 1500}),
 			cause: CauseKVCache, below: [2]int{1, 2}, above: [2]int{1, 3},
-			text: []string{"fell from 90% at 2 sessions to 30% at 3 sessions", "grew to 7.50k tokens at 3 sessions", "does not state its KV capacity"},
+			text: []string{"fell from 90% at 2 sessions to 30% at 3 sessions", "grew to 7.50k tokens at 3 sessions", "/metrics was not read, so its KV capacity is unknown"},
 			move: []string{"More KV cache, or an offload tier"},
 		},
 		{
@@ -117,7 +117,17 @@ func TestExplainKnee(t *testing.T) {
 			cause: CauseOffload, below: [2]int{4, 3}, above: [2]int{4, 4},
 			text: []string{"the GPU KV cache overflowed and the offload tier took over", "fell from 75% at 12 sessions to 0% at 16 sessions",
 				"found 75% of the tokens the GPU cache missed", "still found 100% of their prompt cached", "from 309 ms at 12 sessions to 2.50 s at 16 sessions"},
-			move: []string{"at least 2.13M tokens (1.1× the 1.90M stated)"},
+			move: []string{"A GPU KV cache of at least 2.13M tokens (1.2× the 1.90M stated), so that follow-ups hit it instead of loading from the tier, or faster loads"},
+		},
+		{
+			name: "kv cache with an offload tier that no longer holds the working set either",
+			r: kneeResults([2]int{8, 3},
+				kp{c: 8, s: 3, pass: true, ttft: 649 * ms, cached: 0.9997, ws: 3196968, uncached: 1, capacity: f(1.9e6), gpuHit: f(0), offload: f(0.75), waiting: f(1.01), running: f(8), preempted: f(0)},
+				kp{c: 8, s: 4, ttft: 20440 * ms, cached: 0.747, ws: 4262624, uncached: 506, capacity: f(1.9e6), gpuHit: f(0), offload: f(0.56), waiting: f(0.71), running: f(8), preempted: f(0)}),
+			cause: CauseKVCache, below: [2]int{8, 3}, above: [2]int{8, 4},
+			text: []string{"fell from 100% at 24 sessions to 75% at 32 sessions", "prefilled ~506 of its ~2.00k prompt tokens (~1 at 24 sessions)",
+				"The offload tier found 56% of the tokens the GPU cache missed at 32 sessions (75% at 24 sessions): it no longer holds the working set either."},
+			move: []string{"A GPU KV cache and offload tier holding at least 4.26M tokens together (the GPU's is 1.90M)"},
 		},
 		{
 			name: "queue: the cache keeps serving while requests wait",
@@ -178,7 +188,7 @@ func TestExplainKnee(t *testing.T) {
 				kp{c: 4, s: 3, pass: true, ttft: 309 * ms, cached: 1, ws: 1598484, capacity: f(1.9e6), gpuHit: f(0.75), offload: f(0)},
 				kp{c: 4, s: 4, pass: true, ttft: 654 * ms, cached: 1, ws: 2131312, capacity: f(1.9e6), gpuHit: f(0), offload: f(0.75)}),
 			cause: CauseBeyondGrid, below: [2]int{4, 4},
-			text: []string{"Every point up to 16 sessions (C=4, S=4) passed", "The offload tier carried the overflow.",
+			text: []string{"No point that ranks above 16 sessions (C=4, S=4) was run: the limit lies beyond the grid.", "The offload tier carried the overflow.",
 				"From 16 sessions (C=4, S=4) on, the working set (2.13M tokens there) exceeds the 1.90M-token GPU KV cache", "found 75% of the tokens"},
 			move: []string{"Extend the grid past C=4, S=4"},
 		},
@@ -188,8 +198,8 @@ func TestExplainKnee(t *testing.T) {
 				kp{c: 1, s: 1, ttft: 400 * ms, cached: 0.95, ws: 3000},
 				kp{c: 2, s: 1, ttft: 800 * ms, cached: 0.95, ws: 6000}),
 			cause: CausePerRequest, above: [2]int{1, 1},
-			text: []string{"Even the smallest point (1 session (C=1, S=1)) failed", "TTFT p95 is 400 ms", "95% of it served from cache"},
-			move: []string{"No amount of KV cache moves this limit"},
+			text: []string{"Even the smallest point (1 session (C=1, S=1)) failed: with a single session, ttft_p95 <= 250ms fails.", "TTFT p95 is 400 ms", "95% of it served from cache"},
+			move: []string{"no amount of KV cache moves it"},
 		},
 	}
 	for _, tc := range tests {
