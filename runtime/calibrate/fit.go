@@ -317,3 +317,12 @@ func (f *Fit) summarize() {
 }
 
 func fmtValue(v float64) string { return fmt.Sprintf("%.3g", v) }
+
+// roundSig rounds v to n significant digits.
+func roundSig(v float64, n int) float64 {
+	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
+	}
+	scale := math.Pow(10, float64(n)-math.Ceil(math.Log10(math.Abs(v))))
+	return math.Round(v*scale) / scale
+}
