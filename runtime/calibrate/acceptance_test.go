@@ -21,7 +21,7 @@ import (
 func TestCalibrateRecoversHiddenServer(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	hidden, _ := profile.Config(profile.Quickstart)
-	hidden.KVCacheTokens = 16 * (512 + rng.IntN(3000))      // 8k–56k tokens
+	hidden.KVCacheTokens = 16 * (512 + rng.IntN(3000))    // 8k–56k tokens
 	hidden.PrefillToken = (60 + 120*rng.Float64()) * 1e-6 // 60–180 µs per token
 	hidden.DecodeSeq = (0.2 + 0.8*rng.Float64()) * 1e-3   // 0.2–1 ms per sequence
 	srv, err := server.Start(hidden, "")

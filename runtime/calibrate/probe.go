@@ -35,8 +35,8 @@ type prober struct {
 	blockSize int
 	runID     int64
 	reset     bool // the target takes POST /reset_prefix_cache
-	seq       int // prompts made
-	ids       int // requests made
+	seq       int  // prompts made
+	ids       int  // requests made
 	notes     []string
 	failures  int
 }

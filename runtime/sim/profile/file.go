@@ -84,7 +84,9 @@ type PosError struct {
 	Err          error
 }
 
-func (e *PosError) Error() string { return fmt.Sprintf("line %d, column %d: %v", e.Line, e.Column, e.Err) }
+func (e *PosError) Error() string {
+	return fmt.Sprintf("line %d, column %d: %v", e.Line, e.Column, e.Err)
+}
 func (e *PosError) Unwrap() error { return e.Err }
 
 // jsonError adds the line and column of a syntax or type error.
