@@ -34,7 +34,7 @@ type Options struct {
 	Repeats      int           // times each length is probed; 0: 2
 	Batches      []int         // concurrent streams of the decode probes; nil: 1, 4, 16
 	DecodeTokens int           // tokens each request streams; 0: 32
-	RequestLimit time.Duration // bound on each request; 0: the target's total timeout, else 2 minutes
+	RequestLimit time.Duration // bound on each request; 0: 2 minutes
 	Progress     io.Writer     // the plan and each probe's line; nil: none
 	Tokenizers   *tokenizer.Cache
 }
@@ -157,7 +157,7 @@ func newClient(sc *spec.Scenario, baseURL string, opts Options) (*openai.Client,
 	cfg := openai.Config{
 		BaseURL: baseURL, Model: t.Model, API: t.API, APIKey: t.APIKey, Headers: t.Headers, ExtraBody: t.ExtraBody,
 		ConnectTimeout: t.Timeouts.Connect, FirstTokenTimeout: t.Timeouts.FirstToken, IdleTimeout: t.Timeouts.Idle,
-		TotalTimeout: opts.RequestLimit, TLS: tlsCfg,
+		TotalTimeout: requestLimit(opts.RequestLimit, t.Timeouts.Total), TLS: tlsCfg,
 	}
 	if sc.Script != nil {
 		cfg.CompletionsTemplate = sc.Script.CompletionsTemplate
@@ -168,6 +168,17 @@ func newClient(sc *spec.Scenario, baseURL string, opts Options) (*openai.Client,
 		}
 	}
 	return openai.New(cfg)
+}
+
+// requestLimit is the shorter of the probe's limit and the target's.
+func requestLimit(probe, target time.Duration) time.Duration {
+	if probe <= 0 {
+		probe = defaultRequestLimit
+	}
+	if target > 0 && target < probe {
+		return target
+	}
+	return probe
 }
 
 func redactURL(u string) string {
