@@ -105,6 +105,9 @@ func describeTarget(t *spec.Target) string {
 	var parts []string
 	if t.Simulator != nil {
 		parts = append(parts, fmt.Sprintf("embedded simulator, profile %s, %s clock", t.Simulator.Profile, t.Simulator.Clock))
+		if f := t.Simulator.ProfileFile; f != "" {
+			parts = append(parts, "profile file "+f)
+		}
 		if n := len(t.Simulator.Params); n > 0 {
 			parts = append(parts, fmt.Sprintf("%d field%s overridden", n, plural(n)))
 		}

@@ -289,7 +289,7 @@ func (l *loader) decodeBetweenPointsBlock(b *hcl.Block) spec.BetweenPoints {
 }
 
 var simulatorSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "profile"}, {Name: "clock"},
+	{Name: "profile"}, {Name: "clock"}, {Name: "profile_file"},
 }}
 
 // decodeSimulatorBlock decodes simulator { profile, clock, ... }: the
@@ -304,6 +304,7 @@ func (l *loader) decodeSimulatorBlock(b *hcl.Block) *spec.Simulator {
 	}
 	s.Profile = l.oneOf(content.Attributes["profile"], profile.Default, profile.Names()...)
 	s.Clock = l.oneOf(content.Attributes["clock"], defaultClock, spec.ClockReal, spec.ClockVirtual)
+	l.loadProfileFile(s, content.Attributes["profile_file"], content.Attributes["profile"] != nil)
 
 	attrs, diags := rest.JustAttributes()
 	l.diags = append(l.diags, diags...)
@@ -318,8 +319,8 @@ func (l *loader) decodeSimulatorBlock(b *hcl.Block) *spec.Simulator {
 		name := a.Name
 		p, known := schema[name]
 		if !known {
-			detail := fmt.Sprintf("The simulator has no field named %q; it takes profile, clock and the fields docs/language.md lists.", name)
-			if s := suggest(name, append(names, "profile", "clock")); s != "" {
+			detail := fmt.Sprintf("The simulator has no field named %q; it takes profile, clock, profile_file and the fields docs/language.md lists.", name)
+			if s := suggest(name, append(names, "profile", "clock", "profile_file")); s != "" {
 				detail += fmt.Sprintf(" Did you mean %q?", s)
 			}
 			l.errorf(a.NameRange, "Unsupported argument", "%s", detail)
@@ -368,6 +369,32 @@ func (l *loader) decodeSimulatorBlock(b *hcl.Block) *spec.Simulator {
 		l.checkSimulator(s, b, attrs)
 	}
 	return s
+}
+
+// loadProfileFile applies simulator { profile_file = "…" }: the file's base
+// profile (unless the block names one) and its params, which the block's
+// own fields then override.
+func (l *loader) loadProfileFile(s *spec.Simulator, a *hcl.Attribute, ownProfile bool) {
+	p := l.stringAttr(a, "")
+	if a == nil || p == "" {
+		return
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(l.dir, p)
+	}
+	loaded, err := profile.ReadFile(p)
+	if err != nil {
+		l.errorf(a.Expr.Range(), "Invalid profile file",
+			"%s. profile_file names a JSON profile file, such as the one mrqa calibrate writes, relative to this scenario file.", err)
+		return
+	}
+	s.ProfileFile = p
+	if !ownProfile {
+		s.Profile = loaded.Base
+	}
+	for k, v := range loaded.Params {
+		s.Params[k] = v
+	}
 }
 
 // checkSimulator lets runtime/sim check ranges and the combination of

@@ -66,6 +66,7 @@ func commands() []command {
 		{"fmt", "rewrite scenario files in canonical format", runFmt},
 		{"prepare", "download and slice a scenario file's corpora ahead of a run", runPrepare},
 		{"sim", "serve the embedded simulator over HTTP", runSim},
+		{"calibrate", "probe a server briefly and fit a simulator profile to it", runCalibrate},
 		{"report", "render reports again from results or LMBenchmark run files", runReport},
 		{"version", "print mrqa's version, revision and Go build", runVersion},
 	}

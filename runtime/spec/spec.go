@@ -95,6 +95,9 @@ type BetweenPoints struct {
 type Simulator struct {
 	Profile string
 	Clock   string // "real" | "virtual"
+	// ProfileFile is the profile file the dsl loaded (resolved path), ""
+	// for none; Profile and Params already hold what it set.
+	ProfileFile string
 	// Params override the profile's fields; keys and value types are checked
 	// against the schema runtime/sim publishes. Values are float64, string,
 	// bool or time.Duration.

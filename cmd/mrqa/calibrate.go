@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/internal/atomicfile"
+	"github.com/mrqa-dev/mrqa/internal/exitcode"
+	rt "github.com/mrqa-dev/mrqa/runtime"
+	"github.com/mrqa-dev/mrqa/runtime/calibrate"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
+)
+
+const calibrateUsage = `usage: mrqa calibrate FILE.hcl [-scenario NAME] [-out FILE] [-var name=value]...
+
+Runs a short, bounded probe against the scenario's target (cold prefills at
+several prompt lengths, cached follow-ups, concurrent decodes, the KV
+capacity /metrics states), fits the embedded simulator's cost model to it
+and writes a profile file that a simulator block loads with
+profile_file = "FILE". The plan and an upper bound on its duration are
+printed before anything is sent; the fit, its residuals and what the probe
+could not identify are printed after and kept in the file.
+
+example:
+  mrqa calibrate scenarios/novel-critic.hcl -out gpu1.json
+`
+
+func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("calibrate", calibrateUsage, stdout, stderr)
+	fc := fileCommand{name: "calibrate"}
+	fc.register(fs, true)
+	out := fs.String("out", "", "profile file to write (default: SCENARIO-profile.json)")
+	base := fs.String("base", calibrate.DefaultBase, "profile whose values stand for what the probe cannot identify")
+	lengths := fs.String("lengths", "", "cold prompt lengths in tokens, comma-separated (default: "+joinInts(calibrate.DefaultLengths)+", up to half the context)")
+	batches := fs.String("batches", "1,4,16", "concurrent streams of the decode probes, comma-separated")
+	repeats := fs.Int("repeats", 2, "times each prompt length is probed")
+	decodeTokens := fs.Int("decode-tokens", 32, "tokens each probe request streams")
+	limit := fs.Duration("request-limit", 2*time.Minute, "bound on each probe request (the target's own timeouts apply too)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return flagExit(err)
+	}
+	opts := calibrate.Options{Base: *base, Repeats: *repeats, DecodeTokens: *decodeTokens, RequestLimit: *limit,
+		Progress: stderr, Tokenizers: tokenizer.NewCache()}
+	if opts.Lengths, err = parseInts(*lengths); err == nil {
+		opts.Batches, err = parseInts(*batches)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa calibrate:", err)
+		return exitcode.Usage
+	}
+	file, selected, code := fc.load(pos, stderr)
+	if code != exitcode.OK {
+		return code
+	}
+	if len(selected) != 1 {
+		fmt.Fprintf(stderr, "mrqa calibrate: the file has %d scenarios; name one with -scenario\n", len(selected))
+		return exitcode.Usage
+	}
+	return calibrateScenario(ctx, selected[0], file.Secrets, opts, *out, stdout, stderr)
+}
+
+func calibrateScenario(ctx context.Context, sc *spec.Scenario, secrets []string, opts calibrate.Options, out string, stdout, stderr io.Writer) int {
+	if out == "" {
+		out = sc.Name + "-profile.json"
+	}
+	res, err := calibrate.Run(ctx, sc, opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa calibrate:", rt.Redact(err.Error(), secrets))
+		if ctx.Err() != nil {
+			return exitcode.Interrupted
+		}
+		return exitcode.Failure
+	}
+	data, err := res.Encode()
+	if err == nil {
+		err = atomicfile.WriteBytes(out, data, atomicfile.Options{Perm: 0o644})
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa calibrate:", err)
+		return exitcode.Failure
+	}
+	writeCalibration(stdout, res.Calibration)
+	fmt.Fprintf(stdout, "wrote %s: load it with simulator { profile_file = %q }\n", out, out)
+	return exitcode.OK
+}
+
+// writeCalibration prints the fitted fields, what was not identified, the
+// KV capacity and the fits' residuals.
+func writeCalibration(w io.Writer, c calibrate.Calibration) {
+	fmt.Fprintf(w, "calibrated %s (model %s) in %s against base profile %s\n", c.Target, c.Model,
+		time.Duration(c.Seconds*float64(time.Second)).Round(time.Second/10), c.Base)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "field\tvalue\t± stderr\t")
+	for _, p := range c.Params {
+		switch {
+		case p.Identified && p.Why != "":
+			fmt.Fprintf(tw, "%s\t%.4g\t%.2g\t%s\n", p.Name, p.Value, p.StdErr, p.Why)
+		case p.Identified:
+			fmt.Fprintf(tw, "%s\t%.4g\t%.2g\t\n", p.Name, p.Value, p.StdErr)
+		default:
+			fmt.Fprintf(tw, "%s\t%.4g\t\tnot identified, base value kept: %s\n", p.Name, p.Value, p.Why)
+		}
+	}
+	if c.KV.Tokens > 0 {
+		fmt.Fprintf(tw, "kv_cache_tokens\t%d\t\tfrom %s\n", c.KV.Tokens, c.KV.Source)
+	} else {
+		fmt.Fprintf(tw, "kv_cache_tokens\t\t\tnot identified, base value kept: %s\n", c.KV.Why)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "overhead outside the server model: %.2f ms per request\n", c.OverheadMS)
+	for _, q := range c.Quality {
+		fmt.Fprintf(w, "%s fit: %d probes, rms residual %.2f ms, largest %.1f%% of the measured value\n", q.Fit, q.Rows, q.RMSMS, 100*q.MaxFraction)
+	}
+	for _, n := range c.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+}
+
+func parseInts(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q: want positive whole numbers separated by commas", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,235 @@
+// Package calibrate fits the embedded simulator's cost model to a real
+// server: a short, bounded probe (cold prefills at several prompt lengths,
+// cached follow-ups, concurrent decodes, the KV capacity the server states
+// on /metrics), a least-squares fit, and a profile file that a simulator
+// block loads with profile_file. docs/simulator.md ("Calibrating") explains
+// what it sends and how to read the fit.
+package calibrate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/openai"
+	"github.com/mrqa-dev/mrqa/runtime/sim"
+	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
+	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
+	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
+)
+
+// DefaultBase is the profile whose values stand for what the probe cannot
+// identify, unless Options.Base names another.
+const DefaultBase = profile.SeedVLLM
+
+// Options configure the probe.
+type Options struct {
+	Base         string        // profile for unidentified fields; "" is DefaultBase
+	Lengths      []int         // cold prompt lengths in tokens (approximate); nil: DefaultLengths up to half the context
+	Repeats      int           // times each length is probed; 0: 2
+	Batches      []int         // concurrent streams of the decode probes; nil: 1, 4, 16
+	DecodeTokens int           // tokens each request streams; 0: 32
+	RequestLimit time.Duration // bound on each request; 0: 2 minutes
+	Progress     io.Writer     // the plan and each probe's line; nil: none
+	Tokenizers   *tokenizer.Cache
+}
+
+// DefaultLengths are the cold prompt lengths probed when Options names none,
+// cut to half the model's context.
+var DefaultLengths = []int{1024, 4096, 8192, 16384, 32768}
+
+// Calibration is what a profile file records of how its params were
+// obtained (the file's "calibration" object).
+type Calibration struct {
+	Target           string   `json:"target"` // base URL without credentials
+	Model            string   `json:"model"`
+	Started          string   `json:"started"` // RFC 3339
+	Seconds          float64  `json:"seconds"`
+	Base             string   `json:"base"`
+	Plan             Plan     `json:"probe"`
+	ResetPrefixCache bool     `json:"reset_prefix_cache"` // the target accepted POST /reset_prefix_cache
+	KV               KV       `json:"kv_capacity"`
+	Notes            []string `json:"notes,omitempty"`
+	Fit
+}
+
+// Result is a finished calibration.
+type Result struct {
+	File        profile.File
+	Calibration Calibration
+}
+
+// Run probes the scenario's target and fits the cost model. A simulator
+// target on the real clock is started for the probe; the virtual clock has
+// nothing to measure.
+func Run(ctx context.Context, sc *spec.Scenario, opts Options) (*Result, error) {
+	opts = withDefaults(opts)
+	baseCfg, err := profile.Config(opts.Base)
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: base: %w", err)
+	}
+	baseURL, stop, err := serve(ctx, sc.Target)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	client, err := newClient(sc, baseURL, opts)
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	info, err := client.Preflight(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: preflight: %w", err)
+	}
+	started := time.Now()
+	plan := NewPlan(opts, info.MaxModelLen, baseCfg)
+	plan.Write(opts.Progress)
+	cal := Calibration{Target: redactURL(baseURL), Model: info.Model, Started: started.UTC().Format(time.RFC3339),
+		Base: opts.Base, Plan: plan}
+	cal.KV = scrapeKV(ctx, sc.Target, baseURL)
+	p := &prober{client: client, opts: opts, plan: plan, blockSize: baseCfg.BlockSize, runID: started.UnixNano()}
+	cal.ResetPrefixCache = client.ResetPrefixCache(ctx) == nil
+	p.reset = cal.ResetPrefixCache
+	obs, err := p.run(ctx)
+	cal.Notes = append(cal.Notes, p.notes...)
+	if err != nil {
+		return nil, err
+	}
+	cal.Fit, err = FitObs(obs, baseCfg)
+	if err != nil {
+		return nil, err
+	}
+	cal.Seconds = time.Since(started).Seconds()
+	return finish(cal, info, baseCfg)
+}
+
+func withDefaults(o Options) Options {
+	if o.Base == "" {
+		o.Base = DefaultBase
+	}
+	if o.Repeats <= 0 {
+		o.Repeats = 2
+	}
+	if o.Batches == nil {
+		o.Batches = []int{1, 4, 16}
+	}
+	if o.DecodeTokens <= 0 {
+		o.DecodeTokens = 32
+	}
+	if o.Tokenizers == nil {
+		o.Tokenizers = tokenizer.NewCache()
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	return o
+}
+
+// serve returns the target's base URL, starting the embedded simulator
+// when the target is one.
+func serve(ctx context.Context, t *spec.Target) (string, func(), error) {
+	if t.Simulator == nil {
+		return t.BaseURL, func() {}, nil
+	}
+	if t.Simulator.Clock == spec.ClockVirtual {
+		return "", nil, fmt.Errorf("calibrate: target %q runs on the virtual clock, which has no server to measure; use clock = \"real\" or a base_url", t.Name)
+	}
+	srv, err := sim.Start(ctx, t.Simulator, "")
+	if err != nil {
+		return "", nil, fmt.Errorf("calibrate: start simulator: %w", err)
+	}
+	return srv.BaseURL(), func() { _ = srv.Close() }, nil
+}
+
+// newClient is the HTTP client for the target, as exec builds it; the
+// corpus's tokenizer counts tokens when the server sends no usage.
+func newClient(sc *spec.Scenario, baseURL string, opts Options) (*openai.Client, error) {
+	t := sc.Target
+	tlsCfg, err := tlsconf.Load(t.TLS)
+	if err != nil {
+		return nil, err
+	}
+	cfg := openai.Config{
+		BaseURL: baseURL, Model: t.Model, API: t.API, APIKey: t.APIKey, Headers: t.Headers, ExtraBody: t.ExtraBody,
+		ConnectTimeout: t.Timeouts.Connect, FirstTokenTimeout: t.Timeouts.FirstToken, IdleTimeout: t.Timeouts.Idle,
+		TotalTimeout: requestLimit(opts.RequestLimit, t.Timeouts.Total), TLS: tlsCfg,
+	}
+	if sc.Script != nil {
+		cfg.CompletionsTemplate = sc.Script.CompletionsTemplate
+	}
+	if sc.Corpus != nil && sc.Corpus.Tokenizer != "server" {
+		if tok, err := opts.Tokenizers.Load(sc.Corpus.Tokenizer, tokenizer.Options{BaseDir: sc.Corpus.BaseDir}); err == nil {
+			cfg.Counter = tok
+		}
+	}
+	return openai.New(cfg)
+}
+
+// requestLimit is the shorter of the probe's limit and the target's.
+func requestLimit(probe, target time.Duration) time.Duration {
+	if probe <= 0 {
+		probe = defaultRequestLimit
+	}
+	if target > 0 && target < probe {
+		return target
+	}
+	return probe
+}
+
+func redactURL(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		p.User = nil
+		return p.String()
+	}
+	return "(unparsable)"
+}
+
+// finish turns the fit into the profile file: every identified field, the
+// KV capacity the server stated, its model and context.
+func finish(cal Calibration, info openai.PreflightInfo, base engine.Config) (*Result, error) {
+	params := map[string]any{"model": info.Model}
+	if info.MaxModelLen > 0 {
+		params["max_model_len"] = float64(info.MaxModelLen)
+	}
+	if cal.KV.Tokens > 0 {
+		params["kv_cache_tokens"] = float64(cal.KV.Tokens)
+	}
+	for _, p := range cal.Params {
+		if !p.Identified {
+			continue
+		}
+		if p.Name == "step_fixed" {
+			params[p.Name] = profile.FileParam(time.Duration(p.Value * 1e9).Round(time.Microsecond))
+			continue
+		}
+		params[p.Name] = roundSig(p.Value, 4)
+	}
+	raw, err := json.Marshal(cal)
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	f := profile.File{Format: profile.FileFormat, Base: cal.Base, Params: params, Calibration: raw}
+	if _, err := profile.Decode(mustJSON(f)); err != nil {
+		return nil, fmt.Errorf("calibrate: the fitted profile does not build: %w", err)
+	}
+	return &Result{File: f, Calibration: cal}, nil
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// Encode is the profile file's text: indented JSON with a final newline.
+func (r *Result) Encode() ([]byte, error) {
+	b, err := json.MarshalIndent(r.File, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	return append(b, '\n'), nil
+}

@@ -1,0 +1,95 @@
+package calibrate
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
+)
+
+// defaultRequestLimit bounds each probe request when neither the options
+// nor the target's timeouts do.
+const defaultRequestLimit = 2 * time.Minute
+
+// resetLimit bounds each POST /reset_prefix_cache.
+const resetLimit = 10 * time.Second
+
+// Plan is what the probe will send, and how long it may take.
+type Plan struct {
+	Lengths      []int `json:"lengths"`
+	Repeats      int   `json:"repeats"`
+	Batches      []int `json:"batches"`
+	DecodeTokens int   `json:"decode_tokens"`
+	Requests     int   `json:"requests"`
+	// Rounds are the probe's sequential steps: one request each, or one
+	// batch of concurrent streams.
+	Rounds int `json:"rounds"`
+	// Limit bounds each round's requests and resetLimit each reset before a
+	// cold or decode round; Bound adds them up.
+	Limit time.Duration `json:"-"`
+	Bound time.Duration `json:"-"`
+	// Expected is the probe's duration if the server costs what the base
+	// profile says: a guess until measured.
+	Expected time.Duration `json:"-"`
+}
+
+// NewPlan lays out the probe: lengths beyond half of maxModelLen (when
+// known) are left out, and each request is bounded by the request limit.
+func NewPlan(o Options, maxModelLen int, base engine.Config) Plan {
+	o = withDefaults(o)
+	lengths := o.Lengths
+	if lengths == nil {
+		lengths = DefaultLengths
+	}
+	var kept []int
+	for _, n := range lengths {
+		if maxModelLen <= 0 || n+o.DecodeTokens+followUpWords*2 <= maxModelLen/2 {
+			kept = append(kept, n)
+		}
+	}
+	p := Plan{Lengths: kept, Repeats: o.Repeats, Batches: o.Batches, DecodeTokens: o.DecodeTokens, Limit: o.RequestLimit}
+	if p.Limit <= 0 {
+		p.Limit = defaultRequestLimit
+	}
+	p.Rounds = 2*len(kept)*o.Repeats + len(o.Batches)
+	p.Requests = 2 * len(kept) * o.Repeats
+	for _, b := range o.Batches {
+		p.Requests += b
+	}
+	p.Bound = time.Duration(p.Rounds)*p.Limit + time.Duration(len(kept)*o.Repeats+len(o.Batches))*resetLimit
+	p.Expected = p.expected(base)
+	return p
+}
+
+// expected is the probe's duration on a server with base's costs.
+func (p Plan) expected(c engine.Config) time.Duration {
+	gen := float64(p.DecodeTokens - 1)
+	decode := func(batch, ctx float64) float64 {
+		return gen * (c.StepFixed.Seconds() + batch*c.DecodeSeq + c.DecodeContext*batch*ctx)
+	}
+	var sec float64
+	for _, n := range p.Lengths {
+		x := float64(n)
+		steps := math.Ceil(x / float64(max(c.MaxBatchedTokens, 1)))
+		cold := c.FrontendToken*x + steps*c.StepFixed.Seconds() + x*c.PrefillToken + c.PrefillAttention*x*x/2
+		cached := c.FrontendToken*x + c.StepFixed.Seconds() + followUpWords*(c.PrefillToken+c.PrefillAttention*x)
+		sec += float64(p.Repeats) * (cold + cached + 2*decode(1, x))
+	}
+	for _, b := range p.Batches {
+		sec += decode(float64(b), decodePromptWords)
+	}
+	return time.Duration(sec * 1e9)
+}
+
+// Write prints the plan and its bounds.
+func (p Plan) Write(w io.Writer) {
+	fmt.Fprintf(w, "calibrate: %d requests in %d rounds, one round at a time:\n", p.Requests, p.Rounds)
+	fmt.Fprintf(w, "  cold prefill: prompts of about %v tokens, %d× each, the prefix cache reset before each (or a fresh prefix)\n", p.Lengths, p.Repeats)
+	fmt.Fprintf(w, "  cached follow-up: after each cold prompt, the same conversation plus a short question\n")
+	fmt.Fprintf(w, "  decode: %v concurrent streams of %d tokens\n", p.Batches, p.DecodeTokens)
+	fmt.Fprintf(w, "  KV capacity: vllm:cache_config_info on /metrics\n")
+	fmt.Fprintf(w, "  takes about %s if the server costs what the base profile says; at most %s (%d rounds × %s per request, and %s per reset)\n",
+		p.Expected.Round(time.Second/10), p.Bound, p.Rounds, p.Limit, resetLimit)
+}
