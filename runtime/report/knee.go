@@ -129,19 +129,6 @@ func undecidedAbove(r *results.Results, best *results.Point) (int, string) {
 
 func sessionsOf(p *results.Point) int { return p.Concurrent * p.Sequential }
 
-// largestPoint is the measured point with the most sessions (the larger C
-// among equals).
-func largestPoint(r *results.Results) *results.Point {
-	var out *results.Point
-	for i := range r.Points {
-		p := &r.Points[i]
-		if out == nil || sessionsOf(p) > sessionsOf(out) || (sessionsOf(p) == sessionsOf(out) && p.Concurrent > out.Concurrent) {
-			out = p
-		}
-	}
-	return out
-}
-
 // explainBetween explains the step from the best point to the first failing
 // one: a resource's evidence first (a cause on the server), then failures,
 // then the client, then what is left.
