@@ -8,6 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mrqa-dev/mrqa/internal/textwrap"
+
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -201,26 +203,4 @@ func prefixLen(src []byte, offset int) int {
 }
 
 // wrap breaks s into lines of at most width columns at spaces.
-func wrap(s string, width int) string {
-	words := strings.Fields(s)
-	if len(words) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	col := 0
-	for i, w := range words {
-		n := utf8.RuneCountInString(w)
-		switch {
-		case i == 0:
-		case col+1+n > width:
-			b.WriteByte('\n')
-			col = 0
-		default:
-			b.WriteByte(' ')
-			col++
-		}
-		b.WriteString(w)
-		col += n
-	}
-	return b.String()
-}
+func wrap(s string, width int) string { return textwrap.Words(strings.Fields(s), width, "") }

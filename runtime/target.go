@@ -45,27 +45,6 @@ func serverTokenizer(o tokenizer.Options, t *spec.Target, baseURL string) (token
 	return o, nil
 }
 
-// metricsAccess is how the scraper reaches the target's /metrics: the
-// metrics block's bearer token, headers and tls settings (which the dsl
-// defaults to the target's api_key, headers and tls).
-func metricsAccess(t *spec.Target) (promscrape.Access, error) {
-	if t.Metrics == nil {
-		return promscrape.Access{}, nil
-	}
-	cfg, err := tlsconf.Load(t.Metrics.TLS)
-	if err != nil {
-		return promscrape.Access{}, fmt.Errorf("metrics: %w", err)
-	}
-	h := http.Header{}
-	if t.Metrics.BearerToken != "" {
-		h.Set("Authorization", "Bearer "+t.Metrics.BearerToken)
-	}
-	for k, v := range t.Metrics.Headers {
-		h.Set(k, v)
-	}
-	return promscrape.Access{TLS: cfg, Header: h}, nil
-}
-
 // targetHeader is the authentication the target's requests carry: api_key
 // as a bearer token, then the headers (which may replace it).
 func targetHeader(t *spec.Target) http.Header {
@@ -221,7 +200,7 @@ func (t *target) startScraper(ctx context.Context, ts *spec.Target, url string) 
 		}
 		include = ts.Metrics.Include
 	}
-	access, err := metricsAccess(ts)
+	access, err := promscrape.AccessOf(ts.Metrics)
 	if err != nil {
 		return err
 	}

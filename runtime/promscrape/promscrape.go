@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 
 	"github.com/mrqa-dev/mrqa/internal/redirect"
@@ -108,6 +109,27 @@ type Scraper struct {
 type Access struct {
 	TLS    *tls.Config // nil: Go's defaults
 	Header http.Header // sent with every scrape, e.g. Authorization
+}
+
+// AccessOf is how a scraper reaches a metrics block's /metrics: its bearer
+// token, headers and tls settings (which the scenario language defaults to
+// the target's api_key, headers and tls). A nil block needs nothing.
+func AccessOf(m *spec.Metrics) (Access, error) {
+	if m == nil {
+		return Access{}, nil
+	}
+	cfg, err := tlsconf.Load(m.TLS)
+	if err != nil {
+		return Access{}, fmt.Errorf("metrics: %w", err)
+	}
+	h := http.Header{}
+	if m.BearerToken != "" {
+		h.Set("Authorization", "Bearer "+m.BearerToken)
+	}
+	for k, v := range m.Headers {
+		h.Set(k, v)
+	}
+	return Access{TLS: cfg, Header: h}, nil
 }
 
 // Start scrapes endpoint now and then every interval until ctx ends or Stop is

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
+	"github.com/mrqa-dev/mrqa/internal/textwrap"
 	"github.com/mrqa-dev/mrqa/runtime/clientcheck"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
@@ -181,24 +181,7 @@ func wrapText(text string, width int, indent string) string {
 		}
 		words = append(words, word)
 	}
-	var b strings.Builder
-	line := 0
-	for i, word := range words {
-		n := utf8.RuneCountInString(word)
-		switch {
-		case i == 0:
-		case line+1+n > width:
-			b.WriteString("\n" + indent)
-			line = utf8.RuneCountInString(indent)
-		default:
-			b.WriteByte(' ')
-			line++
-		}
-		b.WriteString(word)
-		line += n
-	}
-	b.WriteByte('\n')
-	return b.String()
+	return textwrap.Words(words, width, indent) + "\n"
 }
 
 func isUnit(word string) bool {
