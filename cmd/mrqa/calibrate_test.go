@@ -105,4 +105,39 @@ func TestCalibrateFromRuns(t *testing.T) {
 	if !strings.Contains(out.String(), "c2_s2") {
 		t.Errorf("no per-point residuals printed:\n%s", out.String())
 	}
+	checkPrediction(t, dir, profilePath, runDir)
+}
+
+// checkPrediction runs the scenario on the fitted profile (virtual clock)
+// and checks that its results and summary say they are a prediction.
+func checkPrediction(t *testing.T, dir, profilePath, runDir string) {
+	whatif := strings.NewReplacer(`profile          = "quickstart"`, `profile_file     = "fitted.json"`,
+		`clock            = "real"`, `clock            = "virtual"`).Replace(runsScenario)
+	hcl := filepath.Join(dir, "whatif.hcl")
+	if err := os.WriteFile(hcl, []byte(whatif), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	if code := Main([]string{"exec", hcl, "-out", filepath.Join(dir, "pred")}, &out, &errs); code != 0 {
+		t.Fatalf("exec on the profile: exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	want := "Prediction: simulator calibrated from runs " + runDir + " on "
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, out.String())
+	}
+	var r struct {
+		Target struct {
+			ProfileFile struct{ Path, SHA256, Source string } `json:"profile_file"`
+		} `json:"target"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "pred", "runs", "results.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &r)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf := r.Target.ProfileFile; pf.Path != profilePath || len(pf.SHA256) != 64 || pf.Source != "runs "+runDir {
+		t.Errorf("results.json target.profile_file %+v", pf)
+	}
 }
