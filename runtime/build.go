@@ -14,6 +14,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
@@ -173,6 +174,7 @@ func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, vers
 	}
 	if sim := sc.Target.Simulator; sim != nil {
 		r.Target.Simulator, r.Target.Clock = sim.Profile, sim.Clock
+		r.Target.ProfileFile = profileFileOf(sim.ProfileFile)
 	}
 	for _, v := range file.Variables {
 		val := v.Value
@@ -191,6 +193,20 @@ func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, vers
 		r.Expect = sc.Expect.Text
 	}
 	return r
+}
+
+// profileFileOf describes the simulator's profile file for results.json;
+// nil for none. A file that cannot be read again (it loaded a moment ago)
+// is still named, without a digest.
+func profileFileOf(path string) *results.ProfileFile {
+	if path == "" {
+		return nil
+	}
+	pf := &results.ProfileFile{Path: path}
+	if p, err := profile.ReadProvenance(path); err == nil {
+		pf.SHA256, pf.Source, pf.Calibrated = p.SHA256, p.Source, p.Calibrated
+	}
+	return pf
 }
 
 func saveResults(dir string, r *results.Results) error {

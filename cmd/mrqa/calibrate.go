@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,6 +19,7 @@ import (
 )
 
 const calibrateUsage = `usage: mrqa calibrate FILE.hcl [-scenario NAME] [-out FILE] [-var name=value]...
+       mrqa calibrate -from DIR [DIR...] [-out FILE] [-base PROFILE]
 
 Runs a short, bounded probe against the scenario's target (cold prefills at
 several prompt lengths, cached follow-ups, concurrent decodes, the KV
@@ -27,8 +29,14 @@ profile_file = "FILE". The plan and an upper bound on its duration are
 printed before anything is sent; the fit, its residuals and what the probe
 could not identify are printed after and kept in the file.
 
-example:
+With -from it sends nothing: it fits the same model to the records of runs
+already made (mrqa output folders, or folders of LMBenchmark run files),
+using the requests the model can explain, and prints each point's
+residuals.
+
+examples:
   mrqa calibrate scenarios/novel-critic.hcl -out gpu1.json
+  mrqa calibrate -from out/novel-critic -out gpu1.json
 `
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -42,9 +50,13 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	repeats := fs.Int("repeats", 2, "times each prompt length is probed")
 	decodeTokens := fs.Int("decode-tokens", 32, "tokens each probe request streams")
 	limit := fs.Duration("request-limit", 2*time.Minute, "bound on each probe request (the target's own timeouts apply too)")
+	from := fs.Bool("from", false, "fit from the run folders named as arguments instead of probing")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
+	}
+	if *from {
+		return calibrateFromRuns(pos, *base, *out, stdout, stderr)
 	}
 	opts := calibrate.Options{Base: *base, Repeats: *repeats, DecodeTokens: *decodeTokens, RequestLimit: *limit,
 		Progress: stderr, Tokenizers: tokenizer.NewCache()}
@@ -91,11 +103,75 @@ func calibrateScenario(ctx context.Context, sc *spec.Scenario, secrets []string,
 	return exitcode.OK
 }
 
+// calibrateFromRuns fits the profile to the records of the run folders
+// dirs and writes it to out (default: the first folder's name + -profile.json).
+func calibrateFromRuns(dirs []string, base, out string, stdout, stderr io.Writer) int {
+	if len(dirs) == 0 {
+		fmt.Fprintln(stderr, "mrqa calibrate: -from needs at least one run folder")
+		return exitcode.Usage
+	}
+	if out == "" {
+		out = filepath.Base(filepath.Clean(dirs[0])) + "-profile.json"
+	}
+	res, err := calibrate.FromRuns(dirs, base)
+	var data []byte
+	if err == nil {
+		data, err = res.Encode()
+	}
+	if err == nil {
+		err = atomicfile.WriteBytes(out, data, atomicfile.Options{Perm: 0o644})
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "mrqa calibrate:", err)
+		return exitcode.Failure
+	}
+	writeCalibration(stdout, res.Calibration)
+	writeRunPoints(stdout, res.Calibration.Runs)
+	fmt.Fprintf(stdout, "wrote %s: load it with simulator { profile_file = %q }\n", out, out)
+	return exitcode.OK
+}
+
+// writeRunPoints prints, per point of the runs, the records each fit used,
+// those left out and why, and the mean and RMS residuals.
+func writeRunPoints(w io.Writer, runs *calibrate.Runs) {
+	if runs == nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "point\trecords\tttft used\tqueued\tttft mean\tttft rms\titl used\titl mean\titl rms\t")
+	for _, p := range runs.Points {
+		name := fmt.Sprintf("c%d_s%d", p.Concurrent, p.Sequential)
+		if len(runs.Dirs) > 1 {
+			name = p.Run + " " + name
+		}
+		if p.Why != "" {
+			fmt.Fprintf(tw, "%s\t\t\t\t\t\t\t\t\t%s\n", name, p.Why)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%s\t%s\t\n", name, p.Records, p.TTFTRows, p.Queued,
+			residualMS(p.TTFTMeanMS, p.TTFTRows), residualMS(p.TTFTRMSMS, p.TTFTRows),
+			p.ITLRows, residualMS(p.ITLMeanMS, p.ITLRows), residualMS(p.ITLRMSMS, p.ITLRows))
+	}
+	_ = tw.Flush()
+}
+
+// residualMS is a residual in ms, or "-" where no record was fitted.
+func residualMS(v float64, rows int) string {
+	if rows == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fms", v)
+}
+
 // writeCalibration prints the fitted fields, what was not identified, the
 // KV capacity and the fits' residuals.
 func writeCalibration(w io.Writer, c calibrate.Calibration) {
-	fmt.Fprintf(w, "calibrated %s (model %s) in %s against base profile %s\n", c.Target, c.Model,
-		time.Duration(c.Seconds*float64(time.Second)).Round(time.Second/10), c.Base)
+	if c.Runs != nil {
+		fmt.Fprintf(w, "calibrated from %s (model %s) against base profile %s\n", c.Source, c.Model, c.Base)
+	} else {
+		fmt.Fprintf(w, "calibrated %s (model %s) in %s against base profile %s\n", c.Target, c.Model,
+			time.Duration(c.Seconds*float64(time.Second)).Round(time.Second/10), c.Base)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "field\tvalue\t± stderr\t")
 	for _, p := range c.Params {
@@ -115,8 +191,12 @@ func writeCalibration(w io.Writer, c calibrate.Calibration) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "overhead outside the server model: %.2f ms per request\n", c.OverheadMS)
+	rows := "probes"
+	if c.Runs != nil {
+		rows = "records"
+	}
 	for _, q := range c.Quality {
-		fmt.Fprintf(w, "%s fit: %d probes, rms residual %.2f ms, largest %.1f%% of the measured value\n", q.Fit, q.Rows, q.RMSMS, 100*q.MaxFraction)
+		fmt.Fprintf(w, "%s fit: %d %s, rms residual %.2f ms, largest %.1f%% of the measured value\n", q.Fit, q.Rows, rows, q.RMSMS, 100*q.MaxFraction)
 	}
 	for _, n := range c.Notes {
 		fmt.Fprintln(w, "note:", n)

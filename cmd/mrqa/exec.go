@@ -344,8 +344,13 @@ func shellQuote(s string) string {
 }
 
 func writeReport(dir string, r *results.Results, secrets []string) error {
+	return writeReportOpts(dir, r, report.Options{Secrets: secrets})
+}
+
+// writeReportOpts writes dir/report.html with the given options.
+func writeReportOpts(dir string, r *results.Results, opts report.Options) error {
 	var b strings.Builder
-	if err := report.Write(&b, r, report.Options{Secrets: secrets}); err != nil {
+	if err := report.Write(&b, r, opts); err != nil {
 		return fmt.Errorf("report for %s: %w", r.Scenario, err)
 	}
 	return results.WriteFile(filepath.Join(dir, "report.html"), []byte(b.String()))

@@ -35,6 +35,11 @@ unless -slo (an SLO condition as in a scenario file; repeat for several,
 all must hold) or -score harmonic (the source's later rule, 2CS/(C+S))
 says otherwise.
 
+-measured DIR sets a measured run of the same scenario beside each
+reported run (a prediction on a calibrated simulator profile): per point
+both ttft_p95 and SLO verdicts, and the best point of each, on the terminal
+and in the report.
+
 -lmbench writes every point of an mrqa run as LMBenchmark run files in
 lmbench/ beside its report: seed (num_users_concurrent/num_users_sequential,
 what exec -lmbench writes) or later (concurrent/session_depth).
@@ -44,6 +49,7 @@ example:
   mrqa report -out out/vllm ./bench_dir_vllm
   mrqa report -score harmonic -slo 'ttft_p95 <= 1s' ./bench_dir_vllm
   mrqa report -lmbench later out/novel_critic
+  mrqa report -measured out/gpu-run out/whatif
 `
 
 // reportFlags are the report command's settings.
@@ -52,6 +58,10 @@ type reportFlags struct {
 	slos    multiFlag
 	score   string
 	lmbench string
+	// measured is -measured's folder, and measuredRun its results: a
+	// measured run each reported (predicted) run is set beside.
+	measured    string
+	measuredRun *results.Results
 }
 
 func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -61,6 +71,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&rf.slos, "slo", "an SLO condition that judges LMBenchmark run files (default \""+results.LMBenchSLO+"\"); repeatable")
 	fs.StringVar(&rf.score, "score", "", "how LMBenchmark run files' best point is chosen: sessions (default) or harmonic")
 	fs.StringVar(&rf.lmbench, "lmbench", "", "also write an mrqa run's points as LMBenchmark run files: seed or later")
+	fs.StringVar(&rf.measured, "measured", "", "a measured run (mrqa folder or LMBenchmark files) to show point by point beside each predicted run")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -72,6 +83,12 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := rf.check(); err != nil {
 		fmt.Fprintln(stderr, "mrqa report:", err)
 		return exitcode.Usage
+	}
+	if rf.measured != "" {
+		if rf.measuredRun, _, err = loadReportDir(rf.measured, &rf); err != nil {
+			fmt.Fprintln(stderr, "mrqa report: -measured:", err)
+			return exitcode.Failure
+		}
 	}
 	var all []*results.Results
 	code := exitcode.OK
@@ -160,7 +177,11 @@ func reportDir(dir string, rf *reportFlags, several bool, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "Max harmonic mean 2CS/(C+S) where %s: %.2f  => C=%d, S=%d, CxS=%d\n",
 			conditions(r.SLOs), b.Score, b.Concurrent, b.Sequential, b.Sessions)
 	}
-	if err := writeReport(dest, r, nil); err != nil {
+	if rf.measuredRun != nil {
+		fmt.Fprintln(stdout)
+		report.TerminalVersus(stdout, r, rf.measuredRun)
+	}
+	if err := writeReportOpts(dest, r, report.Options{Measured: rf.measuredRun}); err != nil {
 		fmt.Fprintln(stderr, "mrqa report:", err)
 		return nil, exitcode.Failure
 	}

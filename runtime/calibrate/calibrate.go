@@ -46,12 +46,16 @@ var DefaultLengths = []int{1024, 4096, 8192, 16384, 32768}
 // Calibration is what a profile file records of how its params were
 // obtained (the file's "calibration" object).
 type Calibration struct {
+	// Source says what was measured: "probe of URL" or "runs DIR, …"; a
+	// run on the profile names it as what its predictions are calibrated from.
+	Source           string   `json:"source"`
 	Target           string   `json:"target"` // base URL without credentials
 	Model            string   `json:"model"`
 	Started          string   `json:"started"` // RFC 3339
 	Seconds          float64  `json:"seconds"`
 	Base             string   `json:"base"`
-	Plan             Plan     `json:"probe"`
+	Plan             *Plan    `json:"probe,omitempty"`    // nil when fitted from runs
+	Runs             *Runs    `json:"runs,omitempty"`     // nil when probed
 	ResetPrefixCache bool     `json:"reset_prefix_cache"` // the target accepted POST /reset_prefix_cache
 	KV               KV       `json:"kv_capacity"`
 	Notes            []string `json:"notes,omitempty"`
@@ -89,8 +93,8 @@ func Run(ctx context.Context, sc *spec.Scenario, opts Options) (*Result, error) 
 	started := time.Now()
 	plan := NewPlan(opts, info.MaxModelLen, baseCfg)
 	plan.Write(opts.Progress)
-	cal := Calibration{Target: redactURL(baseURL), Model: info.Model, Started: started.UTC().Format(time.RFC3339),
-		Base: opts.Base, Plan: plan}
+	cal := Calibration{Source: "probe of " + redactURL(baseURL), Target: redactURL(baseURL), Model: info.Model,
+		Started: started.UTC().Format(time.RFC3339), Base: opts.Base, Plan: &plan}
 	cal.KV = scrapeKV(ctx, sc.Target, baseURL)
 	p := &prober{client: client, opts: opts, plan: plan, blockSize: baseCfg.BlockSize, runID: started.UnixNano()}
 	cal.ResetPrefixCache = client.ResetPrefixCache(ctx) == nil

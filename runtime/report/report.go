@@ -41,6 +41,9 @@ type Options struct {
 	// defence. Values shorter than MinSecretLen are ignored: replacing them
 	// would mangle the markup, and such short values are not credentials.
 	Secrets []string
+	// Measured, when set, is a measured run of the same scenario, shown
+	// point by point beside this (predicted) run's.
+	Measured *results.Results
 }
 
 // MinSecretLen is the shortest secret Options.Secrets scrubs.
@@ -107,6 +110,9 @@ func Write(w io.Writer, r *results.Results, opts Options) error {
 	sv, charts, err := buildScenario(r)
 	if err != nil {
 		return fmt.Errorf("report %s: %w", r.Scenario, err)
+	}
+	if opts.Measured != nil {
+		sv.Versus = buildVersus(r, opts.Measured)
 	}
 	p := &page{
 		Kind:     "scenario",

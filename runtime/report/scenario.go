@@ -24,8 +24,10 @@ type scenarioView struct {
 	Expect      string
 	ExpectClass string
 	Cache       string
-	CacheClass  string // ok | warn
-	Clock       string // on the virtual clock: what is simulated time
+	CacheClass  string      // ok | warn
+	Clock       string      // on the virtual clock: what is simulated time
+	Prediction  string      // on a profile file: that the figures are predicted, and from what
+	Versus      *versusView // a measured run beside this predicted one; nil for none
 	Notes       []string
 	Facts       []fact
 	SLOs        []results.SLO
@@ -65,6 +67,7 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	}
 	v.Cache, v.CacheClass = cacheLine(r)
 	v.Clock = clockLine(r)
+	v.Prediction = predictionLine(r)
 	v.Notes = notes(r)
 	v.Facts = facts(r)
 	for _, vr := range r.Variables {

@@ -30,6 +30,9 @@ func Terminal(w io.Writer, r *results.Results) {
 	termTable(w, r, cols)
 	termLegend(w, cols)
 	fmt.Fprintln(w)
+	if line := predictionLine(r); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	termAnswer(w, r)
 	termKnee(w, r)
 	termSLOs(w, r)

@@ -84,9 +84,22 @@ type Target struct {
 	API       string `json:"api"`
 	Simulator string `json:"simulator,omitempty"` // profile name
 	Clock     string `json:"clock,omitempty"`
+	// ProfileFile is the simulator's profile file, when it loaded one: a
+	// run on a calibrated profile is a prediction, and says from what.
+	ProfileFile *ProfileFile `json:"profile_file,omitempty"`
 	// UsageSupported is false when the server rejected stream_options and
 	// token counts came from the client's tokenizer.
 	UsageSupported bool `json:"usage_supported"`
+}
+
+// ProfileFile identifies a simulator profile file and its calibration.
+type ProfileFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	// Source and Calibrated are the calibration's source ("probe of URL",
+	// "runs DIR, …") and date (RFC 3339); empty for a file without one.
+	Source     string `json:"source,omitempty"`
+	Calibrated string `json:"calibrated,omitempty"`
 }
 
 // Corpus describes the documents used.
