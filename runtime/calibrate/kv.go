@@ -2,13 +2,11 @@ package calibrate
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
-	"github.com/mrqa-dev/mrqa/runtime/tlsconf"
 )
 
 // KV is the GPU KV cache's capacity as the probe found it.
@@ -22,20 +20,18 @@ type KV struct {
 // URL, else from /metrics at the root of its base_url.
 func scrapeKV(ctx context.Context, t *spec.Target, baseURL string) KV {
 	u := strings.TrimSuffix(strings.TrimRight(baseURL, "/"), "/v1") + "/metrics"
-	access := promscrape.Access{}
 	if t.Metrics != nil {
 		u = t.Metrics.URL
-		cfg, err := tlsconf.Load(t.Metrics.TLS)
-		if err != nil {
-			return KV{Source: redactURL(u), Why: "metrics tls: " + err.Error()}
-		}
-		access = promscrape.Access{TLS: cfg, Header: metricsHeader(t.Metrics)}
+	}
+	access, err := promscrape.AccessOf(t.Metrics)
+	if err != nil {
+		return KV{Source: redactURL(u), Why: err.Error()}
 	}
 	kv := KV{Source: redactURL(u)}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := promscrape.Start(sctx, u, time.Hour, nil, access)
-	err := s.ScrapeNow(sctx)
+	err = s.ScrapeNow(sctx)
 	series := s.Stop()
 	if err != nil {
 		kv.Why = "no /metrics: " + err.Error() + "; the KV ladder that would measure it is not implemented yet"
@@ -48,15 +44,4 @@ func scrapeKV(ctx context.Context, t *spec.Target, baseURL string) KV {
 	}
 	kv.Tokens = int(caps[len(caps)-1])
 	return kv
-}
-
-func metricsHeader(m *spec.Metrics) http.Header {
-	h := http.Header{}
-	if m.BearerToken != "" {
-		h.Set("Authorization", "Bearer "+m.BearerToken)
-	}
-	for k, v := range m.Headers {
-		h.Set(k, v)
-	}
-	return h
 }

@@ -576,3 +576,17 @@ func TestKVCapacity(t *testing.T) {
 		})
 	}
 }
+
+// A point too short for a scrape to land while its requests ran still has
+// the KV capacity: it is configuration, stated by every scrape, and the
+// scrapes on the point's boundaries state it too.
+func TestKVCapacityNeedsNoBusyReading(t *testing.T) {
+	text := "# TYPE vllm:cache_config_info gauge\nvllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"384\"} 1\n"
+	r := NewRecorder(nil)
+	ingestAt(t, r, 0, text)
+	ingestAt(t, r, 1, text)
+	sum := r.Summary(Window{From: at(0), To: at(1), BusyFrom: at(0.2), BusyTo: at(0.8)})
+	if !sum.Has[HasKVCapacity] || sum.KVCapacityTokens != 6144 {
+		t.Fatalf("capacity %v (has %v), want 6144", sum.KVCapacityTokens, sum.Has[HasKVCapacity])
+	}
+}

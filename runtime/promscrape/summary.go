@@ -193,6 +193,12 @@ func summarize(samples []Sample, kinds map[string]string, w Window, interval tim
 		var has bool
 		switch kind {
 		case KindGauge:
+			if name == KVCapacityTokens {
+				// The cache's size is configuration, not load: any scrape
+				// up to the point's end states it, busy or not.
+				st, has = gaugeStat(upTo(ok, to.Add(grace)), name)
+				break
+			}
 			st, has = gaugeStat(busy, name)
 		case KindCounter:
 			st, has = counterStat(span, name)
@@ -206,6 +212,15 @@ func summarize(samples []Sample, kinds map[string]string, w Window, interval tim
 	sum.derive()
 	sum.explainMissing(kinds, busyTo.Sub(busyFrom), interval)
 	return sum
+}
+
+// upTo is the samples taken at or before t.
+func upTo(samples []Sample, t time.Time) []Sample {
+	n := 0
+	for n < len(samples) && !samples[n].T.After(t) {
+		n++
+	}
+	return samples[:n]
 }
 
 // explainMissing says, for each Point name without data, why.
