@@ -142,6 +142,22 @@ func FitObs(obs []Obs, base engine.Config) (Fit, error) {
 	return f, nil
 }
 
+// TTFT is the fitted model's time to first token of a request alone on
+// the server with prompt tokens, cached of them cached, prefilled in chunks
+// of chunk tokens: the overhead plus the terms FitObs fitted.
+func (f Fit) TTFT(prompt, cached, chunk int) time.Duration {
+	v := map[string]float64{}
+	for _, p := range f.Params {
+		v[p.Name] = p.Value
+	}
+	n := float64(max(prompt-cached, 1))
+	h := float64(cached)
+	sec := f.OverheadMS/1e3 + v["step_fixed"]*math.Ceil(n/float64(max(chunk, 1))) +
+		v["prefill_token_us"]/1e6*n + v["frontend_token_us"]/1e6*float64(prompt) +
+		v["prefill_attention_ns"]/1e9*(n*h+n*(n-1)/2)
+	return time.Duration(sec * 1e9)
+}
+
 // makeRows derives each observation's regressors; batch and context come
 // from how the decode windows of the observations overlap in time.
 func makeRows(obs []Obs, chunk int) []row {
