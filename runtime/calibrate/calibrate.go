@@ -136,7 +136,7 @@ func (p *prober) measureKV(ctx context.Context, cal *Calibration, chunk int) err
 	if stated.Tokens > 0 {
 		kv.Metrics = stated.Tokens
 		if kv.Tokens == 0 {
-			p.notes = append(p.notes, "the KV ladder did not identify the capacity ("+kv.Why+"); /metrics' is kept")
+			p.notes = append(p.notes, "KV ladder: "+kv.Why+"; /metrics' capacity is kept")
 			kv.Tokens, kv.Source = stated.Tokens, stated.Source
 		} else if d := float64(kv.Tokens)/float64(stated.Tokens) - 1; math.Abs(d) > 0.10 {
 			p.notes = append(p.notes, fmt.Sprintf("the KV ladder held %d tokens of %d-token sessions where /metrics states %d: the measured capacity is kept", kv.Tokens, cal.Plan.Ladder.SessionTokens, stated.Tokens))
