@@ -128,6 +128,9 @@ func writeCalibration(w io.Writer, c calibrate.Calibration) {
 	for _, q := range c.Quality {
 		fmt.Fprintf(w, "%s fit: %d probes, rms residual %.2f ms, largest %.1f%% of the measured value\n", q.Fit, q.Rows, q.RMSMS, 100*q.MaxFraction)
 	}
+	for _, u := range c.Unexplained {
+		fmt.Fprintln(w, "not explained by the cost model:", u)
+	}
 	for _, n := range c.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}

@@ -76,6 +76,7 @@ func sessionsFor(total, session int) int { return (total + session - 1) / sessio
 type Rung struct {
 	Sessions int  `json:"sessions"`
 	Tokens   int  `json:"tokens"` // prompt + answer tokens of the openings, as the server counted them
+	Resent   int  `json:"resent"` // resends sent: all, or up to the first that missed
 	Hits     int  `json:"hits"`   // resends that found their session cached
 	Held     bool `json:"held"`   // every resend hit
 }
@@ -94,7 +95,11 @@ func (p *prober) ladder(ctx context.Context, lp LadderPlan, ttft func(prompt, ca
 			return false, err
 		}
 		kv.Rungs = append(kv.Rungs, r)
-		fmt.Fprintf(p.opts.Progress, "  kv ladder %7d tokens in %3d sessions: %d of %d resends cached\n", r.Tokens, r.Sessions, r.Hits, r.Sessions)
+		verdict := "every resend cached"
+		if !r.Held {
+			verdict = fmt.Sprintf("resend %d missed the cache", r.Resent)
+		}
+		fmt.Fprintf(p.opts.Progress, "  kv ladder %7d tokens in %3d sessions: %s\n", r.Tokens, r.Sessions, verdict)
 		return r.Held, nil
 	}
 	loT, hiT := 0, 0 // the largest total that held, the smallest that did not (requested)
@@ -151,7 +156,8 @@ func judgeLadder(kv KV, lp LadderPlan) KV {
 
 // rung sends sessions adding up to about total tokens (the last one
 // shorter), then resends each in the same order with its answer and a
-// question, and counts the resends that hit the cache.
+// question, until one misses the cache: the rung has failed then, and the
+// rest would each cost a cold prefill for nothing.
 func (p *prober) rung(ctx context.Context, total, session int, ttft func(prompt, cached int) time.Duration) (Rung, error) {
 	if err := p.resetCache(ctx); err != nil {
 		return Rung{}, err
@@ -177,9 +183,11 @@ func (p *prober) rung(ctx context.Context, total, session int, ttft func(prompt,
 		if res.ErrKind != "" {
 			return r, fmt.Errorf("calibrate: kv ladder resend: %s: %s", res.ErrKind, res.ErrMessage)
 		}
-		if cacheHit(res, firsts[i].PromptTokens, ttft) {
-			r.Hits++
+		r.Resent++
+		if !cacheHit(res, firsts[i].PromptTokens, ttft) {
+			break
 		}
+		r.Hits++
 	}
 	r.Held = r.Hits == r.Sessions
 	return r, ctx.Err()
