@@ -1,8 +1,8 @@
 // Package calibrate fits the embedded simulator's cost model to a real
 // server: a short, bounded probe (cold prefills at several prompt lengths,
 // cached follow-ups, concurrent decodes, the KV capacity the server states
-// on /metrics), a least-squares fit, and a profile file that a simulator
-// block loads with profile_file. docs/simulator.md ("Calibrating") explains
+// on /metrics or a ladder of sessions finds by timing), a least-squares
+// fit, and a profile file that a simulator block loads with profile_file. docs/simulator.md ("Calibrating") explains
 // what it sends and how to read the fit.
 package calibrate
 
