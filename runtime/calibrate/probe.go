@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 
@@ -98,17 +99,23 @@ func (p *prober) pair(ctx context.Context, n, repeat int) ([]Obs, error) {
 	} else {
 		return out, ctx.Err()
 	}
-	follow := cold
-	follow.ID = p.id("cached")
-	follow.Messages = append(follow.Messages,
-		openai.Message{Role: "assistant", Parts: []*openai.Text{openai.NewText(res.Content)}},
-		openai.Message{Role: "user", Parts: []*openai.Text{openai.NewText("One more question:" + p.wordsOf(followUpWords, repeat))}})
-	res2 := conn.Do(ctx, follow)
+	res2 := conn.Do(ctx, p.followUp(cold, res, repeat))
 	if o, ok := p.obs(ProbeCached, res2, res.PromptTokens); ok {
 		out = append(out, o)
 		fmt.Fprintf(p.opts.Progress, "  cached %4d of %6d tokens: ttft %s\n", o.CachedTokens, o.PromptTokens, o.TTFT.Round(10_000))
 	}
 	return out, ctx.Err()
+}
+
+// followUp is req's conversation continued: its answer and a question of
+// followUpWords words drawn from seed.
+func (p *prober) followUp(req openai.Request, res openai.Result, seed int) openai.Request {
+	follow := req
+	follow.ID = p.id("cached")
+	follow.Messages = append(slices.Clip(req.Messages),
+		openai.Message{Role: "assistant", Parts: []*openai.Text{openai.NewText(res.Content)}},
+		openai.Message{Role: "user", Parts: []*openai.Text{openai.NewText("One more question:" + p.wordsOf(followUpWords, seed))}})
+	return follow
 }
 
 // batch runs b streams at once, each on its own connection.
