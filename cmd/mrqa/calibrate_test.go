@@ -141,3 +141,46 @@ func checkPrediction(t *testing.T, dir, profilePath, runDir string) {
 		t.Errorf("results.json target.profile_file %+v", pf)
 	}
 }
+
+// LMBenchmark run files carry no start times, no cached tokens and no
+// server metrics: fitted from the C=1 files of one document length, the
+// profile must say that prefill, the front end and the KV capacity were not
+// identified (keeping the base values), and leave the C>1 files out with
+// the reason — never present the base profile's numbers as measured.
+func TestCalibrateFromLMBenchFiles(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, ".cache"))
+	hcl := filepath.Join(dir, "runs.hcl")
+	if err := os.WriteFile(hcl, []byte(runsScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	if code := Main([]string{"exec", "-lmbench", hcl, "-out", filepath.Join(dir, "out")}, &out, &errs); code != 0 {
+		t.Fatalf("exec: exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	files := filepath.Join(dir, "out", "runs", "lmbench")
+	out.Reset()
+	if code := Main([]string{"calibrate", "-from", files, "-base", "quickstart", "-out", filepath.Join(dir, "fitted.json")}, &out, &errs); code != 0 {
+		t.Fatalf("calibrate -from: exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	text := out.String()
+	lines := map[string]string{} // the first word of each line → the line
+	for _, l := range strings.Split(text, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	for name, want := range map[string]string{
+		"prefill_token_us":  "not identified, base value kept",
+		"frontend_token_us": "not identified, base value kept",
+		"kv_cache_tokens":   "not identified, base value kept: LMBenchmark run files carry no server metrics",
+		"c2_s1":             "at C > 1 what ran beside each request is unknown",
+	} {
+		if !strings.Contains(lines[name], want) {
+			t.Errorf("%s: %q lacks %q", name, lines[name], want)
+		}
+	}
+	if !strings.Contains(text, "LMBenchmark run files carry no cached-token counts") {
+		t.Errorf("no note on the missing cached tokens:\n%s", text)
+	}
+}
