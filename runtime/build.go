@@ -202,11 +202,8 @@ func profileFileOf(path string) *results.ProfileFile {
 	if path == "" {
 		return nil
 	}
-	pf := &results.ProfileFile{Path: path}
-	if p, err := profile.ReadProvenance(path); err == nil {
-		pf.SHA256, pf.Source, pf.Calibrated = p.SHA256, p.Source, p.Calibrated
-	}
-	return pf
+	p, _ := profile.ReadProvenance(path) // the digest is set whenever the file could be read
+	return &results.ProfileFile{Path: path, SHA256: p.SHA256, Source: p.Source, Calibrated: p.Calibrated}
 }
 
 func saveResults(dir string, r *results.Results) error {

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/mrqa-dev/mrqa/internal/exitcode"
 	rt "github.com/mrqa-dev/mrqa/runtime"
 	"github.com/mrqa-dev/mrqa/runtime/calibrate"
+	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
@@ -55,12 +59,13 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	ladder := fs.String("kv-ladder", calibrate.LadderAuto, "measure the KV capacity with a ladder of sessions: auto (when /metrics states none), always, off")
 	ladderSession := fs.Int("kv-ladder-session", calibrate.DefaultLadderSession, "tokens per KV ladder session")
 	ladderMax := fs.Int("kv-ladder-max", calibrate.DefaultLadderMax, "largest total in tokens the KV ladder tries")
+	force := fs.Bool("force", false, "replace the profile file at -out if one is there (never any other file)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
 	if *from {
-		return calibrateFromRuns(pos, *base, *out, stdout, stderr)
+		return calibrateFromRuns(pos, *base, *out, *force, stdout, stderr)
 	}
 	opts := calibrate.Options{Base: *base, Repeats: *repeats, DecodeTokens: *decodeTokens, RequestLimit: *limit,
 		KVLadder: *ladder, LadderSession: *ladderSession, LadderMax: *ladderMax, Progress: stderr, Tokenizers: tokenizer.NewCache()}
@@ -69,6 +74,20 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if err == nil {
 		opts.Batches, err = parseInts(*batches)
+	}
+	switch {
+	case err != nil:
+	case len(opts.Batches) == 0:
+		err = fmt.Errorf("-batches %q: name at least one batch size", *batches)
+	case *repeats < 1:
+		err = fmt.Errorf("-repeats %d: want at least 1", *repeats)
+	case *limit <= 0:
+		err = fmt.Errorf("-request-limit %s: want a positive duration", *limit)
+	case *decodeTokens < 1:
+		err = fmt.Errorf("-decode-tokens %d: want a positive number", *decodeTokens)
+	}
+	if err == nil {
+		err = opts.Check()
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "mrqa calibrate:", err)
@@ -82,12 +101,16 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "mrqa calibrate: the file has %d scenarios; name one with -scenario\n", len(selected))
 		return exitcode.Usage
 	}
-	return calibrateScenario(ctx, selected[0], file.Secrets, opts, *out, stdout, stderr)
+	return calibrateScenario(ctx, selected[0], file.Secrets, opts, *out, *force, stdout, stderr)
 }
 
-func calibrateScenario(ctx context.Context, sc *spec.Scenario, secrets []string, opts calibrate.Options, out string, stdout, stderr io.Writer) int {
+func calibrateScenario(ctx context.Context, sc *spec.Scenario, secrets []string, opts calibrate.Options, out string, force bool, stdout, stderr io.Writer) int {
 	if out == "" {
 		out = sc.Name + "-profile.json"
+	}
+	if err := checkOut(out, force); err != nil {
+		fmt.Fprintln(stderr, "mrqa calibrate:", err)
+		return exitcode.Usage
 	}
 	res, err := calibrate.Run(ctx, sc, opts)
 	if err != nil {
@@ -112,13 +135,21 @@ func calibrateScenario(ctx context.Context, sc *spec.Scenario, secrets []string,
 
 // calibrateFromRuns fits the profile to the records of the run folders
 // dirs and writes it to out (default: the first folder's name + -profile.json).
-func calibrateFromRuns(dirs []string, base, out string, stdout, stderr io.Writer) int {
+func calibrateFromRuns(dirs []string, base, out string, force bool, stdout, stderr io.Writer) int {
 	if len(dirs) == 0 {
 		fmt.Fprintln(stderr, "mrqa calibrate: -from needs at least one run folder")
 		return exitcode.Usage
 	}
 	if out == "" {
-		out = filepath.Base(filepath.Clean(dirs[0])) + "-profile.json"
+		name := filepath.Clean(dirs[0])
+		if abs, err := filepath.Abs(name); err == nil {
+			name = abs // "." names the folder it is
+		}
+		out = filepath.Base(name) + "-profile.json"
+	}
+	if err := checkOut(out, force); err != nil {
+		fmt.Fprintln(stderr, "mrqa calibrate:", err)
+		return exitcode.Usage
 	}
 	res, err := calibrate.FromRuns(dirs, base)
 	var data []byte
@@ -214,6 +245,28 @@ func writeCalibration(w io.Writer, c calibrate.Calibration) {
 	for _, n := range c.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
+}
+
+// checkOut refuses to write the profile over a file that is there: over
+// an earlier profile only with -force (runs that loaded it name it by path
+// and digest), and over anything that is not a profile file never.
+func checkOut(out string, force bool) error {
+	st, err := os.Stat(out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("-out %s: %w", out, err)
+	case st.IsDir():
+		return fmt.Errorf("-out %s is a folder; name the profile file to write", out)
+	}
+	if _, err := profile.ReadFile(out); err != nil {
+		return fmt.Errorf("-out %s exists and is not a profile file: calibrate never replaces anything else", out)
+	}
+	if !force {
+		return fmt.Errorf("-out %s exists: runs that loaded it name it by path and digest; -force replaces it, or name another file", out)
+	}
+	return nil
 }
 
 func checkLadder(o calibrate.Options) error {

@@ -103,3 +103,28 @@ func TestCalibrateFromSameRunTwice(t *testing.T) {
 		}
 	}
 }
+
+// A virtual-clock run's timings are the simulator's own: fitting them
+// would calibrate the simulator to itself, and a prediction made from it
+// would read as measured. calibrate -from refuses it.
+func TestCalibrateFromRefusesSimulatedRuns(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, ".cache"))
+	hcl := filepath.Join(dir, "virtual.hcl")
+	virtual := strings.Replace(runsScenario, `clock            = "real"`, `clock            = "virtual"`, 1)
+	if err := os.WriteFile(hcl, []byte(virtual), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	if code := Main([]string{"exec", hcl, "-out", filepath.Join(dir, "out")}, &out, &errs); code != 0 {
+		t.Fatalf("exec: exit %d\n%s", code, errs.String())
+	}
+	errs.Reset()
+	code := Main([]string{"calibrate", "-from", filepath.Join(dir, "out", "runs"), "-out", filepath.Join(dir, "p.json")}, &out, &errs)
+	if code == 0 || !strings.Contains(errs.String(), "ran on the simulator's virtual clock") {
+		t.Errorf("exit %d: %s", code, errs.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "p.json")); err == nil {
+		t.Errorf("a profile was written from simulated timings")
+	}
+}

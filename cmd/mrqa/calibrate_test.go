@@ -140,6 +140,25 @@ func checkPrediction(t *testing.T, dir, profilePath, runDir string) {
 	if pf := r.Target.ProfileFile; pf.Path != profilePath || len(pf.SHA256) != 64 || pf.Source != "runs "+runDir {
 		t.Errorf("results.json target.profile_file %+v", pf)
 	}
+	checkVersus(t, runDir, filepath.Join(dir, "pred", "runs"))
+}
+
+// checkVersus sets the prediction beside the measurement, and refuses the
+// two the wrong way round.
+func checkVersus(t *testing.T, measuredDir, predictedDir string) {
+	var out, errs strings.Builder
+	if code := Main([]string{"report", "-measured", measuredDir, predictedDir}, &out, &errs); code != 0 {
+		t.Fatalf("report -measured: exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	if !strings.Contains(out.String(), "Predicted (runs) beside measured") {
+		t.Errorf("no predicted-beside-measured table:\n%s", out.String())
+	}
+	out.Reset()
+	errs.Reset()
+	code := Main([]string{"report", "-measured", predictedDir, measuredDir}, &out, &errs)
+	if code != 2 || !strings.Contains(errs.String(), "it is a prediction, not a measurement") {
+		t.Errorf("the wrong way round: exit %d\n%s", code, errs.String())
+	}
 }
 
 // LMBenchmark run files carry no start times, no cached tokens and no

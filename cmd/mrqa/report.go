@@ -15,6 +15,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/report"
 	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/search"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 const reportUsage = `usage: mrqa report [-out DIR] [-slo COND]... [-score sessions|harmonic] [-lmbench seed|later] DIR...
@@ -165,6 +166,12 @@ func reportDir(dir string, rf *reportFlags, several bool, stdout, stderr io.Writ
 			dest = filepath.Join(rf.out, filepath.Base(filepath.Clean(dir)))
 		}
 	}
+	if rf.measuredRun != nil {
+		if why := versusProblem(dir, r, rf.measured, rf.measuredRun); why != "" {
+			fmt.Fprintln(stderr, "mrqa report: -measured:", why)
+			return nil, exitcode.Usage
+		}
+	}
 	if other, err := results.Load(dest); err == nil && !sameRun(other, r) {
 		fmt.Fprintf(stderr, "mrqa report: %s holds another run (scenario %q, started %s): its report would sit beside the wrong results; choose another -out\n",
 			dest, other.Scenario, other.Started.Format("2006-01-02 15:04 MST"))
@@ -298,4 +305,32 @@ func reportCompare(out string, all []*results.Results, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stdout, "comparison: %s\n", path)
 	return exitcode.OK
+}
+
+// versusProblem says why the run in dir cannot be set beside the one in
+// measuredDir as prediction and measurement, or "" when it can: the one
+// must have run on a calibrated profile, the other must be measured (real
+// clock, no profile file), and both must be the same scenario judged by
+// the same SLOs, or agreement would mean nothing.
+func versusProblem(dir string, predicted *results.Results, measuredDir string, measured *results.Results) string {
+	sloText := func(r *results.Results) string {
+		var parts []string
+		for _, s := range r.SLOs {
+			parts = append(parts, s.Name+": "+s.Condition)
+		}
+		return strings.Join(parts, "; ")
+	}
+	switch {
+	case measured.Target.ProfileFile != nil:
+		return fmt.Sprintf("%s ran on the calibrated profile %s: it is a prediction, not a measurement", measuredDir, measured.Target.ProfileFile.Path)
+	case measured.Target.Clock == spec.ClockVirtual:
+		return fmt.Sprintf("%s ran on the simulator's virtual clock: its timings are simulated, not measured", measuredDir)
+	case predicted.Target.ProfileFile == nil:
+		return fmt.Sprintf("%s is not a prediction: it loaded no profile file (a run on simulator { profile_file = ... } is)", dir)
+	case predicted.Scenario != measured.Scenario:
+		return fmt.Sprintf("%s ran scenario %q and %s ran %q: set a prediction beside a measurement of the same scenario", dir, predicted.Scenario, measuredDir, measured.Scenario)
+	case sloText(predicted) != sloText(measured):
+		return fmt.Sprintf("%s and %s are judged by different SLOs (%s; %s): their verdicts cannot be compared", dir, measuredDir, sloText(predicted), sloText(measured))
+	}
+	return ""
 }

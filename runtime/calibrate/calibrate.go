@@ -105,6 +105,9 @@ func Run(ctx context.Context, sc *spec.Scenario, opts Options) (*Result, error) 
 		}
 	}
 	plan := NewPlan(opts, info.MaxModelLen, baseCfg)
+	if len(plan.Lengths) == 0 {
+		return nil, fmt.Errorf("calibrate: no prompt length fits half the model's %d-token context: name shorter -lengths", info.MaxModelLen)
+	}
 	plan.Write(opts.Progress)
 	cal := Calibration{Source: "probe of " + redactURL(baseURL), Target: redactURL(baseURL), Model: info.Model,
 		Started: started.UTC().Format(time.RFC3339), Base: opts.Base, Plan: &plan, KV: kv}
@@ -147,6 +150,22 @@ func (p *prober) measureKV(ctx context.Context, cal *Calibration, chunk int) err
 		}
 	}
 	cal.KV = kv
+	return nil
+}
+
+// Check refuses options that could only waste the probe: it runs before
+// anything is sent. Zero values take their defaults.
+func (o Options) Check() error {
+	switch {
+	case o.Repeats < 0:
+		return fmt.Errorf("repeats %d: want at least 1", o.Repeats)
+	case o.DecodeTokens != 0 && o.DecodeTokens < minDecodeTokens:
+		return fmt.Errorf("decode tokens %d: the decode fit needs streams of at least %d tokens", o.DecodeTokens, minDecodeTokens)
+	case o.RequestLimit < 0:
+		return fmt.Errorf("request limit %s: want a positive duration", o.RequestLimit)
+	case o.LadderMax > 0 && o.LadderSession > 0 && o.LadderMax < o.LadderSession:
+		return fmt.Errorf("KV ladder maximum %d is below one session of %d tokens", o.LadderMax, o.LadderSession)
+	}
 	return nil
 }
 

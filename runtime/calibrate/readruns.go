@@ -11,6 +11,7 @@ import (
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // pointSpacing lays the points of the runs apart on one timeline, far
@@ -35,7 +36,13 @@ func readRuns(dirs []string) (runSource, error) {
 	if len(dirs) == 0 {
 		return src, fmt.Errorf("calibrate: -from needs at least one run folder")
 	}
+	seen := map[string]string{}
 	for _, dir := range dirs {
+		key := canonical(dir)
+		if first, ok := seen[key]; ok {
+			return src, fmt.Errorf("calibrate: %s and %s are the same folder: a run named twice is no new evidence, and would make the fit look surer than it is", first, dir)
+		}
+		seen[key] = dir
 		var err error
 		switch {
 		case exists(filepath.Join(dir, "results.json")):
@@ -51,6 +58,19 @@ func readRuns(dirs []string) (runSource, error) {
 	}
 	src.kv = src.settleKV()
 	return src, nil
+}
+
+// canonical is a folder's absolute path with symbolic links resolved, so
+// that "out/run", "out/run/" and "./out/run" are one folder.
+func canonical(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.Clean(dir)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
 }
 
 func exists(path string) bool {
@@ -78,8 +98,11 @@ func (s *runSource) addMRQA(dir string) error {
 	if err := s.sameModel(dir, r.Target.Model, r.Target.BaseURL); err != nil {
 		return err
 	}
-	if r.Target.Clock == "virtual" {
-		s.notes = append(s.notes, dir+" ran on the virtual clock: its timings were simulated, not measured")
+	if r.Target.Clock == spec.ClockVirtual {
+		return fmt.Errorf("calibrate: %s ran on the simulator's virtual clock: its timings are the simulator's own, and fitting them would calibrate the simulator to itself", dir)
+	}
+	if r.Target.ProfileFile != nil {
+		return fmt.Errorf("calibrate: %s ran on the calibrated profile %s: it is a prediction, not a measurement", dir, r.Target.ProfileFile.Path)
 	}
 	for _, pt := range r.Points {
 		path := pt.Records

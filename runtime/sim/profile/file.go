@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"time"
@@ -61,6 +62,12 @@ func Decode(data []byte) (Loaded, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return Loaded{}, jsonError(data, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Loaded{}, fmt.Errorf("the file goes on after its JSON object ends (at byte %d): one profile per file", dec.InputOffset())
+	}
+	if _, err := provenanceOf(f.Calibration); err != nil {
+		return Loaded{}, err
 	}
 	if f.Format != FileFormat {
 		return Loaded{}, fmt.Errorf("format %q: want %q", f.Format, FileFormat)

@@ -30,6 +30,11 @@ func TestDecodeProfileFileErrors(t *testing.T) {
 		{"unknown param", `{"format": "mrqa-profile/1", "base": "quickstart", "params": {"kv_cache_tokns": 1}}`, `unknown simulator field "kv_cache_tokns"`},
 		{"duration", `{"format": "mrqa-profile/1", "base": "quickstart", "params": {"step_fixed": 0.01}}`, "params.step_fixed: want a duration string"},
 		{"range", `{"format": "mrqa-profile/1", "base": "quickstart", "params": {"prefill_token_us": -1}}`, "finite number ≥ 0"},
+		// What follows the object would be ignored by the loader but not by
+		// whoever reads the file's provenance: one reading, or an error.
+		{"trailing data", `{"format": "mrqa-profile/1", "base": "quickstart"}{}`, "goes on after its JSON object ends"},
+		{"calibration not an object", `{"format": "mrqa-profile/1", "base": "quickstart", "calibration": "hi"}`, "calibration:"},
+		{"calibration source not a string", `{"format": "mrqa-profile/1", "base": "quickstart", "calibration": {"source": 5}}`, "calibration:"},
 	} {
 		_, err := Decode([]byte(tc.text))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

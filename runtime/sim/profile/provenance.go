@@ -24,16 +24,33 @@ func ReadProvenance(path string) (Provenance, error) {
 		return Provenance{}, fmt.Errorf("profile file: %w", err)
 	}
 	sum := sha256.Sum256(data)
-	p := Provenance{SHA256: hex.EncodeToString(sum[:])}
 	var f struct {
-		Calibration struct {
-			Source  string `json:"source"`
-			Started string `json:"started"`
-		} `json:"calibration"`
+		Calibration json.RawMessage `json:"calibration"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
-		return Provenance{}, fmt.Errorf("profile file %s: %w", path, err)
+		return Provenance{SHA256: hex.EncodeToString(sum[:])}, fmt.Errorf("profile file %s: %w", path, err)
 	}
-	p.Source, p.Calibrated = f.Calibration.Source, f.Calibration.Started
+	p, err := provenanceOf(f.Calibration)
+	p.SHA256 = hex.EncodeToString(sum[:])
+	if err != nil {
+		return p, fmt.Errorf("profile file %s: %w", path, err)
+	}
 	return p, nil
+}
+
+// provenanceOf reads a profile file's calibration object for where and when
+// the params were fitted; absent, it says nothing. The rest of the object
+// (the fit and its quality) is the calibrator's and not read here.
+func provenanceOf(raw json.RawMessage) (Provenance, error) {
+	if len(raw) == 0 {
+		return Provenance{}, nil
+	}
+	var c struct {
+		Source  string `json:"source"`
+		Started string `json:"started"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return Provenance{}, fmt.Errorf("calibration: %w", err)
+	}
+	return Provenance{Source: c.Source, Calibrated: c.Started}, nil
 }
