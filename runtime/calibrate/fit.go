@@ -38,9 +38,11 @@ const minDecodeTokens = 4
 
 // Param is one fitted (or not identified) simulator field.
 type Param struct {
-	Name       string  `json:"name"`
-	Value      float64 `json:"value"`            // in the field's unit (µs, ns, or seconds for step_fixed)
-	StdErr     float64 `json:"stderr,omitempty"` // standard error, same unit
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`            // in the field's unit (µs, ns, or seconds for step_fixed)
+	StdErr float64 `json:"stderr,omitempty"` // standard error, same unit
+	// Identified: the probes pinned the value down (fitted freely, or held
+	// at 0 as within noise of it), given the values the others were held at.
 	Identified bool    `json:"identified"`
 	Base       float64 `json:"base_value"` // the base profile's value, kept when not identified
 	Why        string  `json:"why,omitempty"`
@@ -106,8 +108,8 @@ type row struct {
 // decode_context_ns), then time to first token against tokens computed,
 // prompt length and attention work (prefill_token_us, frontend_token_us,
 // prefill_attention_ns) after taking off the fitted step_fixed per prefill
-// chunk of base.MaxBatchedTokens. A coefficient the data cannot tell from
-// zero (or from the others) keeps base's value.
+// chunk of base.MaxBatchedTokens. A coefficient the data cannot identify
+// (see nextPin) keeps base's value.
 func FitObs(obs []Obs, base engine.Config) (Fit, error) {
 	rows := makeRows(obs, base.MaxBatchedTokens)
 	var decodeRows, ttftRows []row
@@ -205,22 +207,35 @@ func overlap(a0, a1, b0, b1 time.Time) float64 {
 type pin struct {
 	set        bool
 	value      float64 // seconds per x
-	identified bool    // the data put it there (a negative fit within noise of 0)
+	stderr     float64 // the fitted standard error, for a term the data put at 0
+	identified bool    // the data put it there (an estimate within noise of 0)
 	why        string
 }
 
-// fitTerms fits y against the terms and pins, worst first, each term the
-// data cannot identify, refitting each time: a term collinear with the
-// others, or whose standard error exceeds half of both its estimate and
-// its base value, keeps the base value (not identified); a negative
-// estimate is held at 0, the bound of non-negative least squares. The first
-// `always` terms are never pinned. It returns the coefficients (seconds per x) and the terms as
-// Params.
+// minResidualDOF is the fewest residual degrees of freedom (rows less
+// fitted terms) a fit keeps. With none the terms pass through every row
+// and nothing says how well they are pinned down (every standard error is
+// infinite); with one the standard errors rest on a single residual.
+const minResidualDOF = 2
+
+// zeroWithin is how many standard errors below 0 an estimate may lie and
+// still be read as the data's 0.
+const zeroWithin = 2
+
+// negligible is the size, as a fraction of the base value, below which a
+// negative estimate is read as 0 however small its standard error (on
+// exact data both are rounding).
+const negligible = 1e-3
+
+// fitTerms fits y against the terms and pins, one at a time, refitting
+// after each, the term the data cannot identify (see nextPin). The first
+// `always` terms are never pinned. It returns the coefficients (seconds
+// per x) and the terms as Params.
 func fitTerms(rows []row, terms []term, y func(row) float64, always int) ([]float64, []Param) {
 	pins := make([]pin, len(terms))
 	for {
 		res, free := regress(rows, terms, y, pins)
-		j, p := worstTerm(res, free, terms, always)
+		j, p := nextPin(fitState{rows, terms, y, pins, res, free, always})
 		if j < 0 {
 			return params(terms, pins, res, free)
 		}
@@ -228,28 +243,135 @@ func fitTerms(rows []row, terms []term, y func(row) float64, always int) ([]floa
 	}
 }
 
-// worstTerm is the free term to pin next and how, or −1.
-func worstTerm(res lsq, free []int, terms []term, always int) (int, pin) {
-	worst, worstPin, worstScore := -1, pin{}, math.Inf(1)
-	for k, j := range free {
-		if j < always {
-			continue
-		}
-		t, c, se := terms[j], res.coef[k], res.stderr[k]
-		fitted := fmt.Sprintf("fitted %s ± %s", fmtValue(c*t.unit), fmtValue(se*t.unit))
-		switch {
-		case res.dropped[k]:
-			return j, pin{set: true, value: t.base, why: "the probes did not vary it apart from the other terms"}
-		case se > 0.5*math.Max(math.Abs(c), math.Abs(t.base)):
-			if score := -se / math.Max(math.Abs(c), math.Abs(t.base)); score < worstScore {
-				worst, worstScore, worstPin = j, score, pin{set: true, value: t.base, why: fitted + ": too uncertain to use"}
-			}
-		case c < 0 && worst < 0:
-			worst, worstScore, worstPin = j, 0, pin{set: true, identified: true,
-				why: fitted + ": below 0, held at 0 (the non-negative least-squares answer)"}
+// fitState is one round of fitTerms: the regression over the free terms.
+type fitState struct {
+	rows   []row
+	terms  []term
+	y      func(row) float64
+	pins   []pin
+	res    lsq
+	free   []int
+	always int
+}
+
+// nextPin is the term to pin next and how, or −1, in order: a term the
+// probes did not vary apart from the others; while the fit has fewer than
+// minResidualDOF degrees of freedom, the term the data need least; the
+// most uncertain term; the estimate furthest below 0. All but an estimate
+// within noise of 0 keep the base value, not identified.
+func nextPin(s fitState) (int, pin) {
+	for _, next := range []func(fitState) (int, pin){collinearTerm, surplusTerm, uncertainTerm, negativeTerm} {
+		if j, p := next(s); j >= 0 {
+			return j, p
 		}
 	}
-	return worst, worstPin
+	return -1, pin{}
+}
+
+// freeTerm is a free term: j among the terms, k among the free ones.
+type freeTerm struct{ k, j int }
+
+// pinnable lists the free terms that may be pinned.
+func (s fitState) pinnable() []freeTerm {
+	var out []freeTerm
+	for k, j := range s.free {
+		if j >= s.always {
+			out = append(out, freeTerm{k, j})
+		}
+	}
+	return out
+}
+
+func (s fitState) fitted(k, j int) string {
+	u := s.terms[j].unit
+	return fmt.Sprintf("fitted %s ± %s", fmtValue(s.res.coef[k]*u), fmtValue(s.res.stderr[k]*u))
+}
+
+// collinearTerm is a term whose column is a combination of the others'.
+// Of columns that coincide, least squares keeps the one listed first, the
+// simpler term (the intercept before the per-sequence cost).
+func collinearTerm(s fitState) (int, pin) {
+	for k, j := range s.free {
+		if j >= s.always && s.res.dropped[k] {
+			return j, pin{set: true, value: s.terms[j].base, why: "the probes did not vary it apart from the other terms"}
+		}
+	}
+	return -1, pin{}
+}
+
+// surplusTerm, when the fit has fewer than minResidualDOF degrees of
+// freedom, is the term whose pinning at the base value leaves the smallest
+// residual sum of squares: the one the data need least. Which term comes
+// first in the model does not matter.
+func surplusTerm(s fitState) (int, pin) {
+	if len(s.rows)-len(s.free) >= minResidualDOF {
+		return -1, pin{}
+	}
+	best, bestRSS := -1, math.Inf(1)
+	for _, f := range s.pinnable() {
+		trial := append([]pin(nil), s.pins...)
+		trial[f.j] = pin{set: true, value: s.terms[f.j].base}
+		res, _ := regress(s.rows, s.terms, s.y, trial)
+		if rss := dot(res.resid, res.resid); rss < bestRSS {
+			best, bestRSS = f.j, rss
+		}
+	}
+	if best < 0 {
+		return -1, pin{}
+	}
+	why := fmt.Sprintf("%d probes are too few to fit %d terms and judge them (a fit needs %d more probes than terms); "+
+		"of the terms, the data needed this one least", len(s.rows), len(s.free), minResidualDOF)
+	return best, pin{set: true, value: s.terms[best].base, why: why}
+}
+
+// uncertainTerm is the term whose standard error exceeds half of both its
+// estimate and its base value by the most.
+func uncertainTerm(s fitState) (int, pin) {
+	worst, worstRatio, why := -1, 0.5, ""
+	for _, f := range s.pinnable() {
+		k, j := f.k, f.j
+		t, c, se := s.terms[j], s.res.coef[k], s.res.stderr[k]
+		if ratio := se / math.Max(math.Abs(c), math.Abs(t.base)); ratio > worstRatio {
+			worst, worstRatio, why = j, ratio, s.fitted(k, j)+": too uncertain to use"
+		}
+	}
+	if worst < 0 {
+		return -1, pin{}
+	}
+	return worst, pin{set: true, value: s.terms[worst].base, why: why}
+}
+
+// negativeTerm is the estimate furthest below 0, in standard errors. One
+// more than zeroWithin standard errors below 0, and not negligible beside
+// the base value, is a cost the model cannot have: another term, or noise,
+// took its share, so it is not identified and keeps the base value. One
+// within noise of 0 (precise enough, or uncertainTerm would have taken it)
+// is the data's 0: identified at 0.
+func negativeTerm(s fitState) (int, pin) {
+	worst, worstZ, worstK := -1, 0.0, 0
+	for _, f := range s.pinnable() {
+		c, se := s.res.coef[f.k], s.res.stderr[f.k]
+		if c >= 0 {
+			continue
+		}
+		if z := c / se; worst < 0 || z < worstZ {
+			worst, worstZ, worstK = f.j, z, f.k
+		}
+	}
+	if worst < 0 {
+		return -1, pin{}
+	}
+	fitted, small := s.fitted(worstK, worst), -s.res.coef[worstK] <= negligible*math.Abs(s.terms[worst].base)
+	switch {
+	case small:
+		return worst, pin{set: true, identified: true, stderr: s.res.stderr[worstK],
+			why: fmt.Sprintf("%s: negligible beside the base value, held at 0", fitted)}
+	case worstZ >= -zeroWithin:
+		return worst, pin{set: true, identified: true, stderr: s.res.stderr[worstK],
+			why: fmt.Sprintf("%s: within %d standard errors of 0, held at 0", fitted, zeroWithin)}
+	}
+	return worst, pin{set: true, value: s.terms[worst].base,
+		why: fmt.Sprintf("%s: below 0 by more than %d standard errors, a cost the model cannot have (another term took its share)", fitted, zeroWithin)}
 }
 
 // regress fits the free terms to y minus the pinned terms' share.
@@ -280,7 +402,7 @@ func params(terms []term, pins []pin, res lsq, free []int) ([]float64, []Param) 
 	coef := make([]float64, len(terms))
 	out := make([]Param, len(terms))
 	for j, t := range terms {
-		out[j] = Param{Name: t.name, Base: t.base * t.unit, Why: pins[j].why, Identified: pins[j].identified}
+		out[j] = Param{Name: t.name, Base: t.base * t.unit, Why: pins[j].why, Identified: pins[j].identified, StdErr: pins[j].stderr * t.unit}
 		coef[j] = pins[j].value
 		if k := indexOf(free, j); k >= 0 {
 			coef[j] = res.coef[k]

@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -169,6 +170,83 @@ func TestFitNamesWhatItCannotExplain(t *testing.T) {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: unexplained %q does not say %q", tc.name, got, w)
 			}
+		}
+	}
+}
+
+// TestFitTermsPinsByNeedNotOrder: four probes against four terms leave no
+// residual degrees of freedom; which terms keep the base value must not
+// depend on the order the terms are listed in, and what is left must be
+// the truth (prefill 150 µs a token, no attention).
+func TestFitTermsPinsByNeedNotOrder(t *testing.T) {
+	truth := synthetic{prefillToken: 150e-6, frontend: 5e-6, overhead: 0.001, chunk: 8192}
+	rows := makeRows(truth.obs([]int{256, 512}, nil, 8), 8192)
+	overhead := term{"overhead", 1, 0, func(row) float64 { return 1 }}
+	prefill := term{"prefill_token_us", 1e6, 25e-6, func(r row) float64 { return r.n }}
+	frontend := term{"frontend_token_us", 1e6, 2e-6, func(r row) float64 { return r.p }}
+	attention := term{"prefill_attention_ns", 1e9, 1.2e-9, func(r row) float64 { return r.n*r.h + r.n*(r.n-1)/2 }}
+	ttft := func(r row) float64 { return r.o.TTFT.Seconds() }
+	for _, tc := range []struct {
+		name  string
+		terms []term
+	}{
+		{"prefill first", []term{overhead, prefill, frontend, attention}},
+		{"attention first", []term{overhead, attention, frontend, prefill}},
+	} {
+		_, ps := fitTerms(rows, tc.terms, ttft, 1)
+		var identified []string
+		for _, p := range ps[1:] {
+			if p.Identified {
+				identified = append(identified, p.Name)
+				if p.Name == "prefill_token_us" && math.Abs(p.Value/150-1) > 0.02 {
+					t.Errorf("%s: prefill_token_us %.4g ± %.2g, want 150", tc.name, p.Value, p.StdErr)
+				}
+			} else if !strings.Contains(p.Why, "too few") {
+				t.Errorf("%s: %s not identified for %q, want too few probes", tc.name, p.Name, p.Why)
+			}
+		}
+		if strings.Join(identified, ",") != "prefill_token_us" {
+			t.Errorf("%s: identified %v, want only prefill_token_us", tc.name, identified)
+		}
+	}
+}
+
+// TestFitTermsBelowZero: an estimate far below 0 in standard errors is no
+// cost the data identified: it keeps the base value; one within noise of 0
+// is held at 0, identified, with the standard error it was fitted with.
+func TestFitTermsBelowZero(t *testing.T) {
+	noise := []float64{0.01, -0.01, 0.01, -0.01, 0.01, -0.01, -0.01, 0.01}
+	var rows []row
+	for i, e := range noise {
+		a, b := float64(i), float64((i*3)%5)
+		rows = append(rows, row{n: a, p: b, h: e})
+	}
+	for _, tc := range []struct {
+		name       string
+		slope      float64 // of b
+		identified bool
+		value      string
+		why        string
+	}{
+		{"far below 0", -0.5, false, "0.3", "below 0 by more than 2 standard errors"},
+		{"no cost, noise puts it below 0", 0, true, "0", "within 2 standard errors of 0, held at 0"},
+	} {
+		y := func(r row) float64 { return 1 + 2*r.n + tc.slope*r.p + r.h }
+		terms := []term{
+			{"intercept", 1, 0, func(row) float64 { return 1 }},
+			{"a", 1, 1, func(r row) float64 { return r.n }},
+			{"b", 1, 0.3, func(r row) float64 { return r.p }},
+		}
+		_, ps := fitTerms(rows, terms, y, 1)
+		b := ps[2]
+		if b.Identified != tc.identified || fmt.Sprint(b.Value) != tc.value || !strings.Contains(b.Why, tc.why) {
+			t.Errorf("%s: b = %+v, want identified %v at %s (%s)", tc.name, b, tc.identified, tc.value, tc.why)
+		}
+		if b.Identified && !(b.StdErr > 0) {
+			t.Errorf("%s: b held at 0 with stderr %v, want the fitted one", tc.name, b.StdErr)
+		}
+		if a := ps[1]; !a.Identified || math.Abs(a.Value-2) > 0.05 {
+			t.Errorf("%s: a = %+v, want 2", tc.name, a)
 		}
 	}
 }
