@@ -19,6 +19,7 @@ import (
 // and checks what it fits. Costs and prompts are small so that the probe
 // takes a few seconds of wall clock.
 func TestCalibrateRecoversHiddenServer(t *testing.T) {
+	needTimingAlone(t)
 	rng := rand.New(rand.NewPCG(7, 11))
 	hidden, _ := profile.Config(profile.Quickstart)
 	hidden.KVCacheTokens = 16 * (512 + rng.IntN(3000))    // 8k–56k tokens

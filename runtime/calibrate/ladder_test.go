@@ -71,6 +71,7 @@ func (s stripCached) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // (60–80 ms) stands well clear of a cached resend (a few ms) that a busy
 // machine delays.
 func TestKVLadderFindsHiddenCapacity(t *testing.T) {
+	needTimingAlone(t)
 	rng := rand.New(rand.NewPCG(3, 5))
 	for _, tc := range []struct {
 		name           string

@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"os"
 	"context"
 	"math"
 	"math/rand/v2"
@@ -16,6 +17,21 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
+// timingAloneEnv, set, runs the acceptance tests that time the real-clock
+// simulator at a few milliseconds per request and need the machine to
+// themselves; .ci/run runs them alone after the suite.
+const timingAloneEnv = "MRQA_TIMING_ALONE"
+
+// needTimingAlone skips a test unless it may have the machine to itself:
+// the rest of the suite on the same two cores stalls the client by 28–117
+// ms, as much as the times these tests fit or compare.
+func needTimingAlone(t *testing.T) {
+	t.Helper()
+	if os.Getenv(timingAloneEnv) == "" {
+		t.Skipf("times the real-clock simulator at a few ms per request: set %s=1 and run it alone, as CI does", timingAloneEnv)
+	}
+}
+
 // TestPredictionHoldsOnAnotherScenario is calibration checked against
 // reality: a real-clock simulator with costs and KV capacity drawn from a
 // fixed seed is calibrated with the probe's own short prompts; then a
@@ -29,6 +45,7 @@ import (
 // beside the other worker's opening prefill, which real-clock drift
 // decides (docs/simulator.md, "Calibrating").
 func TestPredictionHoldsOnAnotherScenario(t *testing.T) {
+	needTimingAlone(t)
 	rng := rand.New(rand.NewPCG(13, 17))
 	hidden, _ := profile.Config(profile.Quickstart)
 	hidden.KVCacheTokens = 16 * (660 + rng.IntN(60))     // 10.6k–11.5k tokens
