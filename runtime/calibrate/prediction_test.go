@@ -1,10 +1,10 @@
 package calibrate
 
 import (
-	"os"
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
