@@ -29,6 +29,10 @@ const (
 	// session's opening had not succeeded, so the slot re-sent the opening
 	// instead (see package closedloop). It counts as a failed turn.
 	ErrOpeningFailed = "opening_failed"
+	// ErrDropped marks a turn of an open-loop session that arrived while
+	// the scenario's max_active sessions were already active: the session
+	// never started, and each of its turns counts as failed, never sent.
+	ErrDropped = "dropped"
 	// HTTP errors are "http_<status>", e.g. "http_500".
 )
 
@@ -37,7 +41,7 @@ const (
 // time, or the request was never sent.
 func Unanswered(kind string) bool {
 	switch kind {
-	case ErrConnect, ErrTimeoutConnect, ErrTimeoutFirstToken, ErrCanceled, ErrOpeningFailed:
+	case ErrConnect, ErrTimeoutConnect, ErrTimeoutFirstToken, ErrCanceled, ErrOpeningFailed, ErrDropped:
 		return true
 	}
 	return false
@@ -104,9 +108,9 @@ type Record struct {
 func (r *Record) OK() bool { return r.Error == "" }
 
 // Sent reports whether the record stands for a request that reached the
-// network: a turn skipped for lack of an opening never did. (A canceled
-// record may or may not have.)
-func (r *Record) Sent() bool { return r.Error != ErrOpeningFailed }
+// network: a turn skipped for lack of an opening, or of a session dropped
+// at arrival, never did. (A canceled record may or may not have.)
+func (r *Record) Sent() bool { return r.Error != ErrOpeningFailed && r.Error != ErrDropped }
 
 // TTFTOrInf is the record's TTFT as a duration, the one rule for what a turn
 // contributes to a TTFT distribution: a failed turn, or one that never
