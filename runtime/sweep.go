@@ -31,6 +31,10 @@ var (
 	ErrPlan = errors.New("the plan cannot run")
 )
 
+// errOpenLoopNotRun refuses an open-loop scenario until the sweep can run
+// points on the rate axis; validate already checks such scenarios.
+var errOpenLoopNotRun = fmt.Errorf("%w: an open-loop scenario (a users block) cannot be run by exec yet; validate checks it", ErrPlan)
+
 // Options control a sweep.
 type Options struct {
 	// OutDir is the output root; a scenario writes to OutDir/<name> unless its
@@ -78,6 +82,9 @@ func Dir(sc *spec.Scenario, outRoot string) string {
 // are complete as far as the run got, also when err is non-nil; they are
 // nil when it failed before its first point.
 func Run(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Options) (*results.Results, error) {
+	if sc.Users != nil {
+		return nil, errOpenLoopNotRun
+	}
 	s := newSweep(ctx, file, sc, opts)
 	defer s.prog.stopRedraw()
 	// Until the first point runs, a failure returns no results: nothing

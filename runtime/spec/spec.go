@@ -277,7 +277,14 @@ type Search struct {
 	MaxConcurrent int
 	MaxSequential int
 	MaxPoints     int
+	// MaxRate caps an open-loop search's arrival rate (sessions per
+	// minute); 0: SearchMaxFactor times the largest declared rate.
+	MaxRate float64
 }
+
+// RatePrecision is where an open-loop search stops bisecting: once the
+// failing rate above the best passing one is within this fraction of it.
+const RatePrecision = 0.05
 
 // SLO is a named pass/fail condition over a point's metrics.
 type SLO struct {
