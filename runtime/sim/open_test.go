@@ -10,6 +10,7 @@ import (
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/openloop"
+	"github.com/mrqa-dev/mrqa/runtime/search"
 	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
@@ -197,5 +198,39 @@ func TestOpenHourOfArrivals(t *testing.T) {
 	t.Logf("an hour at 120/min: %d sessions, %d records in %v", ss.Started, len(recs), time.Since(start))
 	if ss.Started < 7000 || ss.Finished != ss.Started {
 		t.Errorf("%+v: want about 7200 sessions, all finished", ss)
+	}
+}
+
+// The rate search on the virtual clock brackets the highest rate whose
+// ttft_p95 stays within 2 s between a rate that passed and one that
+// failed, 5 % apart, both measured.
+func TestOpenRateSearchBrackets(t *testing.T) {
+	const slo = 2 * time.Second
+	cfg := search.RateConfig{Rates: []float64{60, 120, 240, 480}}
+	p95 := map[float64]time.Duration{}
+	var done []search.RateResult
+	for {
+		rate, ok := cfg.NextRate(done)
+		if !ok {
+			break
+		}
+		recs, err := RunOpen(context.Background(), knownProfile(), openSessions(t, chatUsers(2*time.Minute), rate), 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p95[rate] = openP95(recs)
+		done = append(done, search.RateResult{Rate: rate, Passed: p95[rate] <= slo})
+	}
+	b := cfg.Bracket(done)
+	t.Logf("ran %v; best %v/min (p95 %v), fails from %v/min (p95 %v)", done, b.Pass, p95[b.Pass], b.Fail, p95[b.Fail])
+	if !b.Settled || b.Fail > 1.05*b.Pass {
+		t.Fatalf("bracket %+v not within 5%%", b)
+	}
+	if p95[b.Pass] > slo || p95[b.Fail] <= slo {
+		t.Errorf("best %v/min has p95 %v, %v/min has %v: not a pass and a failure", b.Pass, p95[b.Pass], b.Fail, p95[b.Fail])
+	}
+	// The knee lies between the rates TestOpenKnee calls flat and growing.
+	if b.Pass < 240 || b.Pass > 480 {
+		t.Errorf("best rate %v/min; the known profile's knee is between 240 and 480", b.Pass)
 	}
 }
