@@ -23,7 +23,8 @@ const calibrateUsage = `usage: mrqa calibrate FILE.hcl [-scenario NAME] [-out FI
 
 Runs a short, bounded probe against the scenario's target (cold prefills at
 several prompt lengths, cached follow-ups, concurrent decodes, the KV
-capacity /metrics states), fits the embedded simulator's cost model to it
+capacity /metrics states or, when it states none, a ladder of sessions
+that finds where the prefix cache stops holding them), fits the embedded simulator's cost model to it
 and writes a profile file that a simulator block loads with
 profile_file = "FILE". The plan and an upper bound on its duration are
 printed before anything is sent; the fit, its residuals and what the probe
@@ -51,6 +52,9 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	decodeTokens := fs.Int("decode-tokens", 32, "tokens each probe request streams")
 	limit := fs.Duration("request-limit", 2*time.Minute, "bound on each probe request (the target's own timeouts apply too)")
 	from := fs.Bool("from", false, "fit from the run folders named as arguments instead of probing")
+	ladder := fs.String("kv-ladder", calibrate.LadderAuto, "measure the KV capacity with a ladder of sessions: auto (when /metrics states none), always, off")
+	ladderSession := fs.Int("kv-ladder-session", calibrate.DefaultLadderSession, "tokens per KV ladder session")
+	ladderMax := fs.Int("kv-ladder-max", calibrate.DefaultLadderMax, "largest total in tokens the KV ladder tries")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -59,8 +63,11 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return calibrateFromRuns(pos, *base, *out, stdout, stderr)
 	}
 	opts := calibrate.Options{Base: *base, Repeats: *repeats, DecodeTokens: *decodeTokens, RequestLimit: *limit,
-		Progress: stderr, Tokenizers: tokenizer.NewCache()}
-	if opts.Lengths, err = parseInts(*lengths); err == nil {
+		KVLadder: *ladder, LadderSession: *ladderSession, LadderMax: *ladderMax, Progress: stderr, Tokenizers: tokenizer.NewCache()}
+	if err = checkLadder(opts); err == nil {
+		opts.Lengths, err = parseInts(*lengths)
+	}
+	if err == nil {
 		opts.Batches, err = parseInts(*batches)
 	}
 	if err != nil {
@@ -184,9 +191,12 @@ func writeCalibration(w io.Writer, c calibrate.Calibration) {
 			fmt.Fprintf(tw, "%s\t%.4g\t\tnot identified, base value kept: %s\n", p.Name, p.Value, p.Why)
 		}
 	}
-	if c.KV.Tokens > 0 {
+	switch {
+	case c.KV.Tokens > 0 && c.KV.Bracket[1] > 0:
+		fmt.Fprintf(tw, "kv_cache_tokens\t%d\t\tfrom a %s: %d tokens stayed cached, %d did not\n", c.KV.Tokens, c.KV.Source, c.KV.Bracket[0], c.KV.Bracket[1])
+	case c.KV.Tokens > 0:
 		fmt.Fprintf(tw, "kv_cache_tokens\t%d\t\tfrom %s\n", c.KV.Tokens, c.KV.Source)
-	} else {
+	default:
 		fmt.Fprintf(tw, "kv_cache_tokens\t\t\tnot identified, base value kept: %s\n", c.KV.Why)
 	}
 	_ = tw.Flush()
@@ -198,9 +208,22 @@ func writeCalibration(w io.Writer, c calibrate.Calibration) {
 	for _, q := range c.Quality {
 		fmt.Fprintf(w, "%s fit: %d %s, rms residual %.2f ms, largest %.1f%% of the measured value\n", q.Fit, q.Rows, rows, q.RMSMS, 100*q.MaxFraction)
 	}
+	for _, u := range c.Unexplained {
+		fmt.Fprintln(w, "not explained by the cost model:", u)
+	}
 	for _, n := range c.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
+}
+
+func checkLadder(o calibrate.Options) error {
+	switch {
+	case o.KVLadder != calibrate.LadderAuto && o.KVLadder != calibrate.LadderAlways && o.KVLadder != calibrate.LadderOff:
+		return fmt.Errorf("-kv-ladder %q: want auto, always or off", o.KVLadder)
+	case o.LadderSession <= 0 || o.LadderMax <= 0:
+		return fmt.Errorf("-kv-ladder-session and -kv-ladder-max must be positive")
+	}
+	return nil
 }
 
 func parseInts(s string) ([]int, error) {

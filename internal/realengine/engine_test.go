@@ -39,6 +39,7 @@ func TestEngine(t *testing.T) {
 	t.Run("OverlongOpeningFailsPoint", func(t *testing.T) { testOverlongOpeningFailsPoint(t, f) })
 	t.Run("TTFTMatchesEngineStamps", func(t *testing.T) { testTTFTMatchesEngineStamps(t, f) })
 	t.Run("MetricsResetLMBench", func(t *testing.T) { testMetricsResetLMBench(t, f) })
+	t.Run("CalibratedKnee", func(t *testing.T) { testCalibratedKnee(t, f) })
 }
 
 // testTokensMatchCl100k: llama.cpp, reading the written vocabulary and

@@ -153,12 +153,21 @@ type scenario struct {
 	// Instruction opens the opening turn, before the document; empty for
 	// the default.
 	Instruction string
+	// ProfileFile, when set, replaces the engine by the simulator on the
+	// virtual clock with this profile file.
+	ProfileFile string
 }
 
 var scenarioText = template.Must(template.New("").Funcs(template.FuncMap{
 	"list": func(xs []int) string { return strings.Join(strings.Fields(fmt.Sprint(xs)), ", ") },
 }).Parse(`
 target "engine" {
+{{- if .ProfileFile}}
+  simulator {
+    profile_file = "{{.ProfileFile}}"
+    clock        = "virtual"
+  }
+{{- else}}
   base_url = "{{.URL}}/v1"
   timeouts { first_token = "2m" }
   between_points { reset_prefix_cache = true }
@@ -167,6 +176,7 @@ target "engine" {
     url      = "{{.URL}}/metrics"
     interval = "250ms"
   }
+{{- end}}
 {{- end}}
 }
 

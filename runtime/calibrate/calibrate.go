@@ -1,8 +1,8 @@
 // Package calibrate fits the embedded simulator's cost model to a real
 // server: a short, bounded probe (cold prefills at several prompt lengths,
 // cached follow-ups, concurrent decodes, the KV capacity the server states
-// on /metrics), a least-squares fit, and a profile file that a simulator
-// block loads with profile_file. docs/simulator.md ("Calibrating") explains
+// on /metrics or a ladder of sessions finds by timing), a least-squares
+// fit, and a profile file that a simulator block loads with profile_file. docs/simulator.md ("Calibrating") explains
 // what it sends and how to read the fit.
 package calibrate
 
@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"time"
 
@@ -35,8 +36,13 @@ type Options struct {
 	Batches      []int         // concurrent streams of the decode probes; nil: 1, 4, 16
 	DecodeTokens int           // tokens each request streams; 0: 32
 	RequestLimit time.Duration // bound on each request; 0: 2 minutes
-	Progress     io.Writer     // the plan and each probe's line; nil: none
-	Tokenizers   *tokenizer.Cache
+	// KVLadder says when the KV ladder measures the capacity: LadderAuto
+	// ("" too) when /metrics states none, LadderAlways, LadderOff.
+	KVLadder      string
+	LadderSession int       // tokens per ladder session; 0: DefaultLadderSession
+	LadderMax     int       // largest total the ladder tries; 0: DefaultLadderMax
+	Progress      io.Writer // the plan and each probe's line; nil: none
+	Tokenizers    *tokenizer.Cache
 }
 
 // DefaultLengths are the cold prompt lengths probed when Options names none,
@@ -91,25 +97,57 @@ func Run(ctx context.Context, sc *spec.Scenario, opts Options) (*Result, error) 
 		return nil, fmt.Errorf("calibrate: preflight: %w", err)
 	}
 	started := time.Now()
+	kv := scrapeKV(ctx, sc.Target, baseURL)
+	if opts.KVLadder == LadderAuto {
+		opts.KVLadder = LadderOff
+		if kv.Tokens == 0 {
+			opts.KVLadder = LadderAlways
+		}
+	}
 	plan := NewPlan(opts, info.MaxModelLen, baseCfg)
 	plan.Write(opts.Progress)
 	cal := Calibration{Source: "probe of " + redactURL(baseURL), Target: redactURL(baseURL), Model: info.Model,
-		Started: started.UTC().Format(time.RFC3339), Base: opts.Base, Plan: &plan}
-	cal.KV = scrapeKV(ctx, sc.Target, baseURL)
+		Started: started.UTC().Format(time.RFC3339), Base: opts.Base, Plan: &plan, KV: kv}
 	p := &prober{client: client, opts: opts, plan: plan, blockSize: baseCfg.BlockSize, runID: started.UnixNano()}
 	cal.ResetPrefixCache = client.ResetPrefixCache(ctx) == nil
 	p.reset = cal.ResetPrefixCache
 	obs, err := p.run(ctx)
-	cal.Notes = append(cal.Notes, p.notes...)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		cal.Fit, err = FitObs(obs, baseCfg)
 	}
-	cal.Fit, err = FitObs(obs, baseCfg)
+	if err == nil && plan.Ladder != nil {
+		err = p.measureKV(ctx, &cal, baseCfg.MaxBatchedTokens)
+	}
+	cal.Notes = append(cal.Notes, p.notes...)
 	if err != nil {
 		return nil, err
 	}
 	cal.Seconds = time.Since(started).Seconds()
 	return finish(cal, info, baseCfg)
+}
+
+// measureKV runs the KV ladder, judging hits by the fitted TTFT where the
+// server reports no cached tokens, and keeps its capacity when it found
+// one; what /metrics stated is kept beside it, and a disagreement of more
+// than 10 % is noted.
+func (p *prober) measureKV(ctx context.Context, cal *Calibration, chunk int) error {
+	ttft := func(prompt, cached int) time.Duration { return cal.Fit.TTFT(prompt, cached, chunk) }
+	kv, err := p.ladder(ctx, *cal.Plan.Ladder, ttft)
+	if err != nil {
+		return err
+	}
+	stated := cal.KV
+	if stated.Tokens > 0 {
+		kv.Metrics = stated.Tokens
+		if kv.Tokens == 0 {
+			p.notes = append(p.notes, "KV ladder: "+kv.Why+"; /metrics' capacity is kept")
+			kv.Tokens, kv.Source = stated.Tokens, stated.Source
+		} else if d := float64(kv.Tokens)/float64(stated.Tokens) - 1; math.Abs(d) > 0.10 {
+			p.notes = append(p.notes, fmt.Sprintf("the KV ladder held %d tokens of %d-token sessions where /metrics states %d: the measured capacity is kept", kv.Tokens, cal.Plan.Ladder.SessionTokens, stated.Tokens))
+		}
+	}
+	cal.KV = kv
+	return nil
 }
 
 func withDefaults(o Options) Options {
@@ -124,6 +162,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.DecodeTokens <= 0 {
 		o.DecodeTokens = 32
+	}
+	if o.KVLadder == "" {
+		o.KVLadder = LadderAuto
 	}
 	if o.Tokenizers == nil {
 		o.Tokenizers = tokenizer.NewCache()

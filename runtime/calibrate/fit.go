@@ -76,7 +76,14 @@ type Fit struct {
 	OverheadMS float64      `json:"overhead_ms"`
 	Quality    []FitQuality `json:"fits"`
 	Residuals  []Residual   `json:"residuals"`
+	// Unexplained names, per fit, the probe the model misses by more than
+	// unexplainedFraction of its measured value, if any.
+	Unexplained []string `json:"unexplained,omitempty"`
 }
+
+// unexplainedFraction is the residual, as a fraction of the measured
+// value, beyond which the fit says the model does not explain a probe.
+const unexplainedFraction = 0.20
 
 // term is one column of a regression and the field its coefficient is.
 type term struct {
@@ -140,6 +147,22 @@ func FitObs(obs []Obs, base engine.Config) (Fit, error) {
 	f.addResiduals("ttft", ttftRows, prefill, pc, func(r row) float64 { return r.o.TTFT.Seconds() }, steps)
 	f.summarize()
 	return f, nil
+}
+
+// TTFT is the fitted model's time to first token of a request alone on
+// the server with prompt tokens, cached of them cached, prefilled in chunks
+// of chunk tokens: the overhead plus the terms FitObs fitted.
+func (f Fit) TTFT(prompt, cached, chunk int) time.Duration {
+	v := map[string]float64{}
+	for _, p := range f.Params {
+		v[p.Name] = p.Value
+	}
+	n := float64(max(prompt-cached, 1))
+	h := float64(cached)
+	sec := f.OverheadMS/1e3 + v["step_fixed"]*math.Ceil(n/float64(max(chunk, 1))) +
+		v["prefill_token_us"]/1e6*n + v["frontend_token_us"]/1e6*float64(prompt) +
+		v["prefill_attention_ns"]/1e9*(n*h+n*(n-1)/2)
+	return time.Duration(sec * 1e9)
 }
 
 // makeRows derives each observation's regressors; batch and context come
@@ -313,7 +336,34 @@ func (f *Fit) summarize() {
 		}
 		q.RMSMS = math.Sqrt(ss / float64(max(q.Rows, 1)))
 		f.Quality = append(f.Quality, q)
+		if q.MaxFraction > unexplainedFraction {
+			f.Unexplained = append(f.Unexplained, f.worstResidual(name, q.Rows))
+		}
 	}
+}
+
+// worstResidual describes the fit's largest residual and how many of its
+// rows miss by more than unexplainedFraction.
+func (f *Fit) worstResidual(name string, rows int) string {
+	var worst Residual
+	over := 0
+	for _, r := range f.Residuals {
+		if r.Fit != name {
+			continue
+		}
+		if math.Abs(r.ResidualFraction) > unexplainedFraction {
+			over++
+		}
+		if math.Abs(r.ResidualFraction) > math.Abs(worst.ResidualFraction) {
+			worst = r
+		}
+	}
+	what := fmt.Sprintf("the %s probe of %d tokens (%d cached)", worst.Probe, worst.PromptTokens, worst.CachedTokens)
+	if name == "itl" {
+		what += fmt.Sprintf(" beside %.3g streams", worst.Batch)
+	}
+	return fmt.Sprintf("%s fit: %d of %d probes off by more than %.0f%%; the worst, %s, measured %.3g ms where the model says %.3g ms",
+		name, over, rows, 100*unexplainedFraction, what, worst.MeasuredMS, worst.FittedMS)
 }
 
 func fmtValue(v float64) string { return fmt.Sprintf("%.3g", v) }

@@ -134,3 +134,41 @@ func TestFitKeepsBaseForWhatItCannotSee(t *testing.T) {
 		t.Errorf("prefill_attention_ns = %+v, want 0", p)
 	}
 }
+
+// TestFitNamesWhatItCannotExplain: a probe the cost model misses by more
+// than a fifth of its measured value is named, with its measured and
+// fitted times; an exact model names none.
+func TestFitNamesWhatItCannotExplain(t *testing.T) {
+	base, _ := profile.Config(profile.SeedVLLM)
+	truth := synthetic{stepFixed: 0.012, prefillToken: 40e-6, frontend: 3e-6, decodeSeq: 0.3e-3, overhead: 0.001, chunk: base.MaxBatchedTokens}
+	for _, tc := range []struct {
+		name  string
+		slow  float64 // the longest cold probe's TTFT is multiplied by this
+		wants []string
+	}{
+		{"exact", 1, nil},
+		{"longest cold prefill 3× slower", 3, []string{"ttft fit: 3 of 8 probes off by more than 20%; the worst, the cold probe of ", "where the model says"}},
+	} {
+		obs := truth.obs([]int{1000, 4000, 9000, 20000}, []int{1, 4, 16}, 32)
+		for i := range obs {
+			if obs[i].Probe == ProbeCold && obs[i].PromptTokens == 20000 {
+				first := time.Duration(float64(obs[i].TTFT) * tc.slow)
+				obs[i].End += first - obs[i].TTFT
+				obs[i].TTFT = first
+			}
+		}
+		fit, err := FitObs(obs, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(fit.Unexplained, "\n")
+		if (tc.wants == nil) != (got == "") {
+			t.Errorf("%s: unexplained %q", tc.name, got)
+		}
+		for _, w := range tc.wants {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: unexplained %q does not say %q", tc.name, got, w)
+			}
+		}
+	}
+}

@@ -12,8 +12,14 @@ import (
 // KV is the GPU KV cache's capacity as the probe found it.
 type KV struct {
 	Tokens int    `json:"tokens,omitempty"` // 0: not identified
-	Source string `json:"source,omitempty"` // the /metrics URL it was read from
+	Source string `json:"source,omitempty"` // the /metrics URL it was read from, or the ladder
 	Why    string `json:"why,omitempty"`    // why it was not identified
+	// Bracket is the ladder's: the largest total that stayed cached (the
+	// capacity) and the smallest that did not.
+	Bracket [2]int `json:"bracket,omitzero"`
+	Rungs   []Rung `json:"rungs,omitempty"`
+	// Metrics is what /metrics stated when the ladder also ran.
+	Metrics int `json:"metrics_tokens,omitempty"`
 }
 
 // scrapeKV reads vllm:cache_config_info from the target's metrics block's
@@ -34,12 +40,12 @@ func scrapeKV(ctx context.Context, t *spec.Target, baseURL string) KV {
 	err = s.ScrapeNow(sctx)
 	series := s.Stop()
 	if err != nil {
-		kv.Why = "no /metrics: " + err.Error() + "; the KV ladder that would measure it is not implemented yet"
+		kv.Why = "no /metrics: " + err.Error() + ""
 		return kv
 	}
 	_, caps := series.Timeline(promscrape.KVCapacityTokens)
 	if len(caps) == 0 || caps[len(caps)-1] <= 0 {
-		kv.Why = "/metrics states no vllm:cache_config_info (num_gpu_blocks, block_size); the KV ladder that would measure it is not implemented yet"
+		kv.Why = "/metrics states no vllm:cache_config_info (num_gpu_blocks, block_size)"
 		return kv
 	}
 	kv.Tokens = int(caps[len(caps)-1])

@@ -30,6 +30,8 @@ type Plan struct {
 	// cold or decode round; Bound adds them up.
 	Limit time.Duration `json:"-"`
 	Bound time.Duration `json:"-"`
+	// Ladder is the KV ladder's plan, nil when it does not run.
+	Ladder *LadderPlan `json:"kv_ladder,omitempty"`
 	// Expected is the probe's duration if the server costs what the base
 	// profile says: a guess until measured.
 	Expected time.Duration `json:"-"`
@@ -58,9 +60,34 @@ func NewPlan(o Options, maxModelLen int, base engine.Config) Plan {
 	for _, b := range o.Batches {
 		p.Requests += b
 	}
-	p.Bound = time.Duration(p.Rounds)*p.Limit + time.Duration(len(kept)*o.Repeats+len(o.Batches))*resetLimit
+	resets := len(kept)*o.Repeats + len(o.Batches)
+	if o.KVLadder == LadderAlways {
+		p.Ladder = ladderFor(o, maxModelLen)
+		p.Rounds += p.Ladder.Requests
+		p.Requests += p.Ladder.Requests
+		resets += p.Ladder.MaxRungs
+	}
+	p.Bound = time.Duration(p.Rounds)*p.Limit + time.Duration(resets)*resetLimit
 	p.Expected = p.expected(base)
 	return p
+}
+
+// ladderFor is the KV ladder's plan: sessions of o.LadderSession tokens
+// (DefaultLadderSession), cut as the cold lengths are to half the context,
+// up to o.LadderMax tokens (DefaultLadderMax).
+func ladderFor(o Options, maxModelLen int) *LadderPlan {
+	session, most := o.LadderSession, o.LadderMax
+	if session <= 0 {
+		session = DefaultLadderSession
+	}
+	if maxModelLen > 0 {
+		session = min(session, maxModelLen/2-ladderAnswerTokens-followUpWords*2)
+	}
+	if most <= 0 {
+		most = DefaultLadderMax
+	}
+	lp := newLadderPlan(max(session, 1), most)
+	return &lp
 }
 
 // expected is the probe's duration on a server with base's costs.
@@ -69,18 +96,42 @@ func (p Plan) expected(c engine.Config) time.Duration {
 	decode := func(batch, ctx float64) float64 {
 		return gen * (c.StepFixed.Seconds() + batch*c.DecodeSeq + c.DecodeContext*batch*ctx)
 	}
+	cold := func(x float64) float64 {
+		steps := math.Ceil(x / float64(max(c.MaxBatchedTokens, 1)))
+		return c.FrontendToken*x + steps*c.StepFixed.Seconds() + x*c.PrefillToken + c.PrefillAttention*x*x/2
+	}
 	var sec float64
 	for _, n := range p.Lengths {
 		x := float64(n)
-		steps := math.Ceil(x / float64(max(c.MaxBatchedTokens, 1)))
-		cold := c.FrontendToken*x + steps*c.StepFixed.Seconds() + x*c.PrefillToken + c.PrefillAttention*x*x/2
 		cached := c.FrontendToken*x + c.StepFixed.Seconds() + followUpWords*(c.PrefillToken+c.PrefillAttention*x)
-		sec += float64(p.Repeats) * (cold + cached + 2*decode(1, x))
+		sec += float64(p.Repeats) * (cold(x) + cached + 2*decode(1, x))
 	}
 	for _, b := range p.Batches {
 		sec += decode(float64(b), decodePromptWords)
 	}
+	if p.Ladder != nil {
+		sec += p.Ladder.expected(c, cold)
+	}
 	return time.Duration(sec * 1e9)
+}
+
+// expected is the ladder's duration on a server with c's costs and KV
+// capacity: the cold openings of the doubling up to the first total over
+// the capacity, then the bisection's, each about the capacity (the
+// resends, cached, cost little beside them).
+func (lp LadderPlan) expected(c engine.Config, cold func(x float64) float64) float64 {
+	rung := func(total int) float64 {
+		n := sessionsFor(total, lp.SessionTokens)
+		return float64(n) * cold(float64(min(total, lp.SessionTokens)))
+	}
+	var sec float64
+	for _, t := range lp.doubling() {
+		sec += rung(t)
+		if t > c.KVCacheTokens {
+			return sec + math.Log2(ladderSplit)*rung(c.KVCacheTokens)
+		}
+	}
+	return sec
 }
 
 // Write prints the plan and its bounds.
@@ -89,7 +140,12 @@ func (p Plan) Write(w io.Writer) {
 	fmt.Fprintf(w, "  cold prefill: prompts of about %v tokens, %d× each, the prefix cache reset before each (or a fresh prefix)\n", p.Lengths, p.Repeats)
 	fmt.Fprintf(w, "  cached follow-up: after each cold prompt, the same conversation plus a short question\n")
 	fmt.Fprintf(w, "  decode: %v concurrent streams of %d tokens\n", p.Batches, p.DecodeTokens)
-	fmt.Fprintf(w, "  KV capacity: vllm:cache_config_info on /metrics\n")
+	if p.Ladder == nil {
+		fmt.Fprintf(w, "  KV capacity: vllm:cache_config_info on /metrics\n")
+	} else {
+		fmt.Fprintf(w, "  KV capacity: a ladder of %d-token sessions, each sent then resent after the others, the total doubled from one session up to at most %d tokens until the resends miss the cache, then the bracket halved to 1/%d\n",
+			p.Ladder.SessionTokens, p.Ladder.MaxTokens, ladderSplit)
+	}
 	fmt.Fprintf(w, "  takes about %s if the server costs what the base profile says; at most %s (%d rounds × %s per request, and %s per reset)\n",
 		p.Expected.Round(time.Second/10), p.Bound, p.Rounds, p.Limit, resetLimit)
 }
