@@ -230,4 +230,7 @@ type Sweep struct {
 	BestSequential int `expr:"best_sequential" json:"best_sequential"`
 	PointsPassed   int `expr:"points_passed" json:"points_passed"`
 	PointsRun      int `expr:"points_run" json:"points_run"`
+	// BestRate is an open-loop sweep's highest passing rate (sessions per
+	// minute); 0 when none passed, or for a closed-loop sweep.
+	BestRate float64 `expr:"best_rate" json:"best_rate,omitempty"`
 }
