@@ -63,21 +63,25 @@ func (s *sweep) runRatePoint(rate float64, first bool) error {
 }
 
 // buildOpenPoint aggregates an open-loop point's records as buildPoint
-// does a grid point's; the caller adds server metrics and judges it.
+// does a grid point's; the caller adds server metrics and judges it. The
+// turns that start during the warm-up are flagged in recs (the records
+// file keeps them) and left out of every figure: the point measures the
+// server once the arrivals have built up its load.
 func buildOpenPoint(sc *spec.Scenario, plan *OpenPoint, recs []metrics.Record, started time.Time, dur time.Duration) results.Point {
 	slices.SortStableFunc(recs, func(a, b metrics.Record) int { return cmp.Compare(a.Start, b.Start) })
+	measured := metrics.MarkWarmup(recs, sc.Users.Warmup.Seconds())
 	pt := results.Point{
 		Rate:     plan.Rate,
 		Started:  started.UTC(),
 		Duration: dur.Seconds(),
-		Metrics:  metrics.Aggregate(0, 0, recs),
+		Metrics:  metrics.Aggregate(0, 0, measured),
 		Records:  filepath.ToSlash(results.RateRecordsPath(plan.Rate)),
-		CDF:      metrics.CDF(recs),
-		Turns:    turnStats(recs, plan.Rounds),
+		CDF:      metrics.CDF(measured),
+		Turns:    turnStats(measured, plan.Rounds),
 	}
-	load := metrics.MeasureLoad(recs)
+	load := metrics.MeasureLoad(measured)
 	pt.Load = &load
-	pt.Errors = errorsByKind(recs)
+	pt.Errors = errorsByKind(measured)
 	for i := range plan.Sessions {
 		s := &plan.Sessions[i]
 		pt.Sessions = append(pt.Sessions, results.SessionDocument{Session: s.Label, Document: s.Doc.ID})

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -91,5 +92,44 @@ func TestDryRunOpen(t *testing.T) {
 	r60 := regexp.MustCompile(`(?m)^\s*60\s+60\s+180\s*$`).FindStringIndex(out)
 	if r30 == nil || r60 == nil || r60[0] < r30[0] {
 		t.Errorf("dry run:\n%s", out)
+	}
+}
+
+// Turns that start before the warm-up ends are flagged in the records and
+// left out of every figure of the point; a turn that starts during it and
+// ends after it is still left out. Hand-computed: warm-up 10 s; u1 starts
+// at 1 s (opening, then a follow-up at 8 s that takes 4 s to its first
+// token), u2 and u3 after it, u3's follow-up failing.
+func TestOpenWarmupLeftOut(t *testing.T) {
+	_, sc := openSweepScenario(t, 6)
+	sc.Users.Warmup = 10 * time.Second
+	docs := testDocs(3)
+	plan := &OpenPoint{Rate: 6, Rounds: 1}
+	for i := range 3 {
+		plan.Sessions = append(plan.Sessions, OpenSession{Session: Session{Slot: i, Label: fmt.Sprintf("u%d", i+1), Doc: &docs[i]}})
+	}
+	recs := []metrics.Record{
+		{Session: "u1", Turn: 0, Start: 1, TTFT: 0.5, Duration: 1},
+		{Session: "u1", Turn: 1, Start: 8, TTFT: 4, Duration: 5},
+		{Session: "u2", Turn: 0, Start: 11, TTFT: 0.6, Duration: 1},
+		{Session: "u2", Turn: 1, Start: 15, TTFT: 2, Duration: 3},
+		{Session: "u3", Turn: 0, Start: 20, TTFT: 1, Duration: 2},
+		{Session: "u3", Turn: 1, Start: 25, Duration: 1, Error: "http_500"},
+	}
+	pt := buildOpenPoint(sc, plan, recs, time.Now(), 26*time.Second)
+	m := pt.Metrics
+	if m.Requests != 4 || m.Errors != 1 || m.Samples != 2 || m.OpeningSamples != 2 {
+		t.Errorf("requests %d, errors %d, samples %d, openings %d; want 4, 1, 2, 2", m.Requests, m.Errors, m.Samples, m.OpeningSamples)
+	}
+	if m.TTFTOKMax != 2*time.Second || m.OpeningTTFTMax != time.Second {
+		t.Errorf("ttft_ok_max %v, opening_ttft_max %v; want 2s and 1s (u1's 4s and 0.5s are warm-up)", m.TTFTOKMax, m.OpeningTTFTMax)
+	}
+	if pt.Turns[1].Samples != 2 || pt.Errors["http_500"] != 1 {
+		t.Errorf("turn 1 samples %d, errors %v; want 2, http_500: 1", pt.Turns[1].Samples, pt.Errors)
+	}
+	for _, r := range recs {
+		if want := r.Session == "u1"; r.Warmup != want {
+			t.Errorf("%s t%d: warmup %v, want %v", r.Session, r.Turn, r.Warmup, want)
+		}
 	}
 }

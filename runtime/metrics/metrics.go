@@ -102,6 +102,25 @@ type Record struct {
 
 	Error   string `json:"error,omitempty"`   // error kind; empty on success
 	Message string `json:"message,omitempty"` // error detail, truncated
+
+	// Warmup marks a turn of an open-loop point that started before the
+	// users block's warm-up ended: it loaded the server, and is kept in
+	// the records file, but no figure of the point counts it.
+	Warmup bool `json:"warmup,omitempty"`
+}
+
+// MarkWarmup flags the records that start before warmup (seconds on the
+// point's clock) and returns the others, the ones a point's figures
+// count, in their order; recs itself keeps every record.
+func MarkWarmup(recs []Record, warmup float64) []Record {
+	measured := make([]Record, 0, len(recs))
+	for i := range recs {
+		recs[i].Warmup = recs[i].Start < warmup
+		if !recs[i].Warmup {
+			measured = append(measured, recs[i])
+		}
+	}
+	return measured
 }
 
 // OK reports whether the request succeeded.
