@@ -82,6 +82,10 @@ func buildOpenPoint(sc *spec.Scenario, plan *OpenPoint, recs []metrics.Record, s
 	load := metrics.MeasureLoad(measured)
 	pt.Load = &load
 	pt.Errors = errorsByKind(measured)
+	// Sessions are counted whole, warm-up included; the active ones over
+	// the measured window, as the turns are.
+	from := min(sc.Users.Warmup.Seconds(), dur.Seconds())
+	pt.Users = results.UsersOf(metrics.CountSessions(recs, from, max(dur.Seconds(), from)))
 	for i := range plan.Sessions {
 		s := &plan.Sessions[i]
 		pt.Sessions = append(pt.Sessions, results.SessionDocument{Session: s.Label, Document: s.Doc.ID})

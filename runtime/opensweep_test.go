@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -99,13 +101,17 @@ func TestDryRunOpen(t *testing.T) {
 // left out of every figure of the point; a turn that starts during it and
 // ends after it is still left out. Hand-computed: warm-up 10 s; u1 starts
 // at 1 s (opening, then a follow-up at 8 s that takes 4 s to its first
-// token), u2 and u3 after it, u3's follow-up failing.
+// token), u2 and u3 after it, u3's follow-up failing, u4 dropped.
+// Sessions are counted whole: u1 [1, 13], u2 [11, 18], u3 [20, 26], so
+// over the measured window [10, 26] one session is active on average
+// (1·1 + 2·2 + 1·5 + 0·2 + 1·6 = 16 session-seconds in 16 s), two at most,
+// and a session lasts (12 + 7 + 6) / 3 s.
 func TestOpenWarmupLeftOut(t *testing.T) {
 	_, sc := openSweepScenario(t, 6)
 	sc.Users.Warmup = 10 * time.Second
-	docs := testDocs(3)
+	docs := testDocs(4)
 	plan := &OpenPoint{Rate: 6, Rounds: 1}
-	for i := range 3 {
+	for i := range 4 {
 		plan.Sessions = append(plan.Sessions, OpenSession{Session: Session{Slot: i, Label: fmt.Sprintf("u%d", i+1), Doc: &docs[i]}})
 	}
 	recs := []metrics.Record{
@@ -115,21 +121,53 @@ func TestOpenWarmupLeftOut(t *testing.T) {
 		{Session: "u2", Turn: 1, Start: 15, TTFT: 2, Duration: 3},
 		{Session: "u3", Turn: 0, Start: 20, TTFT: 1, Duration: 2},
 		{Session: "u3", Turn: 1, Start: 25, Duration: 1, Error: "http_500"},
+		{Session: "u4", Turn: 0, Start: 21, Error: metrics.ErrDropped},
+		{Session: "u4", Turn: 1, Start: 21, Error: metrics.ErrDropped},
 	}
 	pt := buildOpenPoint(sc, plan, recs, time.Now(), 26*time.Second)
 	m := pt.Metrics
-	if m.Requests != 4 || m.Errors != 1 || m.Samples != 2 || m.OpeningSamples != 2 {
-		t.Errorf("requests %d, errors %d, samples %d, openings %d; want 4, 1, 2, 2", m.Requests, m.Errors, m.Samples, m.OpeningSamples)
+	if m.Requests != 6 || m.Errors != 3 || m.Samples != 3 || m.OpeningSamples != 3 {
+		t.Errorf("requests %d, errors %d, samples %d, openings %d; want 6, 3, 3, 3", m.Requests, m.Errors, m.Samples, m.OpeningSamples)
 	}
-	if m.TTFTOKMax != 2*time.Second || m.OpeningTTFTMax != time.Second {
-		t.Errorf("ttft_ok_max %v, opening_ttft_max %v; want 2s and 1s (u1's 4s and 0.5s are warm-up)", m.TTFTOKMax, m.OpeningTTFTMax)
+	if m.TTFTOKMax != 2*time.Second || m.OpeningTTFTMin != 600*time.Millisecond {
+		t.Errorf("ttft_ok_max %v, opening_ttft_min %v; want 2s and 600ms (u1's 4s and 0.5s are warm-up)", m.TTFTOKMax, m.OpeningTTFTMin)
 	}
-	if pt.Turns[1].Samples != 2 || pt.Errors["http_500"] != 1 {
-		t.Errorf("turn 1 samples %d, errors %v; want 2, http_500: 1", pt.Turns[1].Samples, pt.Errors)
+	if pt.Turns[1].Samples != 3 || pt.Errors["http_500"] != 1 || pt.Errors[metrics.ErrDropped] != 2 {
+		t.Errorf("turn 1 samples %d, errors %v; want 3, http_500: 1, dropped: 2", pt.Turns[1].Samples, pt.Errors)
+	}
+	want := results.Users{Started: 3, Finished: 3, Dropped: 1, ActiveMean: 1, ActiveMax: 2, DurationMean: 25.0 / 3}
+	if u := pt.Users; u == nil || u.Started != want.Started || u.Finished != want.Finished || u.Dropped != want.Dropped ||
+		u.ActiveMax != want.ActiveMax || math.Abs(u.ActiveMean-want.ActiveMean) > 1e-9 || math.Abs(u.DurationMean-want.DurationMean) > 1e-6 {
+		t.Errorf("users %+v, want %+v", u, want)
 	}
 	for _, r := range recs {
 		if want := r.Session == "u1"; r.Warmup != want {
 			t.Errorf("%s t%d: warmup %v, want %v", r.Session, r.Turn, r.Warmup, want)
 		}
+	}
+}
+
+// -resume keeps an open-loop sweep's rate points: a finished search runs
+// nothing again and keeps its best rate; a changed users block is a
+// different measurement, named, and refused.
+func TestOpenLoopResume(t *testing.T) {
+	file, sc := openSweepScenario(t, 240, 3840)
+	out := t.TempDir()
+	first, err := Run(context.Background(), file, sc, Options{OutDir: out})
+	if err != nil || first.Best == nil {
+		t.Fatalf("first run: %v, best %+v", err, first.Best)
+	}
+	var log strings.Builder
+	again, err := Run(context.Background(), file, sc, Options{OutDir: out, Resume: true, Progress: &log})
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, log.String())
+	}
+	if strings.Contains(log.String(), "point rate=") || len(again.Points) != len(first.Points) || again.Best.Rate != first.Best.Rate {
+		t.Errorf("resume ran %d points (first %d), best %v (first %v):\n%s", len(again.Points), len(first.Points), again.Best.Rate, first.Best.Rate, log.String())
+	}
+	sc.Users.Warmup = 10 * time.Second
+	_, err = Run(context.Background(), file, sc, Options{OutDir: out, Resume: true})
+	if !errors.Is(err, ErrOutputInUse) || !strings.Contains(err.Error(), "users (") {
+		t.Errorf("resume with another warm-up: %v; want ErrOutputInUse naming users", err)
 	}
 }

@@ -154,7 +154,9 @@ type Point struct {
 	Concurrent int `json:"concurrent"`
 	Sequential int `json:"sequential"`
 	// Rate is an open-loop point's arrival rate, sessions per minute.
-	Rate     float64   `json:"rate,omitempty"`
+	Rate float64 `json:"rate,omitempty"`
+	// Users counts an open-loop point's sessions; nil on a grid point.
+	Users    *Users    `json:"users,omitempty"`
 	Started  time.Time `json:"started"`
 	Duration float64   `json:"duration_s"`
 	// Reset is true when the prefix cache was reset before this point.
@@ -185,6 +187,29 @@ func (p *Point) Name() string {
 		return "rate=" + FormatRate(p.Rate) + "/min"
 	}
 	return fmt.Sprintf("C=%d S=%d", p.Concurrent, p.Sequential)
+}
+
+// Users counts an open-loop point's sessions (see metrics.CountSessions).
+// The counts cover every session of the point; the active sessions are
+// averaged over its measured window, from the end of the warm-up to the
+// point's end.
+type Users struct {
+	Started  int `json:"started"`
+	Finished int `json:"finished"`
+	Dropped  int `json:"dropped"`
+	// ActiveMean is the time-average of the sessions active at once,
+	// ActiveMax the most at any instant.
+	ActiveMean float64 `json:"active_mean"`
+	ActiveMax  int     `json:"active_max"`
+	// DurationMean is the mean time from a finished session's arrival to
+	// its last answer's end, seconds.
+	DurationMean float64 `json:"duration_mean_s"`
+}
+
+// UsersOf converts metrics' session counts for results.json.
+func UsersOf(s metrics.Sessions) *Users {
+	return &Users{Started: s.Started, Finished: s.Finished, Dropped: s.Dropped,
+		ActiveMean: s.ActiveMean, ActiveMax: s.ActiveMax, DurationMean: s.DurationMean.Seconds()}
 }
 
 // SLOOutcome is one SLO's result at a point.
