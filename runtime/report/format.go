@@ -104,7 +104,7 @@ func sortedPoints(r *results.Results) []*results.Point {
 		ps[i] = &r.Points[i]
 	}
 	slices.SortStableFunc(ps, func(a, b *results.Point) int {
-		return cmp.Or(cmp.Compare(a.Concurrent, b.Concurrent), cmp.Compare(a.Sequential, b.Sequential))
+		return cmp.Or(cmp.Compare(a.Concurrent, b.Concurrent), cmp.Compare(a.Sequential, b.Sequential), cmp.Compare(a.Rate, b.Rate))
 	})
 	return ps
 }
@@ -148,7 +148,7 @@ func bestPoint(r *results.Results) *results.Point {
 	}
 	for i := range r.Points {
 		p := &r.Points[i]
-		if p.Concurrent == r.Best.Concurrent && p.Sequential == r.Best.Sequential {
+		if p.Concurrent == r.Best.Concurrent && p.Sequential == r.Best.Sequential && p.Rate == r.Best.Rate {
 			return p
 		}
 	}

@@ -1,0 +1,91 @@
+package report
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/results"
+)
+
+// openFixture is an open-loop sweep: 30 and 60 sessions a minute pass,
+// 90 fails; the search bracketed the limit between 60 and 90.
+func openFixture() *results.Results {
+	pass, fail := 60.0, 90.0
+	r := &results.Results{Scenario: "chat", SLOs: []results.SLO{{Name: "ttft", Condition: "ttft_p95 <= 2s"}},
+		Best:       &results.Best{Rate: 60, Score: 60},
+		RateSearch: &results.RateSearch{Pass: &pass, Fail: &fail, Settled: false, Order: []float64{30, 90, 60}},
+		Complete:   true}
+	for _, p := range []struct {
+		rate   float64
+		p95    float64
+		active float64
+	}{{30, 0.4, 7.5}, {90, 9.5, 40.2}, {60, 1.1, 16}} {
+		ok := p.p95 <= 2
+		o := metrics.Fail
+		if ok {
+			o = metrics.Pass
+		}
+		r.Points = append(r.Points, results.Point{Rate: p.rate, Passed: ok,
+			Metrics: metrics.Point{TTFTP50: metrics.Duration(p.p95 / 2), TTFTP95: metrics.Duration(p.p95), TTFTP99: metrics.Duration(p.p95 * 1.2), Samples: 100, Requests: 130},
+			SLOs:    []results.SLOOutcome{{Name: "ttft", Outcome: o}},
+			Users:   &results.Users{Started: int(p.rate * 2), Dropped: 0, ActiveMean: p.active, ActiveMax: int(p.active * 1.5)}})
+	}
+	return r
+}
+
+// The terminal summary of an open-loop sweep is by rate: a row per rate in
+// rate order with its sessions, the best rate starred, the answer as a
+// rate, and the knee explanation saying it covers grids only; nothing
+// names a C × S point, which an open-loop sweep does not have.
+func TestTerminalOpenLoop(t *testing.T) {
+	var b strings.Builder
+	Terminal(&b, openFixture())
+	out := b.String()
+	for _, want := range []string{
+		"rate/min", "Max arrival rate where ttft_p95 <= 2s: 60/min",
+		"The next rate measured, 90/min, failed.", "closed-loop sweeps (a grid of C × S) only",
+		"(held at 2 of 3 points, at rate=60/min: pass)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"C=0", "Max (C x S)", "0 sessions"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("summary says %q:\n%s", bad, out)
+		}
+	}
+	row := func(rate string) int {
+		loc := regexp.MustCompile(`(?m)^\s+` + rate + `\s+\d`).FindStringIndex(out)
+		if loc == nil {
+			return -1
+		}
+		return loc[0]
+	}
+	i30, i60, i90 := row("30"), row("60"), row("90")
+	if i30 < 0 || i60 < i30 || i90 < i60 || !strings.Contains(out[i60:i90], "★ ✓") {
+		t.Errorf("rows not in rate order with 60 starred:\n%s", out)
+	}
+}
+
+// The knee explanation says nothing about an open-loop sweep but that it
+// covers grids only; the page's headline is the best rate.
+func TestKneeOpenLoop(t *testing.T) {
+	r := openFixture()
+	k := explainKnee(r)
+	if k == nil || k.Cause != CauseOpenLoop || k.Move != "" || k.Below == nil || k.Below.Rate != 60 {
+		t.Fatalf("knee %+v; want cause open_loop, no advice, below the 60/min point", k)
+	}
+	if text, kind := conclusion(r); kind != "pass" || !strings.HasPrefix(text, "Best: 60/min") {
+		t.Errorf("conclusion %q (%s)", text, kind)
+	}
+	r.Best, r.RateSearch.Pass = nil, nil
+	for i := range r.Points {
+		r.Points[i].Passed = false
+	}
+	if text, kind := conclusion(r); kind != "fail" || !strings.Contains(text, "below the lowest rate run (30/min)") {
+		t.Errorf("conclusion with no pass %q (%s)", text, kind)
+	}
+}
