@@ -2,9 +2,17 @@ package report
 
 import (
 	"fmt"
+	"html/template"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
 )
 
@@ -99,4 +107,89 @@ func termOpenAnswer(w io.Writer, r *results.Results) {
 	fmt.Fprintf(w, "Max arrival rate where %s: %s\n", sloText(r), best)
 	text, _ := openConclusion(r)
 	fmt.Fprintln(w, text)
+}
+
+// rateTable is the page's table for an open-loop sweep: per rate, the
+// verdict, the sessions, TTFT and errors, and the server's figures.
+func rateTable(r *results.Results, ps []*results.Point) table {
+	kvCol, hitCol := serverColumns(ps)
+	head := []string{"rate/min", verdictHead, "started", "dropped", "active_mean", "active_max", "session_s", "samples"}
+	head = append(head, durationColumns()...)
+	head = append(head, "error_rate")
+	if kvCol {
+		head = append(head, metrics.NameKVCacheUsageMax)
+	}
+	if hitCol {
+		head = append(head, metrics.NamePrefixCacheHitRate)
+	}
+	t := table{Head: head, Pin: 2}
+	if simulated(r) {
+		t.Units = unitsOf(append(durationColumns(), "session_s"), simulatedUnit)
+	}
+	num := func(n int) cell { return cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)} }
+	dur := func(d time.Duration) cell { return cell{Text: fmtDur(d), Sort: sortKey(secKey(d))} }
+	for _, p := range ps {
+		m := &p.Metrics
+		u := p.Users
+		if u == nil {
+			u = &results.Users{}
+		}
+		verdict, class := pointVerdict(r, p)
+		cells := []cell{{Text: results.FormatRate(p.Rate), Sort: sortKey(p.Rate)}, verdict,
+			num(u.Started), num(u.Dropped), {Text: strconv.FormatFloat(u.ActiveMean, 'f', 1, 64), Sort: sortKey(u.ActiveMean)},
+			num(u.ActiveMax), {Text: fmtSec(u.DurationMean), Sort: sortKey(u.DurationMean)}, num(m.Samples),
+			dur(m.TTFTP50), dur(m.TTFTP95), dur(m.TTFTP99), dur(m.TTFCP95), dur(m.ITLP95),
+			{Text: fmtPct(m.ErrorRate), Sort: sortKey(m.ErrorRate), Title: fmt.Sprintf("%d of %d requests", m.Errors, m.Requests)},
+		}
+		if kvCol {
+			cells = append(cells, pctCell(serverValue(p, func(s *results.ServerSummary) *float64 { return s.KVCacheUsageMax })))
+		}
+		if hitCol {
+			cells = append(cells, pctCell(serverValue(p, func(s *results.ServerSummary) *float64 { return s.PrefixCacheHitRate })))
+		}
+		t.Rows = append(t.Rows, row{Class: class, Cells: cells})
+	}
+	return t
+}
+
+// rateOption plots TTFT p95 against the arrival rate, with the sessions
+// active on average on a second axis: past the knee both climb.
+func rateOption(r *results.Results, ps []*results.Point) (template.JS, error) {
+	ln := charts.NewLine()
+	ln.SetGlobalOptions(
+		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Top: "0"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: "arrival rate (sessions/min)", NameLocation: "middle", NameGap: 26}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "log", Name: simName("ttft p95", simulated(r)), AxisLabel: &opts.AxisLabel{Formatter: jsFunc(durAxisLabel)}}),
+		charts.WithGridOpts(opts.Grid{Left: "64", Right: "64", Top: "48", Bottom: "40"}),
+	)
+	ln.ExtendYAxis(opts.YAxis{Type: "value", Name: "active sessions (mean)", SplitLine: &opts.SplitLine{Show: opts.Bool(false)}})
+	var ttft, active [][2]float64
+	for _, p := range ps {
+		if v := p.Metrics.TTFTP95.Seconds(); finite(v) {
+			ttft = append(ttft, [2]float64{p.Rate, round4(v)})
+		}
+		if p.Users != nil {
+			active = append(active, [2]float64{p.Rate, round4(p.Users.ActiveMean)})
+		}
+	}
+	ln.AddSeries("ttft_p95", nil)
+	ln.MultiSeries[0].Data = ttft
+	ln.AddSeries("active sessions (mean)", nil)
+	ln.MultiSeries[1].Data = active
+	ln.MultiSeries[1].YAxisIndex = 1
+	return optionJS(ln, nil)
+}
+
+// rateFacts is the page's line about the rate axis, in place of the grid.
+func rateFacts(r *results.Results) string {
+	rates := make([]string, 0, len(r.Points))
+	for _, p := range sortedPoints(r) {
+		rates = append(rates, results.FormatRate(p.Rate))
+	}
+	text := fmt.Sprintf("open loop; rate search: %d rates measured (%s sessions/min)", len(rates), strings.Join(rates, ", "))
+	if rs := r.RateSearch; rs != nil && rs.Settled {
+		text += ", the limit bracketed within 5 %"
+	}
+	return text
 }

@@ -89,3 +89,28 @@ func TestKneeOpenLoop(t *testing.T) {
 		t.Errorf("conclusion with no pass %q (%s)", text, kind)
 	}
 }
+
+// The page of an open-loop sweep has a rate table and TTFT p95 against the
+// rate in place of the grid's heatmap and working set, and names no C × S
+// point, which the sweep does not have.
+func TestPageOpenLoop(t *testing.T) {
+	var b strings.Builder
+	if err := Write(&b, openFixture(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		`id="mrqa-rate"`, "ttft_p95 against the arrival rate", "rate/min", `data-cause="open_loop"`,
+		"<dt>Rates</dt><dd>open loop; rate search: 3 rates measured (30, 60, 90 sessions/min)",
+		"Best: 60/min arriving sessions", "active_<wbr>mean",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{`id="mrqa-heatmap"`, `id="mrqa-working-set"`, "0×0", "C=0, S=0", "0 sessions ("} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page has %q", bad)
+		}
+	}
+}

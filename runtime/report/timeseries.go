@@ -314,11 +314,11 @@ func pointAreas(r *results.Results, ps []*results.Point, t0 time.Time) []any {
 		if p.Passed {
 			color = "rgba(26,127,55,0.10)"
 		}
-		if isBest(r, p.Concurrent, p.Sequential) {
+		if isBestPoint(r, p) {
 			color = "rgba(26,127,55,0.22)"
 		}
 		out = append(out, []any{
-			map[string]any{"name": pointLabel(p.Concurrent, p.Sequential), "xAxis": start, "itemStyle": map[string]any{"color": color}},
+			map[string]any{"name": label(p), "xAxis": start, "itemStyle": map[string]any{"color": color}},
 			map[string]any{"xAxis": end},
 		})
 	}
