@@ -114,3 +114,36 @@ func TestPageOpenLoop(t *testing.T) {
 		}
 	}
 }
+
+// The comparison page compares open-loop sweeps by their best rate, and
+// does not set a rate against a grid's sessions.
+func TestCompareOpenLoop(t *testing.T) {
+	faster := openFixture()
+	faster.Scenario, faster.Best.Rate = "chat_fast", 90
+	mixed := compareSentences([]*results.Results{vllmFixture(), openFixture()}, []string{"grid", "chat"})
+	same := compareSentences([]*results.Results{openFixture(), faster}, []string{"chat", "chat_fast"})
+	if len(mixed) != 1 || !strings.Contains(mixed[0].Text, "chat reaches 60/min arriving sessions and grid 12 sessions (C=4, S=3)") || !strings.Contains(mixed[0].Text, "not compared") {
+		t.Errorf("grid beside open loop: %+v", mixed)
+	}
+	if len(same) != 1 || !strings.Contains(same[0].Text, "chat_fast allows 1.50× the arrival rate of chat (90/min arriving sessions vs 60/min arriving sessions)") {
+		t.Errorf("two open loops: %+v", same)
+	}
+}
+
+// A comparison page with an open-loop scenario shows its rate chart in
+// place of a heatmap and keys its rows in the point table by rate.
+func TestComparePageOpenLoop(t *testing.T) {
+	var b strings.Builder
+	if err := WriteCompare(&b, []*results.Results{vllmFixture(), openFixture()}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{"chat: 60/min arriving sessions", "<td data-v=\"", ">90/min</td>", "not compared"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("comparison page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "0 sessions (C=0, S=0)") {
+		t.Error("comparison page names a C=0, S=0 point")
+	}
+}

@@ -322,6 +322,9 @@ func bestText(b *results.Best) string {
 	if b == nil {
 		return "no passing point"
 	}
+	if b.Rate > 0 {
+		return rateText(b.Rate) + " arriving sessions"
+	}
 	return fmt.Sprintf("%d sessions (C=%d, S=%d)", b.Concurrent*b.Sequential, b.Concurrent, b.Sequential)
 }
 
