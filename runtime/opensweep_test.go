@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -169,5 +170,43 @@ func TestOpenLoopResume(t *testing.T) {
 	_, err = Run(context.Background(), file, sc, Options{OutDir: out, Resume: true})
 	if !errors.Is(err, ErrOutputInUse) || !strings.Contains(err.Error(), "users (") {
 		t.Errorf("resume with another warm-up: %v; want ErrOutputInUse naming users", err)
+	}
+}
+
+// exec runs an open-loop scenario on the real clock through HTTPExecutor:
+// each rate's sessions reach the server with request ids naming the rate,
+// every declared rate passing makes the highest the best, with no failure
+// to bracket it.
+func TestOpenLoopSweepRealClock(t *testing.T) {
+	srv := &recordingServer{}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	file, sc := sweepScenario(t, ts.URL+"/v1", false)
+	sc.Grid = spec.Grid{}
+	sc.Users = &spec.Users{Arrival: spec.ArrivalConstant, Rates: []float64{1200, 600}, Sessions: 4, MaxActive: 100}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Run(ctx, file, sc, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Points) != 2 || r.Points[0].Rate != 600 || r.Best == nil || r.Best.Rate != 1200 || r.RateSearch.Fail != nil {
+		t.Fatalf("points %d (first at %v), best %+v, search %+v; want 600 then 1200, best 1200, no failure", len(r.Points), r.Points[0].Rate, r.Best, r.RateSearch)
+	}
+	perRate := map[string]int{}
+	srv.mu.Lock()
+	for _, q := range srv.reqs {
+		for _, rate := range []string{"-r600-", "-r1200-"} {
+			if strings.Contains(q.id, rate) {
+				perRate[rate]++
+			}
+		}
+	}
+	srv.mu.Unlock()
+	if perRate["-r600-"] != 8 || perRate["-r1200-"] != 8 {
+		t.Errorf("requests by rate %v; want 8 each (4 sessions × 2 turns)", perRate)
+	}
+	if u := r.Points[1].Users; u == nil || u.Started != 4 || u.Finished != 4 {
+		t.Errorf("sessions at 1200/min: %+v; want 4 started and finished", u)
 	}
 }
