@@ -147,3 +147,18 @@ func TestComparePageOpenLoop(t *testing.T) {
 		t.Error("comparison page names a C=0, S=0 point")
 	}
 }
+
+// A prediction beside a measurement pairs open-loop points by rate: each
+// rate gets its own row, not one row for every rate at C=0, S=0.
+func TestVersusOpenLoop(t *testing.T) {
+	measured := openFixture()
+	measured.Points = measured.Points[:2] // 30 and 90
+	rows := buildVersus(openFixture(), measured).Table.Rows
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Cells[2].Text+" "+r.Cells[len(r.Cells)-1].Text)
+	}
+	if want := "30/min agree,60/min —,90/min agree"; strings.Join(got, ",") != want {
+		t.Errorf("rows %q, want %q", strings.Join(got, ","), want)
+	}
+}
