@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"text/tabwriter"
@@ -86,6 +87,8 @@ func buildOpenPoint(sc *spec.Scenario, plan *OpenPoint, recs []metrics.Record, s
 	// the measured window, as the turns are.
 	from := min(sc.Users.Warmup.Seconds(), dur.Seconds())
 	pt.Users = results.UsersOf(metrics.CountSessions(recs, from, max(dur.Seconds(), from)))
+	tl := metrics.SessionTimeline(recs, dur.Seconds(), timelineStep(dur))
+	pt.Users.Timeline = &tl
 	for i := range plan.Sessions {
 		s := &plan.Sessions[i]
 		pt.Sessions = append(pt.Sessions, results.SessionDocument{Session: s.Label, Document: s.Doc.ID})
@@ -128,4 +131,9 @@ func dryRunOpen(w io.Writer, sc *spec.Scenario) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", results.FormatRate(rate), len(sched), len(sched)*(sc.Rounds+1))
 	}
 	return tw.Flush()
+}
+
+// timelineStep cuts a point into at most about 100 buckets of whole seconds.
+func timelineStep(span time.Duration) float64 {
+	return max(1, math.Ceil(span.Seconds()/100))
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 )
@@ -111,4 +112,49 @@ func occupancy(spans []SessionSpan, from, to float64) (mean float64, peak int) {
 		mean = area / (to - from)
 	}
 	return mean, peak
+}
+
+// Timeline is an open-loop point over time, in buckets of Step seconds
+// from the point's start: sessions arriving (dropped ones included), the
+// sessions active on average, and the steady turns' TTFT p95 by the
+// bucket they started in (0 where none started; failed turns as +Inf).
+type Timeline struct {
+	Step     float64   `json:"step_s"`
+	Arrivals []int     `json:"arrivals"`
+	Active   []float64 `json:"active"`
+	TTFTP95  []Seconds `json:"ttft_p95"`
+}
+
+// SessionTimeline cuts recs' point, span seconds long, into buckets of
+// step seconds (step > 0).
+func SessionTimeline(recs []Record, span, step float64) Timeline {
+	n := max(1, int(math.Ceil(span/step)))
+	tl := Timeline{Step: step, Arrivals: make([]int, n), Active: make([]float64, n), TTFTP95: make([]Seconds, n)}
+	bucket := func(t float64) int { return min(n-1, max(0, int(t/step))) }
+	spans, _ := SessionSpans(recs)
+	for _, s := range spans {
+		tl.Arrivals[bucket(s.Start)]++
+	}
+	ttft := make([][]time.Duration, n)
+	for i := range recs {
+		r := &recs[i]
+		switch {
+		case r.Error == ErrDropped && r.Turn == 0:
+			tl.Arrivals[bucket(r.Start)]++
+		case r.Turn > 0 && r.Sent() && r.Error != ErrCanceled:
+			ttft[bucket(r.Start)] = append(ttft[bucket(r.Start)], r.TTFTOrInf())
+		}
+	}
+	for b := range n {
+		from := float64(b) * step
+		to := min(from+step, span) // the last bucket ends with the point
+		if to <= from {
+			to = from + step
+		}
+		tl.Active[b], _ = occupancy(spans, from, to)
+		if st, ok := Summarize(ttft[b]); ok {
+			tl.TTFTP95[b] = Sec(st.P95)
+		}
+	}
+	return tl
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -192,4 +194,54 @@ func rateFacts(r *results.Results) string {
 		text += ", the limit bracketed within 5 %"
 	}
 	return text
+}
+
+// sessionsTimeChart puts an open-loop sweep's sessions, TTFT and KV-cache
+// usage on one time axis: arrivals and active sessions per timeline bucket
+// of each point, the steady TTFT p95 of the turns started in it, and the
+// scraped KV usage (kvX, kvY; empty when not scraped).
+func sessionsTimeChart(r *results.Results, t0 time.Time, kvX, kvY []float64) tsChart {
+	var ax, ay, sx, sy, tx, ty []float64
+	for _, p := range sortedByStart(r) {
+		tl := p.Users.Timeline
+		at := p.Started.Sub(t0).Seconds()
+		for b := range tl.Active {
+			x := math.Round((at+(float64(b)+0.5)*tl.Step)*10) / 10
+			ax, ay = append(ax, x), append(ay, float64(tl.Arrivals[b])*60/tl.Step)
+			sx, sy = append(sx, x), append(sy, tl.Active[b])
+			v := float64(tl.TTFTP95[b])
+			if v <= 0 || math.IsInf(v, 1) {
+				v = math.NaN() // no steady turn, or failed ones: a gap
+			}
+			tx, ty = append(tx, x), append(ty, v)
+		}
+		// A gap at the point's end: a line never joins two rates.
+		end := math.Round((at+p.Duration)*10) / 10
+		ax, sx, tx = append(ax, end), append(sx, end), append(tx, end)
+		ay, sy, ty = append(ay, math.NaN()), append(sy, math.NaN()), append(ty, math.NaN())
+	}
+	c := tsChart{ID: "mrqa-server-ts-sessions", Title: "Sessions, TTFT and KV cache over the run",
+		Note:  "Per bucket of each point's timeline: sessions arriving (per minute, dropped ones included) and active on average, the steady TTFT p95 of the turns that started in it, and the KV-cache usage as scraped. Shaded bands are the rates.",
+		Empty: "No point recorded its timeline.",
+		Axes:  []tsAxis{{Name: "sessions"}, {Name: simName("ttft p95", simulated(r)), Unit: "s"}, {Name: "KV %", Unit: "%", Max: 100}},
+		Lines: []tsLine{
+			{Name: "arrivals/min", Axis: 0, X: ax, Y: ay},
+			{Name: "active sessions", Axis: 0, X: sx, Y: sy},
+			{Name: "ttft p95 (steady)", Unit: "s", Axis: 1, X: tx, Y: ty},
+			{Name: "KV cache usage", Unit: "%", Axis: 2, X: kvX, Y: kvY, Missing: "No KV-cache usage: the server's /metrics has no KV-cache usage gauge."},
+		}}
+	return keepDrawn(c)
+}
+
+// sortedByStart is an open-loop sweep's points that recorded a timeline,
+// in the order they ran.
+func sortedByStart(r *results.Results) []*results.Point {
+	var ps []*results.Point
+	for i := range r.Points {
+		if p := &r.Points[i]; p.Users != nil && p.Users.Timeline != nil && !p.Started.IsZero() {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortFunc(ps, func(a, b *results.Point) int { return a.Started.Compare(b.Started) })
+	return ps
 }

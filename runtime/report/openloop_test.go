@@ -1,9 +1,12 @@
 package report
 
 import (
+	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/results"
@@ -160,5 +163,30 @@ func TestVersusOpenLoop(t *testing.T) {
 	}
 	if want := "30/min agree,60/min —,90/min agree"; strings.Join(got, ",") != want {
 		t.Errorf("rows %q, want %q", strings.Join(got, ","), want)
+	}
+}
+
+// The sessions chart lays each point's timeline at its place on the run's
+// time axis, bucket centres, with a gap between points, and says when the
+// server's KV usage is missing.
+func TestSessionsTimeChart(t *testing.T) {
+	r := openFixture()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range r.Points {
+		p := &r.Points[i]
+		p.Started, p.Duration = t0.Add(time.Duration(i*100)*time.Second), 20
+		p.Users.Timeline = &metrics.Timeline{Step: 10, Arrivals: []int{1, 2}, Active: []float64{0.5, 1.5}, TTFTP95: []metrics.Seconds{1, 0}}
+	}
+	c := sessionsTimeChart(r, t0, nil, nil)
+	if c.Empty != "" || len(c.Lines) != 3 || !strings.Contains(c.Note, "No KV-cache usage") {
+		t.Fatalf("chart %+v; want three lines and a note on the missing KV usage", c)
+	}
+	arr := c.Lines[0]
+	next := slices.Index(arr.X, 105)
+	if arr.X[0] != 5 || arr.Y[0] != 6 || arr.X[1] != 15 || arr.Y[1] != 12 || !math.IsNaN(arr.Y[2]) || next < 3 || arr.Y[next] != 6 {
+		t.Errorf("arrivals x %v y %v; want 5→6/min, 15→12/min, a gap, the next point at 105 s", arr.X, arr.Y)
+	}
+	if tt := c.Lines[2]; tt.Y[0] != 1 || !math.IsNaN(tt.Y[1]) {
+		t.Errorf("ttft %v; want 1 s then a gap where no steady turn started", tt.Y)
 	}
 }

@@ -204,6 +204,9 @@ type Users struct {
 	// DurationMean is the mean time from a finished session's arrival to
 	// its last answer's end, seconds.
 	DurationMean float64 `json:"duration_mean_s"`
+	// Timeline is the point over time, for the report; nil in results
+	// written before it was recorded.
+	Timeline *metrics.Timeline `json:"timeline,omitempty"`
 }
 
 // UsersOf converts metrics' session counts for results.json.
