@@ -39,6 +39,7 @@ var metricFamilies = []struct{ prefix, meaning string }{
 	{"best_sequential", "the best point's S"},
 	{"points_passed", "grid points that met every SLO"},
 	{"points_run", "grid points run"},
+	{"best_rate", "an open-loop sweep's highest passing rate, sessions per minute; 0 when none passed"},
 }
 
 func metricMeaning(name string) string {

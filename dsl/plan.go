@@ -32,6 +32,29 @@ func Totals(sc *spec.Scenario) PlanTotals {
 	return t
 }
 
+// describeUsers is the plan's line for an open-loop scenario.
+func describeUsers(sc *spec.Scenario) string {
+	u := sc.Users
+	rates := make([]string, len(u.Rates))
+	for i, r := range u.Rates {
+		rates[i] = strconv.FormatFloat(r, 'g', -1, 64)
+	}
+	arrival := u.Arrival
+	if u.Arrival == spec.ArrivalGamma {
+		arrival += fmt.Sprintf(" (burstiness %g)", u.Burstiness)
+	}
+	bound := fmt.Sprintf("for %v", u.Duration)
+	if u.Sessions > 0 {
+		bound = fmt.Sprintf("%d sessions", u.Sessions)
+	}
+	think := "no think time"
+	if u.Think.Mean > 0 {
+		think = fmt.Sprintf("think %s, mean %v", u.Think.Distribution, u.Think.Mean)
+	}
+	return fmt.Sprintf("%s arrivals at [%s] a minute, %s a point, warm-up %v, at most %d active, %s (%d round%s + opening, assign %s, seed %d)",
+		arrival, strings.Join(rates, ", "), bound, u.Warmup, u.MaxActive, think, sc.Rounds, plural(sc.Rounds), sc.Assign, sc.Seed)
+}
+
 // WritePlan writes the plan of a loaded file as validate prints it, with
 // every secret of f hidden: per scenario its target, corpus, script, grid
 // size and the requests it will make.
@@ -55,9 +78,13 @@ func writePlan(w io.Writer, f *spec.File) {
 		writeTarget(w, sc.Target)
 		fmt.Fprintf(w, "  corpus  %s\n", describeCorpus(sc.Corpus))
 		fmt.Fprintf(w, "  script  %s\n", describeScript(sc.Script))
-		fmt.Fprintf(w, "  grid    concurrent %s × sequential %s: %d point%s, %d sessions, %d requests (%d round%s + opening, assign %s, seed %d)\n",
-			ints(sc.Grid.Concurrent), ints(sc.Grid.Sequential), t.Points, plural(t.Points), t.Sessions, t.Requests,
-			sc.Rounds, plural(sc.Rounds), sc.Assign, sc.Seed)
+		if sc.Users != nil {
+			fmt.Fprintf(w, "  users   %s\n", describeUsers(sc))
+		} else {
+			fmt.Fprintf(w, "  grid    concurrent %s × sequential %s: %d point%s, %d sessions, %d requests (%d round%s + opening, assign %s, seed %d)\n",
+				ints(sc.Grid.Concurrent), ints(sc.Grid.Sequential), t.Points, plural(t.Points), t.Sessions, t.Requests,
+				sc.Rounds, plural(sc.Rounds), sc.Assign, sc.Seed)
+		}
 		if s := sc.Search; s != nil {
 			fmt.Fprintf(w, "  search  %s%s (the grid's counts are an upper bound)\n", s.Kind, describeSearch(s))
 		}

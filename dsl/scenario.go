@@ -32,6 +32,7 @@ var scenarioSchema = &hcl.BodySchema{
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "grid"},
+		{Type: "users"},
 		{Type: "search", LabelNames: []string{"kind"}},
 		{Type: "slo", LabelNames: []string{"name"}},
 		{Type: "report"},
@@ -144,23 +145,57 @@ func (l *loader) decodeScenarioSettings(sc *spec.Scenario, content *hcl.BodyCont
 	sc.Score = l.oneOf(attrs["score"], spec.DefaultScore, spec.ScoreSessions, spec.ScoreHarmonic)
 	sc.AbortOnAllFailed = l.boolAttr(attrs["abort_on_all_failed"], true)
 
-	blocks := l.singleBlocks(content, "grid", "search", "report")
-	if g := blocks["grid"]; g != nil {
+	blocks := l.singleBlocks(content, "grid", "users", "search", "report")
+	g, u := blocks["grid"], blocks["users"]
+	switch {
+	case g != nil && u != nil:
+		l.errorf(u.DefRange, "Closed loop and open loop at once",
+			"A scenario is closed-loop (grid: C workers each cycling S sessions) or open-loop (users: sessions arriving at a rate), not both; the grid is at %s. Keep one of the two blocks, or split them into two scenarios.", g.DefRange)
+	case g != nil:
 		sc.Grid = l.decodeGridBlock(g)
-	} else {
+	case u != nil:
+		sc.Users = l.decodeUsersBlock(u)
+	default:
 		l.errorf(content.MissingItemRange, "Missing grid block",
-			"scenario %q needs a grid { concurrent = [...], sequential = [...] } block.", sc.Name)
+			"scenario %q needs a grid { concurrent = [...], sequential = [...] } block (closed loop), or a users { rate = [...], ... } block (open loop).", sc.Name)
 	}
 	if s := blocks["search"]; s != nil {
 		sc.Search = l.decodeSearchBlock(s)
+		if sc.Users != nil {
+			l.checkRateSearch(s)
+		} else if a := searchAttr(s, "max_rate"); a != nil {
+			l.errorf(a.NameRange, "Rate setting on a grid search",
+				"max_rate caps the arrival rate of an open-loop (users) scenario; this one sweeps a C×S grid. Remove max_rate, or cap the grid with max_concurrent and max_sequential.")
+		}
 	}
 	return blocks
+}
+
+// searchAttr is attribute name of a search block, or nil.
+func searchAttr(b *hcl.Block, name string) *hcl.Attribute {
+	content, _ := b.Body.Content(searchSchema)
+	if content == nil {
+		return nil
+	}
+	return content.Attributes[name]
+}
+
+// checkRateSearch reports the search settings that only apply to a C×S
+// grid: on an open-loop scenario the frontier search runs on the rate.
+func (l *loader) checkRateSearch(b *hcl.Block) {
+	for _, name := range []string{"extend_step", "max_concurrent", "max_sequential"} {
+		if a := searchAttr(b, name); a != nil {
+			l.errorf(a.NameRange, "Grid setting on an open-loop search",
+				"%s applies to the C×S grid; on a users block the frontier search works on the arrival rate (max_rate caps it). Remove %s.", name, name)
+		}
+	}
 }
 
 // checkPlan reports the plan-time rules the scenario breaks (the same
 // rules exec checks again once it knows the corpus and the target).
 func (l *loader) checkPlan(sc *spec.Scenario, content *hcl.BodyContent, attrs hcl.Attributes, blocks map[string]*hcl.Block) {
-	if sc.Script == nil || l.broken[sc.Script] || (sc.Corpus != nil && l.broken[sc.Corpus]) || len(sc.Grid.Concurrent) == 0 || len(sc.Grid.Sequential) == 0 {
+	noGrid := len(sc.Grid.Concurrent) == 0 || len(sc.Grid.Sequential) == 0
+	if sc.Script == nil || l.broken[sc.Script] || (sc.Corpus != nil && l.broken[sc.Corpus]) || noGrid && sc.Users == nil {
 		return
 	}
 	facts := spec.Facts{Documents: -1}
@@ -380,7 +415,7 @@ func (l *loader) decodeGridBlock(b *hcl.Block) spec.Grid {
 }
 
 var searchSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "extend"}, {Name: "extend_step"}, {Name: "max_concurrent"}, {Name: "max_sequential"}, {Name: "max_points"},
+	{Name: "extend"}, {Name: "extend_step"}, {Name: "max_concurrent"}, {Name: "max_sequential"}, {Name: "max_points"}, {Name: "max_rate"},
 }}
 
 // decodeSearchBlock decodes search "frontier" { ... }.
@@ -403,6 +438,7 @@ func (l *loader) decodeSearchBlock(b *hcl.Block) *spec.Search {
 	s.MaxConcurrent = l.intAttr(a["max_concurrent"], 0, 0)
 	s.MaxSequential = l.intAttr(a["max_sequential"], 0, 0)
 	s.MaxPoints = l.intAttr(a["max_points"], 0, 0)
+	s.MaxRate = l.positiveAttr(a["max_rate"], 0)
 	return s
 }
 

@@ -25,7 +25,7 @@ func allFailed(pt *results.Point) string {
 	if m.Requests == 0 || m.Errors < m.Requests {
 		return ""
 	}
-	return fmt.Sprintf("every request of point C=%d S=%d failed", pt.Concurrent, pt.Sequential)
+	return fmt.Sprintf("every request of point %s failed", pt.Name())
 }
 
 // clientSummary records the client's check on itself for results.json.
@@ -73,14 +73,7 @@ func buildPoint(sc *spec.Scenario, plan *Point, recs []metrics.Record, started t
 	}
 	load := metrics.MeasureLoad(recs)
 	pt.Load = &load
-	for i := range recs {
-		if k := recs[i].Error; k != "" && k != metrics.ErrCanceled {
-			if pt.Errors == nil {
-				pt.Errors = map[string]int{}
-			}
-			pt.Errors[k]++
-		}
-	}
+	pt.Errors = errorsByKind(recs)
 	byDoc := map[string][]string{}
 	for _, s := range plan.Sessions() {
 		pt.Sessions = append(pt.Sessions, results.SessionDocument{Session: s.Label, Document: s.Doc.ID})

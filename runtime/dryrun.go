@@ -30,6 +30,9 @@ func EstimatePromptTokens(sc *spec.Scenario, c, s int) int64 {
 
 // DryRun prints what exec would do for a scenario, sending nothing.
 func DryRun(w io.Writer, sc *spec.Scenario) error {
+	if sc.Users != nil {
+		return dryRunOpen(w, sc)
+	}
 	fmt.Fprintf(w, "scenario %q: target %q, corpus %q, script %q, %d rounds, assign %s, score %s\n",
 		sc.Name, sc.Target.Name, sc.Corpus.Name, sc.Script.Name, sc.Rounds, sc.Assign, sc.Score)
 	for _, slo := range sc.SLOs {

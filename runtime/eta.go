@@ -48,6 +48,9 @@ type pending struct {
 	// bound: a frontier search, whose results decide which points run;
 	// the counts and times are upper bounds, not a plan.
 	bound bool
+	// open: a rate search, whose points are not known in advance; none
+	// is counted, and no time left is estimated.
+	open bool
 }
 
 func newPending(requests []int, most int, bound bool) pending {

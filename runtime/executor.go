@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -113,40 +112,17 @@ func (e *HTTPExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics
 	}
 	wg.Wait()
 
-	var (
-		recMu sync.Mutex
-		recs  = make([]metrics.Record, 0, p.Requests())
-		down  atomic.Bool
-	)
+	col := e.newCollector(cancel, emit, p.Requests())
 	epoch := time.Now()
 	for w := 0; w < p.C; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.worker(ctx, p, w, conns[w], epoch, func(r metrics.Record) {
-				if metrics.CountsTowardDown(r.Error) {
-					if n := e.failRun.Add(1); e.DownAfter > 0 && n >= int64(e.DownAfter) {
-						down.Store(true)
-						cancel()
-					}
-				} else if r.Error != metrics.ErrCanceled && r.Sent() {
-					e.failRun.Store(0)
-				}
-				recMu.Lock()
-				recs = append(recs, r)
-				recMu.Unlock()
-				if emit != nil {
-					emit(r)
-				}
-			})
+			e.worker(ctx, p, w, conns[w], epoch, col.add)
 		}()
 	}
 	wg.Wait()
-	run := Execution{Records: recs, Epoch: epoch, Span: time.Since(epoch)}
-	if down.Load() {
-		return run, fmt.Errorf("%w: %d consecutive requests got no answer (connection failures or timeouts)", ErrTargetDown, e.failRun.Load())
-	}
-	return run, ctx.Err()
+	return col.execution(ctx, epoch)
 }
 
 // worker serves one worker's sessions strictly in turn, following the

@@ -57,6 +57,9 @@ func identity(sc *spec.Scenario, docs []corpus.Document, model string, red *reda
 	if t.TLS != nil {
 		id["target.tls.server_name"] = secret(t.TLS.ServerName)
 	}
+	if u := sc.Users; u != nil {
+		id["users"] = usersIdentity(u)
+	}
 	if s := t.Simulator; s != nil {
 		id["target.simulator"] = fmt.Sprintf("profile %s, clock %s, params %s", s.Profile, s.Clock, secret(jsonText(s.Params)))
 	}
@@ -150,4 +153,12 @@ func scriptDigest(s *spec.Script, rounds int) string {
 	}
 	b.WriteString(s.CompletionsTemplate)
 	return digest(b.String())
+}
+
+// usersIdentity is what an open-loop point's schedule depends on besides
+// its rate and the seed: the rates themselves are the sweep's axis, so
+// adding one keeps the points already run.
+func usersIdentity(u *spec.Users) string {
+	return fmt.Sprintf("arrival %s, burstiness %g, think %s %s sigma %g, sessions %d, duration %s, warmup %s, max_active %d",
+		u.Arrival, u.Burstiness, u.Think.Distribution, u.Think.Mean, u.Think.Sigma, u.Sessions, u.Duration, u.Warmup, u.MaxActive)
 }

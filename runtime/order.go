@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"math"
 	"slices"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
@@ -9,15 +10,23 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
-// pointOrder yields the points to run: the grid in order, or a frontier search.
+// pointOrder yields the points to run: the grid in order, a frontier
+// search, or, for an open-loop scenario, the rate search.
 type pointOrder struct {
 	grid   [][2]int
 	done   map[[2]int]bool
 	search *search.Search
+	rate   *search.RateConfig // an open-loop scenario's; nil otherwise
+	rates  []search.RateResult
 }
 
 func newPointOrder(sc *spec.Scenario) *pointOrder {
 	o := &pointOrder{done: map[[2]int]bool{}}
+	if sc.Users != nil {
+		cfg := search.RateConfigFromSpec(sc.Users, sc.Search)
+		o.rate = &cfg
+		return o
+	}
 	if sc.Search != nil {
 		o.search = search.New(searchConfig(sc))
 		return o
@@ -59,6 +68,33 @@ func (o *pointOrder) pending(rounds int, inFlight [2]int) pending {
 	return newPending(reqs, most, o.search != nil)
 }
 
+// recordPoint records a finished point, closed-loop or open-loop.
+func (o *pointOrder) recordPoint(p *results.Point) {
+	if p.Rate > 0 {
+		o.recordRate(p.Rate, p.Passed)
+		return
+	}
+	o.record(p.Concurrent, p.Sequential, p.Passed)
+}
+
+// recordRate records an open-loop point; a rate that ran again replaces
+// its earlier outcome.
+func (o *pointOrder) recordRate(rate float64, passed bool) {
+	o.rates = slices.DeleteFunc(o.rates, func(r search.RateResult) bool { return r.Rate == rate })
+	o.rates = append(o.rates, search.RateResult{Rate: rate, Passed: passed})
+}
+
+// nextRate is the rate the rate search runs next, if any.
+func (o *pointOrder) nextRate() (float64, bool) {
+	return o.rate.NextRate(o.rates)
+}
+
+// ratePending is what a rate search may still run: its points depend on
+// results, so none is counted.
+func (o *pointOrder) ratePending() pending {
+	return pending{bound: true, open: true}
+}
+
 func (o *pointOrder) record(c, s int, passed bool) {
 	o.done[[2]int{c, s}] = true
 	if o.search != nil {
@@ -80,6 +116,10 @@ func (o *pointOrder) next() (int, int, bool) {
 
 // finalize computes the best point, the sweep metrics and expect.
 func finalize(sc *spec.Scenario, r *results.Results, o *pointOrder) {
+	if o.rate != nil {
+		finalizeRates(sc, r, o)
+		return
+	}
 	var outs []search.PointOutcome
 	r.Sweep = metrics.Sweep{PointsRun: len(r.Points)}
 	for _, p := range r.Points {
@@ -117,6 +157,39 @@ func finalize(sc *spec.Scenario, r *results.Results, o *pointOrder) {
 		si.Order = res.Run
 		r.Search = si
 	}
+	r.ExpectOutcome = ""
+	if sc.Expect != nil {
+		r.ExpectOutcome = sc.Expect.Eval(r.Sweep)
+	}
+}
+
+// finalizeRates computes an open-loop sweep's best point, the highest
+// passing rate below every failing one (search.RateConfig.Bracket), and
+// the rate search's bracket.
+func finalizeRates(sc *spec.Scenario, r *results.Results, o *pointOrder) {
+	r.Sweep = metrics.Sweep{PointsRun: len(r.Points)}
+	for _, p := range r.Points {
+		if p.Passed {
+			r.Sweep.PointsPassed++
+		}
+	}
+	b := o.rate.Bracket(o.rates)
+	r.Best = nil
+	if b.Found {
+		r.Best = &results.Best{Rate: b.Pass, Score: b.Pass}
+		r.Sweep.BestRate = b.Pass
+	}
+	rs := &results.RateSearch{Settled: b.Settled}
+	if b.Found {
+		rs.Pass = &b.Pass
+	}
+	if !math.IsInf(b.Fail, 1) {
+		rs.Fail = &b.Fail
+	}
+	for _, x := range o.rates {
+		rs.Order = append(rs.Order, x.Rate)
+	}
+	r.RateSearch = rs
 	r.ExpectOutcome = ""
 	if sc.Expect != nil {
 		r.ExpectOutcome = sc.Expect.Eval(r.Sweep)

@@ -32,8 +32,8 @@ type progress struct {
 	began      time.Time // the sweep's first point
 	finished   int       // points done, a resumed run's included
 	est        estimate
-	pend       pending // after the point in flight
-	c, s       int
+	pend       pending   // after the point in flight
+	name       string    // the point in flight: "C=2 S=3" or "rate=30/min"
 	started    time.Time // the point in flight
 	reqs, reqN int
 	errs       int
@@ -78,18 +78,29 @@ func (p *progress) start(done int, cooldown time.Duration, simulated bool) {
 	}
 }
 
-// point begins a point of requests requests; pend is what may run after it.
+// point begins a closed-loop point of requests requests; pend is what may
+// run after it.
 func (p *progress) point(c, s, requests int, pend pending) {
+	p.begin(fmt.Sprintf("C=%d S=%d", c, s), requests, pend)
+}
+
+// ratePoint begins an open-loop point at rate sessions per minute.
+func (p *progress) ratePoint(rate float64, requests int, pend pending) {
+	p.begin("rate="+results.FormatRate(rate)+"/min", requests, pend)
+}
+
+// begin begins the point named name.
+func (p *progress) begin(name string, requests int, pend pending) {
 	p.stopRedraw()
 	p.mu.Lock()
-	p.c, p.s, p.reqs, p.reqN, p.errs, p.steady = c, s, 0, requests, 0, p.steady[:0]
+	p.name, p.reqs, p.reqN, p.errs, p.steady = name, 0, requests, 0, p.steady[:0]
 	p.pend, p.started = pend, p.now()
 	p.mu.Unlock()
 	if p.w == nil {
 		return
 	}
 	if !p.tty {
-		p.line("point C=%d S=%d: %d requests (%s)", c, s, requests, p.ordinal())
+		p.line("point %s: %d requests (%s)", name, requests, p.ordinal())
 		return
 	}
 	stop := make(chan struct{})
@@ -108,12 +119,16 @@ func (p *progress) point(c, s, requests int, pend pending) {
 	}()
 }
 
-// ordinal is "point 3 of 9", or "point 3 of at most 7" for a search.
+// ordinal is "point 3 of 9", "point 3 of at most 7" for a frontier
+// search, or "point 3" for a rate search, whose length is not known.
 func (p *progress) ordinal() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := p.finished + 1
-	if p.pend.bound {
+	switch {
+	case p.pend.open:
+		return fmt.Sprintf("point %d", n)
+	case p.pend.bound:
 		return fmt.Sprintf("point %d of at most %d", n, n+p.pend.max)
 	}
 	return fmt.Sprintf("point %d of %d", n, n+p.pend.max)
@@ -191,8 +206,8 @@ func (p *progress) flightLine() string {
 	if p.est.known() {
 		sweep += ", " + p.leftText(p.est.left(p.reqN-p.reqs, p.pend, p.cooldown))
 	}
-	return fmt.Sprintf("%s: %s C=%d S=%d  requests %d/%d in %s  ttft_p95 %s  errors %d  %s",
-		p.scenario, ord, p.c, p.s, p.reqs, p.reqN, fmtWall(now.Sub(p.started)), p95, p.errs, sweep)
+	return fmt.Sprintf("%s: %s %s  requests %d/%d in %s  ttft_p95 %s  errors %d  %s",
+		p.scenario, ord, p.name, p.reqs, p.reqN, fmtWall(now.Sub(p.started)), p95, p.errs, sweep)
 }
 
 // leftText words an estimate of the time left: approximate, and for a
@@ -230,11 +245,11 @@ func (p *progress) done(pt *results.Point, pend pending) {
 	case !pt.Passed:
 		verdict = "FAIL"
 	}
-	p.lineLocked("point C=%d S=%d done in %s: ttft_p95 %s (%d samples), errors %d  %s",
-		pt.Concurrent, pt.Sequential, p.sim(fmt.Sprintf("%.1fs", pt.Duration)), p.sim(fmtDur(pt.Metrics.TTFTP95)),
+	p.lineLocked("point %s done in %s: ttft_p95 %s (%d samples), errors %d  %s",
+		pt.Name(), p.sim(fmt.Sprintf("%.1fs", pt.Duration)), p.sim(fmtDur(pt.Metrics.TTFTP95)),
 		pt.Metrics.Samples, pt.Metrics.Errors, verdict)
 	if c := pt.Client; c != nil && c.Limited {
-		p.lineLocked("warning: point C=%d S=%d may be client-limited: %s", pt.Concurrent, pt.Sequential, c.Why)
+		p.lineLocked("warning: point %s may be client-limited: %s", pt.Name(), c.Why)
 	}
 	p.lineLocked("%s", p.sweepText())
 }

@@ -158,8 +158,8 @@ func (s *sweep) prepare() error {
 	}
 	s.prevSeries = s.r.ServerSeries
 	s.order = newPointOrder(s.sc)
-	for _, p := range s.r.Points {
-		s.order.record(p.Concurrent, p.Sequential, p.Passed)
+	for i := range s.r.Points {
+		s.order.recordPoint(&s.r.Points[i])
 	}
 	return nil
 }
@@ -205,11 +205,21 @@ func (s *sweep) runPoints() error {
 	_, simulated := s.tgt.exec.(*virtualExecutor)
 	s.prog.start(len(s.r.Points), s.sc.Target.Between.Cooldown, simulated)
 	for first := len(s.r.Points) == 0; ; first = false {
-		c, n, ok := s.order.next()
-		if !ok {
-			return nil
+		var err error
+		if s.sc.Users != nil {
+			rate, ok := s.order.nextRate()
+			if !ok {
+				return nil
+			}
+			err = s.runRatePoint(rate, first)
+		} else {
+			c, n, ok := s.order.next()
+			if !ok {
+				return nil
+			}
+			err = s.runPoint(c, n, first)
 		}
-		if err := s.runPoint(c, n, first); err != nil {
+		if err != nil {
 			if errors.Is(err, errStop) {
 				return nil
 			}
@@ -232,21 +242,31 @@ func (s *sweep) runPoint(c, n int, first bool) error {
 	if err != nil {
 		return err
 	}
-	s.prog.point(c, n, plan.Requests(), s.order.pending(s.sc.Rounds, [2]int{c, n}))
-	run, self, window, perr := s.execute(plan)
+	s.prog.point(c, n, plan.Requests(), s.pending([2]int{c, n}))
+	run, self, window, perr := s.execute(func() (Execution, error) {
+		return s.tgt.exec.RunPoint(s.ctx, plan, s.prog.record)
+	})
 	if perr != nil && !errors.Is(perr, ErrTargetDown) {
 		if s.ctx.Err() != nil {
 			return ErrInterrupted
 		}
 		return perr
 	}
-	pt := s.measure(plan, run, self, window)
+	pt := s.measure(buildPoint(s.sc, plan, run.Records, run.Epoch, run.Span), run, self, window)
 	pt.Reset = resetOK || run.Simulated
 	if errors.Is(perr, ErrTargetDown) {
-		s.keepPartial(c, n, run.Records, perr)
+		s.keepPartial(fmt.Sprintf("c%d_s%d", c, n), run.Records, perr)
 		return perr
 	}
 	return s.keep(&pt, run.Records)
+}
+
+// pending is what may still run besides the point in flight.
+func (s *sweep) pending(inFlight [2]int) pending {
+	if s.order.rate != nil {
+		return s.order.ratePending()
+	}
+	return s.order.pending(s.sc.Rounds, inFlight)
 }
 
 // betweenPoints resets the prefix cache before every point when asked (the
@@ -279,7 +299,7 @@ func (s *sweep) betweenPoints(first bool) (resetOK bool, err error) {
 // first boundary and closes after one on its last, so counter deltas are
 // exact; on the virtual clock it is the point's span on the simulated
 // timeline.
-func (s *sweep) execute(plan *Point) (Execution, *clientcheck.Report, promscrape.Window, error) {
+func (s *sweep) execute(runPoint func() (Execution, error)) (Execution, *clientcheck.Report, promscrape.Window, error) {
 	var w promscrape.Window
 	live := s.tgt.scraper != nil && !s.tgt.fresh
 	w.From = time.Now()
@@ -290,7 +310,7 @@ func (s *sweep) execute(plan *Point) (Execution, *clientcheck.Report, promscrape
 	if !s.tgt.fresh {
 		mon = clientcheck.Start(s.opts.Clock)
 	}
-	run, err := s.tgt.exec.RunPoint(s.ctx, plan, s.prog.record)
+	run, err := runPoint()
 	var self *clientcheck.Report
 	if mon != nil {
 		rep := mon.Stop()
@@ -307,10 +327,9 @@ func (s *sweep) execute(plan *Point) (Execution, *clientcheck.Report, promscrape
 	return run, self, w, err
 }
 
-// measure builds the point from its records, the server's metrics over
-// its window and the client's check on itself, and judges it.
-func (s *sweep) measure(plan *Point, run Execution, self *clientcheck.Report, w promscrape.Window) results.Point {
-	pt := buildPoint(s.sc, plan, run.Records, run.Epoch, run.Span)
+// measure completes the point built from its records with the server's
+// metrics over its window and the client's check on itself, and judges it.
+func (s *sweep) measure(pt results.Point, run Execution, self *clientcheck.Report, w promscrape.Window) results.Point {
 	if s.tgt.scraper != nil {
 		sum := s.tgt.scraper.Summary(w)
 		sum.Apply(&pt.Metrics)
@@ -336,10 +355,11 @@ func (s *sweep) measure(plan *Point, run Execution, self *clientcheck.Report, w 
 
 // keepPartial keeps the records of the point the target went down in, for
 // inspection; the point is not a result (nor may it replace another run).
-func (s *sweep) keepPartial(c, n int, recs []metrics.Record, why error) {
+// name is the records file's name without its extension.
+func (s *sweep) keepPartial(name string, recs []metrics.Record, why error) {
 	s.r.Stopped = why.Error()
 	if !s.out.replace || s.out.replaced {
-		_ = results.WriteRecords(filepath.Join(s.dir, "points", fmt.Sprintf("c%d_s%d.partial.jsonl", c, n)), redactRecords(recs, s.red))
+		_ = results.WriteRecords(filepath.Join(s.dir, "points", name+".partial.jsonl"), redactRecords(recs, s.red))
 	}
 }
 
@@ -353,13 +373,14 @@ func (s *sweep) keep(pt *results.Point, recs []metrics.Record) error {
 	if err := results.WriteRecords(filepath.Join(s.dir, pt.Records), redactRecords(recs, s.red)); err != nil {
 		return err
 	}
-	if s.opts.LMBench || s.sc.Report.LMBench {
+	// LMBenchmark's format has workers and sessions, not arrival rates.
+	if (s.opts.LMBench || s.sc.Report.LMBench) && pt.Rate == 0 {
 		if err := results.WriteLMBench(filepath.Join(s.dir, "lmbench"), s.r, pt, recs); err != nil {
 			return err
 		}
 	}
 	s.r.Points = append(s.r.Points, *pt)
-	s.order.record(pt.Concurrent, pt.Sequential, pt.Passed)
+	s.order.recordPoint(pt)
 	if why := allFailed(pt); why != "" && s.sc.AbortOnAllFailed {
 		s.r.Stopped = why
 		s.prog.done(pt, pending{})
@@ -370,7 +391,7 @@ func (s *sweep) keep(pt *results.Point, recs []metrics.Record) error {
 	if err := s.save(); err != nil {
 		return err
 	}
-	s.prog.done(pt, s.order.pending(s.sc.Rounds, noPoint))
+	s.prog.done(pt, s.pending(noPoint))
 	return nil
 }
 

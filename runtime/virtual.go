@@ -8,6 +8,7 @@ import (
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/promscrape"
+	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/sim"
 	"github.com/mrqa-dev/mrqa/runtime/sim/engine"
 	"github.com/mrqa-dev/mrqa/runtime/sim/profile"
@@ -63,43 +64,71 @@ func (v *virtualExecutor) count(t spec.Template, sess *Session, round int) (tota
 
 func (v *virtualExecutor) sessions(p *Point) [][]sim.Session {
 	out := make([][]sim.Session, p.C)
+	prefix := fmt.Sprintf("virtual-c%ds%d", p.C, p.S)
 	for w, ws := range p.Workers {
 		for slot := range ws {
-			sess := &ws[slot]
-			system := 0
-			if len(v.script.System) > 0 {
-				system, _, _ = v.count(v.script.System, sess, 0)
-			}
-			open, before, hasDoc := v.count(v.script.Opening, sess, 0)
-			docTokens := 0
-			// Only text that is the same for every session reading this
-			// document is shared: a user label before the document makes
-			// the whole opening private.
-			if hasDoc && !mentionsUser(v.script.System, false) && !mentionsUser(v.script.Opening, true) {
-				docTokens = sim.DocumentPrefixTokens(system, before, sess.Doc.Tokens)
-			}
-			vs := sim.Session{Name: sess.Label, Document: sess.Doc.ID, DocumentTokens: docTokens}
-			vs.Turns = append(vs.Turns, sim.Turn{
-				ID:        fmt.Sprintf("virtual-c%ds%d-%s-t0", p.C, p.S, sess.Label),
-				NewTokens: sim.OpeningTokens(system, open),
-				MaxTokens: v.script.MaxTokens,
-			})
-			for turn := 1; turn <= p.Rounds; turn++ {
-				q, _, _ := v.count(v.script.Questions[(turn-1)%len(v.script.Questions)], sess, turn)
-				vs.Turns = append(vs.Turns, sim.Turn{
-					ID:        fmt.Sprintf("virtual-c%ds%d-%s-t%d", p.C, p.S, sess.Label, turn),
-					NewTokens: sim.FollowUpTokens(q),
-					MaxTokens: v.script.MaxTokens,
-				})
-			}
-			out[w] = append(out[w], vs)
+			out[w] = append(out[w], v.session(&ws[slot], prefix, p.Rounds))
 		}
 	}
 	return out
 }
 
+// session is one session's turns as token counts; each turn's id is
+// prefix-<label>-t<turn>.
+func (v *virtualExecutor) session(sess *Session, prefix string, rounds int) sim.Session {
+	system := 0
+	if len(v.script.System) > 0 {
+		system, _, _ = v.count(v.script.System, sess, 0)
+	}
+	open, before, hasDoc := v.count(v.script.Opening, sess, 0)
+	docTokens := 0
+	// Only text that is the same for every session reading this
+	// document is shared: a user label before the document makes
+	// the whole opening private.
+	if hasDoc && !mentionsUser(v.script.System, false) && !mentionsUser(v.script.Opening, true) {
+		docTokens = sim.DocumentPrefixTokens(system, before, sess.Doc.Tokens)
+	}
+	vs := sim.Session{Name: sess.Label, Document: sess.Doc.ID, DocumentTokens: docTokens}
+	vs.Turns = append(vs.Turns, sim.Turn{
+		ID:        fmt.Sprintf("%s-%s-t0", prefix, sess.Label),
+		NewTokens: sim.OpeningTokens(system, open),
+		MaxTokens: v.script.MaxTokens,
+	})
+	for turn := 1; turn <= rounds; turn++ {
+		q, _, _ := v.count(v.script.Questions[(turn-1)%len(v.script.Questions)], sess, turn)
+		vs.Turns = append(vs.Turns, sim.Turn{
+			ID:        fmt.Sprintf("%s-%s-t%d", prefix, sess.Label, turn),
+			NewTokens: sim.FollowUpTokens(q),
+			MaxTokens: v.script.MaxTokens,
+		})
+	}
+	return vs
+}
+
 // RunPoint implements Executor.
 func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metrics.Record)) (Execution, error) {
+	return v.run(ctx, emit, func(obs *sim.Observer) ([]metrics.Record, error) {
+		return sim.RunVirtual(ctx, v.cfg, v.sessions(p), obs)
+	})
+}
+
+// RunOpen implements OpenExecutor: the point's sessions arrive on the
+// simulated clock (sim.RunOpen), on a fresh engine.
+func (v *virtualExecutor) RunOpen(ctx context.Context, p *OpenPoint, emit func(metrics.Record)) (Execution, error) {
+	prefix := "virtual-r" + results.FormatRate(p.Rate)
+	sessions := make([]sim.OpenSession, len(p.Sessions))
+	for i := range p.Sessions {
+		s := &p.Sessions[i]
+		sessions[i] = sim.OpenSession{Session: v.session(&s.Session, prefix, p.Rounds), Arrival: s.Arrival, Think: s.Think}
+	}
+	return v.run(ctx, emit, func(obs *sim.Observer) ([]metrics.Record, error) {
+		return sim.RunOpen(ctx, v.cfg, sessions, p.MaxActive, obs)
+	})
+}
+
+// run runs a point on the simulated clock, the engine's stats feeding the
+// scraper as /metrics would.
+func (v *virtualExecutor) run(ctx context.Context, emit func(metrics.Record), runSim func(*sim.Observer) ([]metrics.Record, error)) (Execution, error) {
 	if err := ctx.Err(); err != nil {
 		return Execution{}, err
 	}
@@ -107,7 +136,7 @@ func (v *virtualExecutor) RunPoint(ctx context.Context, p *Point, emit func(metr
 	var last time.Duration
 	labels := `model_name="` + v.cfg.Model + `"`
 	var buf bytes.Buffer
-	recs, err := sim.RunVirtual(ctx, v.cfg, v.sessions(p), &sim.Observer{
+	recs, err := runSim(&sim.Observer{
 		Every: v.interval,
 		Observe: func(now time.Duration, st engine.Stats) {
 			buf.Reset()

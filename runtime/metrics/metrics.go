@@ -29,6 +29,10 @@ const (
 	// session's opening had not succeeded, so the slot re-sent the opening
 	// instead (see package closedloop). It counts as a failed turn.
 	ErrOpeningFailed = "opening_failed"
+	// ErrDropped marks a turn of an open-loop session that arrived while
+	// the scenario's max_active sessions were already active: the session
+	// never started, and each of its turns counts as failed, never sent.
+	ErrDropped = "dropped"
 	// HTTP errors are "http_<status>", e.g. "http_500".
 )
 
@@ -37,7 +41,7 @@ const (
 // time, or the request was never sent.
 func Unanswered(kind string) bool {
 	switch kind {
-	case ErrConnect, ErrTimeoutConnect, ErrTimeoutFirstToken, ErrCanceled, ErrOpeningFailed:
+	case ErrConnect, ErrTimeoutConnect, ErrTimeoutFirstToken, ErrCanceled, ErrOpeningFailed, ErrDropped:
 		return true
 	}
 	return false
@@ -98,15 +102,34 @@ type Record struct {
 
 	Error   string `json:"error,omitempty"`   // error kind; empty on success
 	Message string `json:"message,omitempty"` // error detail, truncated
+
+	// Warmup marks a turn of an open-loop point that started before the
+	// users block's warm-up ended: it loaded the server, and is kept in
+	// the records file, but no figure of the point counts it.
+	Warmup bool `json:"warmup,omitempty"`
+}
+
+// MarkWarmup flags the records that start before warmup (seconds on the
+// point's clock) and returns the others, the ones a point's figures
+// count, in their order; recs itself keeps every record.
+func MarkWarmup(recs []Record, warmup float64) []Record {
+	measured := make([]Record, 0, len(recs))
+	for i := range recs {
+		recs[i].Warmup = recs[i].Start < warmup
+		if !recs[i].Warmup {
+			measured = append(measured, recs[i])
+		}
+	}
+	return measured
 }
 
 // OK reports whether the request succeeded.
 func (r *Record) OK() bool { return r.Error == "" }
 
 // Sent reports whether the record stands for a request that reached the
-// network: a turn skipped for lack of an opening never did. (A canceled
-// record may or may not have.)
-func (r *Record) Sent() bool { return r.Error != ErrOpeningFailed }
+// network: a turn skipped for lack of an opening, or of a session dropped
+// at arrival, never did. (A canceled record may or may not have.)
+func (r *Record) Sent() bool { return r.Error != ErrOpeningFailed && r.Error != ErrDropped }
 
 // TTFTOrInf is the record's TTFT as a duration, the one rule for what a turn
 // contributes to a TTFT distribution: a failed turn, or one that never
@@ -226,4 +249,7 @@ type Sweep struct {
 	BestSequential int `expr:"best_sequential" json:"best_sequential"`
 	PointsPassed   int `expr:"points_passed" json:"points_passed"`
 	PointsRun      int `expr:"points_run" json:"points_run"`
+	// BestRate is an open-loop sweep's highest passing rate (sessions per
+	// minute); 0 when none passed, or for a closed-loop sweep.
+	BestRate float64 `expr:"best_rate" json:"best_rate,omitempty"`
 }

@@ -59,7 +59,7 @@ func legendSelection(r *results.Results, ps []*results.Point) map[string]bool {
 	}
 	sel := map[string]bool{}
 	for _, p := range ps {
-		sel[pointLabel(p.Concurrent, p.Sequential)] = p.Sequential == s
+		sel[label(p)] = p.Sequential == s
 	}
 	return sel
 }
@@ -94,7 +94,11 @@ func stylePoints(m map[string]any, r *results.Results, ps []*results.Point) {
 	cs, ss := axes(r)
 	styleSeries(m, func(i int, s map[string]any) {
 		p := ps[i]
-		colour, dash, symbol := pointStyle(slices.Index(cs, p.Concurrent), slices.Index(ss, p.Sequential))
+		ci, si := slices.Index(cs, p.Concurrent), slices.Index(ss, p.Sequential)
+		if p.Rate > 0 {
+			ci, si = i, 0 // one axis: a colour per rate
+		}
+		colour, dash, symbol := pointStyle(ci, si)
 		s["itemStyle"] = map[string]any{"color": colour}
 		s["lineStyle"] = map[string]any{"color": colour, "type": dash, "width": 2}
 		s["symbol"] = symbol
@@ -187,7 +191,7 @@ func turnsOption(r *results.Results, ps []*results.Point) (template.JS, error) {
 				data[t.Turn] = round4(v)
 			}
 		}
-		ln.AddSeries(pointLabel(p.Concurrent, p.Sequential), nil, charts.WithLineChartOpts(opts.LineChart{ConnectNulls: opts.Bool(false)}))
+		ln.AddSeries(label(p), nil, charts.WithLineChartOpts(opts.LineChart{ConnectNulls: opts.Bool(false)}))
 		ln.MultiSeries[len(ln.MultiSeries)-1].Data = data
 	}
 	return optionJS(ln, func(m map[string]any) { stylePoints(m, r, ps) })
@@ -214,7 +218,7 @@ func cdfOption(r *results.Results, ps []*results.Point) (template.JS, error) {
 				data = append(data, [2]float64{round4(f), float64(q)})
 			}
 		}
-		ln.AddSeries(pointLabel(p.Concurrent, p.Sequential), nil, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}))
+		ln.AddSeries(label(p), nil, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}))
 		ln.MultiSeries[len(ln.MultiSeries)-1].Data = data
 	}
 	return optionJS(ln, func(m map[string]any) { stylePoints(m, r, ps) })
@@ -228,7 +232,7 @@ func throughputOption(ps []*results.Point, sim bool) (template.JS, error) {
 	bar.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Type: "scroll", Top: "0"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "C×S", NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: axisName(ps), NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: simName("input tok/s", sim)}),
 		charts.WithGridOpts(opts.Grid{Left: "64", Right: "64", Top: "48", Bottom: "40"}),
 	)
@@ -253,7 +257,7 @@ func errorsOption(ps []*results.Point, kinds []string) (template.JS, error) {
 	bar.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Type: "scroll", Top: "0"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "C×S", NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: axisName(ps), NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: "failed requests", MinInterval: 1}),
 		charts.WithGridOpts(opts.Grid{Left: "56", Right: "16", Top: "48", Bottom: "40"}),
 	)
@@ -276,7 +280,7 @@ func percentBars(ps []*results.Point, yName string) *charts.Bar {
 	bar.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis", ValueFormatter: jsFunc(`function(v){return v==null?'—':v+'%';}`)}),
 		charts.WithLegendOpts(opts.Legend{Type: "scroll", Top: "0"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "C×S", NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: axisName(ps), NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: yName, Min: 0, Max: 100}),
 		charts.WithGridOpts(opts.Grid{Left: "48", Right: "16", Top: "48", Bottom: "40"}),
 	)
@@ -367,7 +371,7 @@ func serverQueueOption(ps []*results.Point, fs []figure, sim bool) (template.JS,
 	bar.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Type: "scroll", Top: "0"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: "C×S", NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: axisName(ps), NameLocation: "middle", NameGap: 26, Data: labels(ps)}),
 		charts.WithGridOpts(opts.Grid{Left: "56", Right: "64", Top: "48", Bottom: "40"}),
 	)
 	axis := func(f figure) opts.YAxis {
@@ -395,10 +399,27 @@ func serverQueueOption(ps []*results.Point, fs []figure, sim bool) (template.JS,
 	return optionJS(bar, nil)
 }
 
+// axisName names the axis of per-point categories: "C×S", or the rate.
+func axisName(ps []*results.Point) string {
+	if len(ps) > 0 && ps[0].Rate > 0 {
+		return "rate (sessions/min)"
+	}
+	return "C×S"
+}
+
+// keyNote says how the per-point lines of the latency charts are told
+// apart: by C and S on a grid, by colour alone on a rate axis.
+func keyNote(r *results.Results) string {
+	if isOpen(r) {
+		return "Each colour is an arrival rate."
+	}
+	return pointKeyNote
+}
+
 func labels(ps []*results.Point) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
-		out[i] = pointLabel(p.Concurrent, p.Sequential)
+		out[i] = label(p)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"html/template"
 	"math"
 	"slices"
 	"strconv"
@@ -29,7 +30,12 @@ func buildCompare(rs []*results.Results) (*compareView, []chartView, error) {
 	scale := heatScaleOf(rs...)
 	all := make([]chartView, 0, len(rs))
 	for i, r := range rs {
-		js, err := heatmapOption(r, scale)
+		build := func() (template.JS, error) { return heatmapOption(r, scale) }
+		if isOpen(r) {
+			// An open-loop sweep has no grid to map: its rate chart.
+			build = func() (template.JS, error) { return rateOption(r, sortedPoints(r)) }
+		}
+		js, err := build()
 		if err != nil {
 			return nil, nil, fmt.Errorf("heatmap of %s: %w", names[i], err)
 		}
@@ -70,8 +76,29 @@ func displayNames(rs []*results.Results) []string {
 }
 
 // ratio writes a/b as the source writes "1.3× more sessions".
-func ratio(a, b int) string {
-	return strconv.FormatFloat(float64(a)/float64(b), 'f', 2, 64) + "×"
+func ratio(a, b float64) string {
+	return strconv.FormatFloat(a/b, 'f', 2, 64) + "×"
+}
+
+// bestSize is what a best point is compared by: its sessions (C×S), or an
+// open-loop sweep's arrival rate.
+func bestSize(b *results.Best) float64 {
+	if b.Rate > 0 {
+		return b.Rate
+	}
+	return float64(b.Concurrent * b.Sequential)
+}
+
+// comparable reports whether two bests measure the same thing: sessions
+// kept active by a closed loop, or a rate of arriving sessions.
+func comparable(a, b *results.Best) bool { return (a.Rate > 0) == (b.Rate > 0) }
+
+// sizeWord names what bestSize counts.
+func sizeWord(b *results.Best) string {
+	if b.Rate > 0 {
+		return "the arrival rate"
+	}
+	return "the sessions"
 }
 
 func compareSentences(rs []*results.Results, names []string) []sentence {
@@ -86,10 +113,12 @@ func compareSentences(rs []*results.Results, names []string) []sentence {
 	for i := 1; i < len(rs); i++ {
 		r, n := rs[i], names[i]
 		switch {
+		case r.Best != nil && base.Best != nil && !comparable(r.Best, base.Best):
+			out = append(out, sentence{fmt.Sprintf("%s reaches %s and %s %s: one is an open-loop sweep, the other a grid, so they are not compared.",
+				n, bestText(r.Best), bn, bestText(base.Best)), "pass"})
 		case r.Best != nil && base.Best != nil:
-			a, b := r.Best.Concurrent*r.Best.Sequential, base.Best.Concurrent*base.Best.Sequential
-			out = append(out, sentence{fmt.Sprintf("%s allows %s the sessions of %s (%s vs %s).",
-				n, ratio(a, b), bn, bestText(r.Best), bestText(base.Best)), "pass"})
+			out = append(out, sentence{fmt.Sprintf("%s allows %s %s of %s (%s vs %s).",
+				n, ratio(bestSize(r.Best), bestSize(base.Best)), sizeWord(r.Best), bn, bestText(r.Best), bestText(base.Best)), "pass"})
 		case r.Best != nil:
 			out = append(out, sentence{fmt.Sprintf("%s reaches %s; %s passed at no point.", n, bestText(r.Best), bn), "pass"})
 		case base.Best != nil:
@@ -117,7 +146,9 @@ func compareSummary(rs []*results.Results, names []string) table {
 			{Text: r.Target.Name, Class: "name"},
 			{Text: r.Target.Model, Class: "name"},
 		}
-		if b := r.Best; b != nil {
+		if b := r.Best; b != nil && b.Rate > 0 {
+			cells = append(cells, cell{Text: rateText(b.Rate), Sort: sortKey(b.Rate)}, cell{Text: "—", Sort: "0"}, cell{Text: "—", Sort: "0"})
+		} else if b != nil {
 			n := b.Concurrent * b.Sequential
 			cells = append(cells,
 				cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)},
@@ -127,9 +158,9 @@ func compareSummary(rs []*results.Results, names []string) table {
 			cells = append(cells, cell{Text: "none", Sort: "0"}, cell{Text: "—", Sort: "0"}, cell{Text: "—", Sort: "0"})
 		}
 		cells = append(cells, cell{Text: fmt.Sprintf("%d / %d", passed, len(r.Points)), Sort: strconv.Itoa(passed)})
-		if r.Best != nil && base != nil {
-			a, b := r.Best.Concurrent*r.Best.Sequential, base.Concurrent*base.Sequential
-			cells = append(cells, cell{Text: ratio(a, b), Sort: sortKey(float64(a) / float64(b))})
+		if r.Best != nil && base != nil && comparable(r.Best, base) {
+			a, b := bestSize(r.Best), bestSize(base)
+			cells = append(cells, cell{Text: ratio(a, b), Sort: sortKey(a / b)})
 		} else {
 			cells = append(cells, cell{Text: "—", Sort: "-1"})
 		}
@@ -144,21 +175,27 @@ func compareSummary(rs []*results.Results, names []string) table {
 }
 
 // deltaTable lists ttft_p95 at every point any scenario measured, with each
-// scenario's difference from the first.
+// scenario's difference from the first. An open-loop point is keyed by its
+// rate, shown in the sessions column with C and S left empty.
 func deltaTable(rs []*results.Results, names []string) table {
-	type key struct{ c, s int }
+	type key struct {
+		c, s int
+		rate float64
+	}
 	var keys []key
 	at := make([]map[key]*results.Point, len(rs))
 	for i, r := range rs {
 		at[i] = map[key]*results.Point{}
 		for j := range r.Points {
 			p := &r.Points[j]
-			k := key{p.Concurrent, p.Sequential}
+			k := key{p.Concurrent, p.Sequential, p.Rate}
 			at[i][k] = p
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.c, b.c), cmp.Compare(a.s, b.s)) })
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.c, b.c), cmp.Compare(a.s, b.s), cmp.Compare(a.rate, b.rate))
+	})
 	keys = slices.Compact(keys)
 	t := table{Head: append([]string{"C", "S", "sessions"}, names...), Units: clockUnits(rs, names)}
 	for _, n := range names[1:] {
@@ -170,6 +207,9 @@ func deltaTable(rs []*results.Results, names []string) table {
 			{Text: strconv.Itoa(k.s), Sort: strconv.Itoa(k.s)},
 			{Text: strconv.Itoa(k.c * k.s), Sort: strconv.Itoa(k.c * k.s)},
 		}
+		if k.rate > 0 {
+			cells = []cell{{Text: "—", Sort: "0"}, {Text: "—", Sort: "0"}, {Text: rateText(k.rate), Sort: sortKey(k.rate)}}
+		}
 		for i := range rs {
 			p := at[i][k]
 			if p == nil {
@@ -177,7 +217,7 @@ func deltaTable(rs []*results.Results, names []string) table {
 				continue
 			}
 			c := cell{Text: fmtDur(p.Metrics.TTFTP95) + " " + passMark(p.Passed), Sort: sortKey(secKey(p.Metrics.TTFTP95))}
-			if isBest(rs[i], k.c, k.s) {
+			if isBestPoint(rs[i], p) {
 				c.Text = "★ " + c.Text
 			}
 			cells = append(cells, c)

@@ -18,6 +18,9 @@ func conclusion(r *results.Results) (text, kind string) {
 	if len(r.Points) == 0 {
 		return "No point has run yet.", "fail"
 	}
+	if isOpen(r) {
+		return openConclusion(r)
+	}
 	var undecided []*results.Point
 	for i := range r.Points {
 		if r.Points[i].Undecided() {

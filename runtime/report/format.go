@@ -97,6 +97,15 @@ func sortKey(f float64) string {
 // pointLabel names a point compactly, as the chart categories do.
 func pointLabel(c, s int) string { return fmt.Sprintf("%d×%d", c, s) }
 
+// label names a point in charts and tables: "2×3", or "30/min" for an
+// open-loop point.
+func label(p *results.Point) string {
+	if p.Rate > 0 {
+		return rateText(p.Rate)
+	}
+	return pointLabel(p.Concurrent, p.Sequential)
+}
+
 // sortedPoints returns the measured points ordered by C, then S.
 func sortedPoints(r *results.Results) []*results.Point {
 	ps := make([]*results.Point, len(r.Points))
@@ -104,7 +113,7 @@ func sortedPoints(r *results.Results) []*results.Point {
 		ps[i] = &r.Points[i]
 	}
 	slices.SortStableFunc(ps, func(a, b *results.Point) int {
-		return cmp.Or(cmp.Compare(a.Concurrent, b.Concurrent), cmp.Compare(a.Sequential, b.Sequential))
+		return cmp.Or(cmp.Compare(a.Concurrent, b.Concurrent), cmp.Compare(a.Sequential, b.Sequential), cmp.Compare(a.Rate, b.Rate))
 	})
 	return ps
 }
@@ -148,11 +157,16 @@ func bestPoint(r *results.Results) *results.Point {
 	}
 	for i := range r.Points {
 		p := &r.Points[i]
-		if p.Concurrent == r.Best.Concurrent && p.Sequential == r.Best.Sequential {
+		if p.Concurrent == r.Best.Concurrent && p.Sequential == r.Best.Sequential && p.Rate == r.Best.Rate {
 			return p
 		}
 	}
 	return nil
+}
+
+// isBestPoint reports whether p is the best point, on a grid or a rate.
+func isBestPoint(r *results.Results, p *results.Point) bool {
+	return isBest(r, p.Concurrent, p.Sequential) && r.Best.Rate == p.Rate
 }
 
 func isBest(r *results.Results, c, s int) bool {

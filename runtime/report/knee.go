@@ -28,6 +28,7 @@ const (
 	CausePerRequest Cause = "per_request" // even the smallest point misses the SLO
 	CauseBeyondGrid Cause = "beyond_grid" // every point ranked above the best passed: the limit is past the grid
 	CauseUnknown    Cause = "unknown"     // the data cannot say
+	CauseOpenLoop   Cause = "open_loop"   // an open-loop sweep: the explanation covers grids only
 )
 
 // Knee is the explanation of where a sweep's limit lies: the resource that
@@ -58,6 +59,9 @@ const (
 func explainKnee(r *results.Results) *Knee {
 	if len(r.Points) == 0 {
 		return nil
+	}
+	if isOpen(r) {
+		return openKnee(r)
 	}
 	k := &Knee{Below: bestPoint(r)}
 	if k.Below == nil {

@@ -44,9 +44,11 @@ type versusView struct {
 	Table    table
 }
 
-// versusPoint is one C, S and the two runs' points there (nil: not run).
+// versusPoint is one C, S (or, open-loop, one rate) and the two runs'
+// points there (nil: not run).
 type versusPoint struct {
 	c, s          int
+	rate          float64
 	pred, measure *results.Point
 }
 
@@ -76,14 +78,17 @@ func buildVersus(pred, measured *results.Results) *versusView {
 
 // pairPoints lists every C, S either run has, in C then S order.
 func pairPoints(pred, measured *results.Results) []versusPoint {
-	type key struct{ c, s int }
+	type key struct {
+		c, s int
+		rate float64
+	}
 	byKey := map[key]*versusPoint{}
 	var out []*versusPoint
 	add := func(p *results.Point, predicted bool) {
-		k := key{p.Concurrent, p.Sequential}
+		k := key{p.Concurrent, p.Sequential, p.Rate}
 		vp := byKey[k]
 		if vp == nil {
-			vp = &versusPoint{c: k.c, s: k.s}
+			vp = &versusPoint{c: k.c, s: k.s, rate: k.rate}
 			byKey[k] = vp
 			out = append(out, vp)
 		}
@@ -103,13 +108,16 @@ func pairPoints(pred, measured *results.Results) []versusPoint {
 	for i, vp := range out {
 		sorted[i] = *vp
 	}
-	slices.SortFunc(sorted, func(a, b versusPoint) int { return cmp.Or(a.c-b.c, a.s-b.s) })
+	slices.SortFunc(sorted, func(a, b versusPoint) int { return cmp.Or(a.c-b.c, a.s-b.s, cmp.Compare(a.rate, b.rate)) })
 	return sorted
 }
 
 func versusRow(vp versusPoint) row {
 	num := func(n int) cell { return cell{Text: strconv.Itoa(n), Sort: strconv.Itoa(n)} }
 	r := row{Cells: []cell{num(vp.c), num(vp.s), num(vp.c * vp.s)}}
+	if vp.rate > 0 {
+		r.Cells = []cell{{Text: "—", Sort: "0"}, {Text: "—", Sort: "0"}, {Text: rateText(vp.rate), Sort: sortKey(vp.rate)}}
+	}
 	r.Cells = append(r.Cells, versusCells(vp.pred)...)
 	r.Cells = append(r.Cells, versusCells(vp.measure)...)
 	switch {

@@ -76,7 +76,12 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 		}
 		v.Variables = append(v.Variables, vr)
 	}
-	v.Table = pointTable(r, ps)
+	open := isOpen(r)
+	if open {
+		v.Table = rateTable(r, ps)
+	} else {
+		v.Table = pointTable(r, ps)
+	}
 	if r.Search != nil {
 		v.Implied = len(r.Search.Implied)
 	}
@@ -94,14 +99,17 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	}{
 		{"mrqa-heatmap", "ttft_p95 across C × S",
 			heatNote(r),
-			heatHeight(r), func() (template.JS, error) { return heatmapOption(r, scale) }, len(ps) == 0 && v.Implied == 0, ""},
+			heatHeight(r), func() (template.JS, error) { return heatmapOption(r, scale) }, open || len(ps) == 0 && v.Implied == 0, ""},
+		{"mrqa-rate", "ttft_p95 against the arrival rate",
+			"Each point is an arrival rate; the second line is the sessions active at once on average. Past the knee the sessions pile up and TTFT climbs with them.",
+			340, func() (template.JS, error) { return rateOption(r, ps) }, !open || len(ps) == 0, ""},
 		{"mrqa-turns", "TTFT p95 by turn",
-			"Turn 0 is the opening turn, which sends the whole document; later turns resend the conversation and can hit the prefix cache. " + pointKeyNote,
+			"Turn 0 is the opening turn, which sends the whole document; later turns resend the conversation and can hit the prefix cache. " + keyNote(r),
 			360, func() (template.JS, error) { return turnsOption(r, ps) }, len(ps) == 0, turnsEmpty(ps)},
 		{"mrqa-working-set", "Working set against KV capacity", workingSetNote(r),
-			320, func() (template.JS, error) { return workingSetOption(r, ps) }, !hasLoad(ps), ""},
+			320, func() (template.JS, error) { return workingSetOption(r, ps) }, open || !hasLoad(ps), ""},
 		{"mrqa-cdf", "Steady-state TTFT distribution",
-			"One curve per point (click the legend to show or hide points). A curve that ends below 100% did not get a first token for the rest: those turns failed. " + pointKeyNote,
+			"One curve per point (click the legend to show or hide points). A curve that ends below 100% did not get a first token for the rest: those turns failed. " + keyNote(r),
 			380, func() (template.JS, error) { return cdfOption(r, ps) }, len(ps) == 0, cdfEmpty(ps)},
 		{"mrqa-throughput", "Throughput", "Input and output tokens per second over each point's span.",
 			320, func() (template.JS, error) { return throughputOption(ps, simulated(r)) }, len(ps) == 0, throughputEmpty(ps)},
@@ -143,7 +151,7 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	for i := range all {
 		c := &all[i]
 		switch c.ID {
-		case "mrqa-heatmap":
+		case "mrqa-heatmap", "mrqa-rate":
 			v.Heatmap = c
 		case "mrqa-turns":
 			v.Turns = c
@@ -268,9 +276,12 @@ func facts(r *results.Results) []fact {
 	}
 	work += fmt.Sprintf("; seed %d", r.Seed)
 	grid := fmt.Sprintf("C ∈ %s, S ∈ %s", intList(r.Grid.Concurrent), intList(r.Grid.Sequential))
-	if s := r.Search; s != nil {
+	switch s := r.Search; {
+	case isOpen(r):
+		grid = rateFacts(r)
+	case s != nil:
 		grid += fmt.Sprintf("; %s search: %d points measured, %d implied", s.Kind, len(r.Points), len(s.Implied))
-	} else {
+	default:
 		grid += fmt.Sprintf("; full grid: %d points measured", len(r.Points))
 	}
 	score := r.Score
@@ -287,7 +298,7 @@ func facts(r *results.Results) []fact {
 		{"Model", t.Model},
 		{"Corpus", corpus},
 		{"Workload", work},
-		{"Grid", grid},
+		{gridLabel(r), grid},
 		{"Score", score},
 		{"Run", run},
 		{"Tool", strings.TrimSpace(r.Tool + " " + r.ToolVersion)},
@@ -370,4 +381,12 @@ func heatNote(r *results.Results) string {
 		s += " Times are simulated (virtual clock)."
 	}
 	return s
+}
+
+// gridLabel names the facts line about the points: the grid, or the rates.
+func gridLabel(r *results.Results) string {
+	if isOpen(r) {
+		return "Rates"
+	}
+	return "Grid"
 }

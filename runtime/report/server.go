@@ -74,7 +74,7 @@ func decompLines(ps []*results.Point) ([]string, bool) {
 		}
 		over = over || *s.QueueShare > 1
 		q := math.Min(math.Max(*s.QueueShare, 0), 1)
-		line := fmt.Sprintf("%s: %s of the mean TTFT was queueing at the server", pointLabel(p.Concurrent, p.Sequential), fmtPct(q))
+		line := fmt.Sprintf("%s: %s of the mean TTFT was queueing at the server", label(p), fmtPct(q))
 		if s.QueueTimeMean != nil {
 			line += " (mean queue time " + fmtSec(*s.QueueTimeMean) + ")"
 		}

@@ -154,7 +154,7 @@ func pointVerdict(r *results.Results, p *results.Point) (cell, string) {
 	if p.Passed {
 		class = "pass"
 	}
-	if isBest(r, p.Concurrent, p.Sequential) {
+	if isBestPoint(r, p) {
 		slo = "★ " + slo
 		class = "pass best"
 	}
@@ -178,13 +178,13 @@ func passSort(ok bool) string {
 }
 
 func errorTable(ps []*results.Point, kinds []string) table {
-	t := table{Head: append([]string{"C×S", "requests", "errors"}, kinds...), Pin: 1}
+	t := table{Head: append([]string{axisName(ps), "requests", "errors"}, kinds...), Pin: 1}
 	for _, p := range ps {
 		if p.Metrics.Errors == 0 {
 			continue
 		}
 		cells := []cell{
-			{Text: pointLabel(p.Concurrent, p.Sequential), Sort: strconv.Itoa(p.Concurrent*10000 + p.Sequential)},
+			{Text: label(p), Sort: pointSort(p)},
 			{Text: strconv.Itoa(p.Metrics.Requests), Sort: strconv.Itoa(p.Metrics.Requests)},
 			{Text: strconv.Itoa(p.Metrics.Errors), Sort: strconv.Itoa(p.Metrics.Errors)},
 		}
@@ -240,7 +240,7 @@ func serverTable(ps []*results.Point, sim bool) table {
 	}
 	ek := sortedKeys(extras)
 	durations := []string{"queue p95", "queue mean", "server TTFT p95"}
-	t := table{Head: append([]string{"C×S", "KV usage max", "KV usage mean", "prefix hit rate", "preemptions", durations[0], durations[1], durations[2], "queueing share", "scrape errors"}, ek...), Pin: 1}
+	t := table{Head: append([]string{axisName(ps), "KV usage max", "KV usage mean", "prefix hit rate", "preemptions", durations[0], durations[1], durations[2], "queueing share", "scrape errors"}, ek...), Pin: 1}
 	if sim {
 		t.Units = unitsOf(durations, simulatedUnit)
 	}
@@ -258,7 +258,7 @@ func serverTable(ps []*results.Point, sim bool) table {
 		return cell{Text: fmtSec(*f), Sort: sortKey(*f)}
 	}
 	for _, p := range ps {
-		cells := []cell{{Text: pointLabel(p.Concurrent, p.Sequential), Sort: strconv.Itoa(p.Concurrent*10000 + p.Sequential)}}
+		cells := []cell{{Text: label(p), Sort: pointSort(p)}}
 		s := p.Server
 		if s == nil {
 			for range len(t.Head) - 1 {
@@ -281,4 +281,12 @@ func serverTable(ps []*results.Point, sim bool) table {
 		t.Rows = append(t.Rows, row{Cells: cells})
 	}
 	return t
+}
+
+// pointSort orders points in a table: by C then S, or by rate.
+func pointSort(p *results.Point) string {
+	if p.Rate > 0 {
+		return sortKey(p.Rate)
+	}
+	return strconv.Itoa(p.Concurrent*10000 + p.Sequential)
 }

@@ -27,13 +27,22 @@ func Terminal(w io.Writer, r *results.Results) {
 	}
 	cols := termColumnsOf(sortedPoints(r))
 	cols.simulated = r.Target.Clock == spec.ClockVirtual
-	termTable(w, r, cols)
+	if isOpen(r) {
+		termOpenTable(w, r, cols.points)
+		cols.cached, cols.kv, cols.prefix = false, false, false
+	} else {
+		termTable(w, r, cols)
+	}
 	termLegend(w, cols)
 	fmt.Fprintln(w)
 	if line := predictionLine(r); line != "" {
 		fmt.Fprintln(w, line)
 	}
-	termAnswer(w, r)
+	if isOpen(r) {
+		termOpenAnswer(w, r)
+	} else {
+		termAnswer(w, r)
+	}
 	termKnee(w, r)
 	termSLOs(w, r)
 }
@@ -210,7 +219,7 @@ func termSLOs(w io.Writer, r *results.Results) {
 		where := ""
 		if best != nil {
 			mark = passMark(sloOutcome(best, s.Name) == metrics.Pass)
-			where = fmt.Sprintf(", at C=%d, S=%d: %s", best.Concurrent, best.Sequential, sloOutcome(best, s.Name))
+			where = fmt.Sprintf(", at %s: %s", bestWhere(best), sloOutcome(best, s.Name))
 		}
 		fmt.Fprintf(w, "%s %s: %s  (held at %d of %d points%s)\n", mark, s.Name, s.Condition, held, len(r.Points), where)
 		for _, why := range sloReasons(r, s.Name) {
@@ -222,13 +231,22 @@ func termSLOs(w io.Writer, r *results.Results) {
 	}
 }
 
+// bestWhere names the best point in the SLO lines: "C=2, S=3" or
+// "rate=30/min".
+func bestWhere(p *results.Point) string {
+	if p.Rate > 0 {
+		return p.Name()
+	}
+	return fmt.Sprintf("C=%d, S=%d", p.Concurrent, p.Sequential)
+}
+
 // clientLimitedSummary names the points the client flagged about itself and
 // the worst stall among them.
 func clientLimitedSummary(r *results.Results) (pts []string, worst string) {
 	var lag float64
 	for _, p := range sortedPoints(r) {
 		if c := p.Client; c != nil && c.Limited {
-			pts = append(pts, fmt.Sprintf("C=%d S=%d", p.Concurrent, p.Sequential))
+			pts = append(pts, p.Name())
 			lag = max(lag, c.LagMax)
 		}
 	}
@@ -303,6 +321,9 @@ func expectWord(o metrics.Outcome) string {
 func bestText(b *results.Best) string {
 	if b == nil {
 		return "no passing point"
+	}
+	if b.Rate > 0 {
+		return rateText(b.Rate) + " arriving sessions"
 	}
 	return fmt.Sprintf("%d sessions (C=%d, S=%d)", b.Concurrent*b.Sequential, b.Concurrent, b.Sequential)
 }

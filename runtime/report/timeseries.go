@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,7 +212,11 @@ func serverTimeCharts(r *results.Results) []tsChart {
 	preX, preY := timeline(ser, promscrape.Preemptions, t0, 1)
 	qX, qY := timeline(ser, promscrape.QueueTime, t0, 1)
 	tX, tY := timeline(ser, promscrape.TTFT, t0, 1)
-	all := []tsChart{
+	var all []tsChart
+	if isOpen(r) {
+		all = append(all, sessionsTimeChart(r, t0, kvX, kvY))
+	}
+	all = append(all, []tsChart{
 		{ID: "mrqa-server-ts-cache", Title: "KV cache and prefix cache over the run",
 			Note:  "KV-cache usage as scraped; prefix-cache hit rate per scrape interval (hits ÷ queries over the interval). Shaded bands are the grid points (green passed, red failed).",
 			Empty: "No KV-cache or prefix-cache data over the run: the server's /metrics has neither.",
@@ -234,7 +239,7 @@ func serverTimeCharts(r *results.Results) []tsChart {
 			Lines: []tsLine{
 				line("queue time (mean)", "s", 0, "No queue time: the server's /metrics has no queue-time histogram.", qX, qY),
 				line("server TTFT (mean)", "s", 0, "No server-side TTFT: the server's /metrics has no TTFT histogram.", tX, tY)}},
-	}
+	}...)
 	for i := range all {
 		all[i] = keepDrawn(all[i])
 	}
@@ -314,11 +319,11 @@ func pointAreas(r *results.Results, ps []*results.Point, t0 time.Time) []any {
 		if p.Passed {
 			color = "rgba(26,127,55,0.10)"
 		}
-		if isBest(r, p.Concurrent, p.Sequential) {
+		if isBestPoint(r, p) {
 			color = "rgba(26,127,55,0.22)"
 		}
 		out = append(out, []any{
-			map[string]any{"name": pointLabel(p.Concurrent, p.Sequential), "xAxis": start, "itemStyle": map[string]any{"color": color}},
+			map[string]any{"name": label(p), "xAxis": start, "itemStyle": map[string]any{"color": color}},
 			map[string]any{"xAxis": end},
 		})
 	}
@@ -357,7 +362,7 @@ func timeChartOption(r *results.Results, ps []*results.Point, c tsChart) (templa
 	ln.SetGlobalOptions(
 		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis", Formatter: jsFunc(`function(ps){return mrqaTimeTip(ps,` + ub + `);}`)}),
 		charts.WithLegendOpts(opts.Legend{Type: "scroll", Top: "0"}),
-		charts.WithGridOpts(opts.Grid{Left: "56", Right: "64", Top: "48", Bottom: "64"}),
+		charts.WithGridOpts(opts.Grid{Left: "56", Right: strconv.Itoa(8 + 56*max(1, len(c.Axes)-1)), Top: "48", Bottom: "64"}),
 	)
 	for _, l := range c.Lines {
 		data := make([][2]any, len(l.X))
@@ -390,6 +395,9 @@ func timeChartOption(r *results.Results, ps []*results.Point, c tsChart) (templa
 			}
 			if i > 0 {
 				y["splitLine"] = map[string]any{"show": false}
+			}
+			if i > 1 { // a third axis stands right of the second
+				y["position"], y["offset"] = "right", 56*(i-1)
 			}
 			ys = append(ys, y)
 		}

@@ -30,21 +30,23 @@ type Results struct {
 	Identity map[string]string `json:"identity,omitempty"`
 	// IdentitySalt salts the digests of identity fields built from secrets,
 	// so a changed secret is seen without the secret being written.
-	IdentitySalt string    `json:"identity_salt,omitempty"`
-	Target       Target    `json:"target"`
-	Corpus       Corpus    `json:"corpus"`
-	Script       Script    `json:"script"`
-	Rounds       int       `json:"rounds"`
-	Seed         int64     `json:"seed"`
-	Assign       string    `json:"assign"`
-	Score        string    `json:"score"`
-	Grid         Grid      `json:"grid"`
-	SLOs         []SLO     `json:"slos"`
-	Expect       string    `json:"expect,omitempty"`
-	Search       *Search   `json:"search,omitempty"`
-	Between      Between   `json:"between_points"`
-	Started      time.Time `json:"started"`
-	Finished     time.Time `json:"finished,omitzero"`
+	IdentitySalt string  `json:"identity_salt,omitempty"`
+	Target       Target  `json:"target"`
+	Corpus       Corpus  `json:"corpus"`
+	Script       Script  `json:"script"`
+	Rounds       int     `json:"rounds"`
+	Seed         int64   `json:"seed"`
+	Assign       string  `json:"assign"`
+	Score        string  `json:"score"`
+	Grid         Grid    `json:"grid"`
+	SLOs         []SLO   `json:"slos"`
+	Expect       string  `json:"expect,omitempty"`
+	Search       *Search `json:"search,omitempty"`
+	// RateSearch is an open-loop sweep's search; nil for a closed-loop one.
+	RateSearch *RateSearch `json:"rate_search,omitempty"`
+	Between    Between     `json:"between_points"`
+	Started    time.Time   `json:"started"`
+	Finished   time.Time   `json:"finished,omitzero"`
 	// Complete is true once every planned point has run.
 	Complete bool `json:"complete"`
 	// Stopped says why the sweep ended early ("interrupted", "target down: …").
@@ -145,12 +147,18 @@ type Between struct {
 	Cooldown         float64 `json:"cooldown_s"`
 }
 
-// Point is one grid point's outcome.
+// Point is one point's outcome: a closed-loop grid point (Concurrent ×
+// Sequential) or an open-loop point at a rate of arrivals (Rate > 0,
+// Concurrent and Sequential 0).
 type Point struct {
-	Concurrent int       `json:"concurrent"`
-	Sequential int       `json:"sequential"`
-	Started    time.Time `json:"started"`
-	Duration   float64   `json:"duration_s"`
+	Concurrent int `json:"concurrent"`
+	Sequential int `json:"sequential"`
+	// Rate is an open-loop point's arrival rate, sessions per minute.
+	Rate float64 `json:"rate,omitempty"`
+	// Users counts an open-loop point's sessions; nil on a grid point.
+	Users    *Users    `json:"users,omitempty"`
+	Started  time.Time `json:"started"`
+	Duration float64   `json:"duration_s"`
 	// Reset is true when the prefix cache was reset before this point.
 	Reset   bool              `json:"prefix_cache_reset"`
 	Metrics metrics.Point     `json:"metrics"`
@@ -170,6 +178,41 @@ type Point struct {
 	// SharedDocuments maps each document that more than one session of the
 	// point used to those sessions (only with assign = "random").
 	SharedDocuments map[string][]string `json:"shared_documents,omitempty"`
+}
+
+// Name is how the terminal and the report name the point: "C=2 S=3", or
+// "rate=30/min" for an open-loop point.
+func (p *Point) Name() string {
+	if p.Rate > 0 {
+		return "rate=" + FormatRate(p.Rate) + "/min"
+	}
+	return fmt.Sprintf("C=%d S=%d", p.Concurrent, p.Sequential)
+}
+
+// Users counts an open-loop point's sessions (see metrics.CountSessions).
+// The counts cover every session of the point; the active sessions are
+// averaged over its measured window, from the end of the warm-up to the
+// point's end.
+type Users struct {
+	Started  int `json:"started"`
+	Finished int `json:"finished"`
+	Dropped  int `json:"dropped"`
+	// ActiveMean is the time-average of the sessions active at once,
+	// ActiveMax the most at any instant.
+	ActiveMean float64 `json:"active_mean"`
+	ActiveMax  int     `json:"active_max"`
+	// DurationMean is the mean time from a finished session's arrival to
+	// its last answer's end, seconds.
+	DurationMean float64 `json:"duration_mean_s"`
+	// Timeline is the point over time, for the report; nil in results
+	// written before it was recorded.
+	Timeline *metrics.Timeline `json:"timeline,omitempty"`
+}
+
+// UsersOf converts metrics' session counts for results.json.
+func UsersOf(s metrics.Sessions) *Users {
+	return &Users{Started: s.Started, Finished: s.Finished, Dropped: s.Dropped,
+		ActiveMean: s.ActiveMean, ActiveMax: s.ActiveMax, DurationMean: s.DurationMean.Seconds()}
 }
 
 // SLOOutcome is one SLO's result at a point.
@@ -293,10 +336,24 @@ type ServerSummary struct {
 
 // Best names the best passing point.
 type Best struct {
-	Concurrent int     `json:"concurrent"`
-	Sequential int     `json:"sequential"`
-	Sessions   int     `json:"sessions"`
-	Score      float64 `json:"score"`
+	Concurrent int `json:"concurrent"`
+	Sequential int `json:"sequential"`
+	Sessions   int `json:"sessions"`
+	// Rate is an open-loop sweep's best: the highest passing rate below
+	// every failing one, sessions per minute (Score is the same figure).
+	Rate  float64 `json:"rate,omitempty"`
+	Score float64 `json:"score"`
+}
+
+// RateSearch records an open-loop sweep's search on the arrival rate.
+type RateSearch struct {
+	// Pass is the highest passing rate below every failing one, Fail the
+	// lowest failing rate; each absent when there is none.
+	Pass *float64 `json:"pass,omitempty"`
+	Fail *float64 `json:"fail,omitempty"`
+	// Settled: Pass and Fail are within the search's precision (5 %).
+	Settled bool      `json:"settled"`
+	Order   []float64 `json:"order"` // the rates in the order they ran
 }
 
 // Search records a frontier search's decisions.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/mrqa-dev/mrqa/internal/atomicfile"
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
@@ -83,6 +84,17 @@ func Load(dir string) (*Results, error) {
 // RecordsPath is the per-request file of a point, relative to the scenario's directory.
 func RecordsPath(c, s int) string {
 	return filepath.Join("points", fmt.Sprintf("c%d_s%d.jsonl", c, s))
+}
+
+// RateRecordsPath is the per-request file of an open-loop point at rate
+// (sessions per minute), relative to the scenario's directory.
+func RateRecordsPath(rate float64) string {
+	return filepath.Join("points", "rate_"+FormatRate(rate)+".jsonl")
+}
+
+// FormatRate writes a rate as short as it can be read back exactly.
+func FormatRate(rate float64) string {
+	return strconv.FormatFloat(rate, 'g', -1, 64)
 }
 
 // WriteRecords writes one JSON object per line, atomically.

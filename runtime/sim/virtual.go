@@ -180,6 +180,48 @@ type inflight struct {
 	last    time.Duration
 }
 
+// withTurn returns the session's history s extended by turn k's new tokens
+// and its answer, and the turn's prompt length. s is not changed: the
+// caller keeps the result only if the turn succeeds.
+func withTurn(s stream, sess *Session, k int) (stream, int) {
+	s.hashes = s.hashes[:len(s.hashes):len(s.hashes)]
+	turn := sess.Turns[k]
+	if k == 0 {
+		s.appendSegment(keyOf("document", sess.Document), sess.DocumentTokens)
+		s.appendSegment(keyOf(segPrivateOpening, sess.Name), turn.NewTokens-sess.DocumentTokens)
+	} else {
+		s.appendSegment(keyOf(segQuestion, sess.Name, fmt.Sprint(k)), turn.NewTokens)
+	}
+	prompt := s.tokens
+	s.appendSegment(keyOf(segAnswer, sess.Name, fmt.Sprint(k)), turn.MaxTokens)
+	return s, prompt
+}
+
+// progress writes what engine step ending at now did for r into its record
+// as a client reading the stream would see it (tokens come per tokens
+// per event), and reports whether r has finished.
+func (f *inflight) progress(rec *metrics.Record, r *engine.Request, now time.Duration, per int) bool {
+	if r.Generated%per != 0 && !r.Done {
+		return false // the token waits for the rest of its event
+	}
+	if rec.Chunks == 0 {
+		rec.TTFT = (now - r.Arrival).Seconds()
+		rec.TTFC = rec.TTFT
+	} else if gap := (now - f.last).Seconds(); gap > rec.MaxChunkGap {
+		rec.MaxChunkGap = gap
+	}
+	rec.Chunks++
+	f.last = now
+	if !r.Done {
+		return false
+	}
+	rec.End = (now - r.Arrival).Seconds()
+	rec.Duration = rec.End
+	rec.CompletionTokens = r.Generated
+	rec.CachedTokens = r.CachedTokens
+	return true
+}
+
 // turnID is a turn's record id: Turn.ID, or "<session>-t<k>" when empty.
 func turnID(sess *Session, k int) string {
 	if id := sess.Turns[k].ID; id != "" {
@@ -198,6 +240,28 @@ const maxSteps = 1 << 28
 type Observer struct {
 	Every   time.Duration
 	Observe func(now time.Duration, st engine.Stats)
+}
+
+// sampler calls an Observer on its schedule.
+type sampler struct {
+	obs  *Observer
+	eng  *engine.Engine
+	next time.Duration
+}
+
+// sample observes the engine at now if a sample is due, or always when force.
+func (s *sampler) sample(now time.Duration, force bool) {
+	if s.obs == nil || s.obs.Observe == nil || (!force && now < s.next) {
+		return
+	}
+	s.obs.Observe(now, s.eng.Stats())
+	if every := s.obs.Every; every > 0 {
+		for s.next <= now {
+			s.next += every
+		}
+	} else {
+		s.next = now + time.Second
+	}
 }
 
 // RunVirtual runs one grid point on a simulated clock: C = len(workers)
@@ -259,16 +323,7 @@ func RunVirtual(ctx context.Context, cfg engine.Config, workers [][]Session, obs
 				rec.ID += fmt.Sprintf("-a%d", act.Attempt)
 				rec.Attempt = act.Attempt
 			}
-			s := st.stream // the session's history; committed only if the turn succeeds
-			s.hashes = s.hashes[:len(s.hashes):len(s.hashes)]
-			if k == 0 {
-				s.appendSegment(keyOf("document", sess.Document), sess.DocumentTokens)
-				s.appendSegment(keyOf(segPrivateOpening, sess.Name), turn.NewTokens-sess.DocumentTokens)
-			} else {
-				s.appendSegment(keyOf(segQuestion, sess.Name, fmt.Sprint(k)), turn.NewTokens)
-			}
-			prompt := s.tokens
-			s.appendSegment(keyOf(segAnswer, sess.Name, fmt.Sprint(k)), turn.MaxTokens)
+			s, prompt := withTurn(st.stream, sess, k) // committed only if the turn succeeds
 			rec.PromptTokens = prompt
 			records = append(records, rec)
 			f := &inflight{rec: len(records) - 1, worker: w, act: act, pending: s}
@@ -294,22 +349,9 @@ func RunVirtual(ctx context.Context, cfg engine.Config, workers [][]Session, obs
 		}
 	}
 	per := cfg.TokensPerEvent
-	var nextObs time.Duration
-	observe := func(force bool) {
-		if obs == nil || obs.Observe == nil || (!force && now < nextObs) {
-			return
-		}
-		obs.Observe(now, eng.Stats())
-		if every := obs.Every; every > 0 {
-			for nextObs <= now {
-				nextObs += every
-			}
-		} else {
-			nextObs = now + time.Second
-		}
-	}
-	observe(true)
-	defer observe(true)
+	smp := sampler{obs: obs, eng: eng}
+	smp.sample(now, true)
+	defer func() { smp.sample(now, true) }()
 	done := ctx.Done()
 	for steps := 0; !eng.Idle(); steps++ {
 		if steps > maxSteps {
@@ -322,28 +364,13 @@ func RunVirtual(ctx context.Context, cfg engine.Config, workers [][]Session, obs
 		}
 		d, prog := eng.Step(now)
 		now += d
-		observe(false)
+		smp.sample(now, false)
 		for _, r := range prog {
 			f := r.Tag.(*inflight)
 			rec := &records[f.rec]
-			if r.Generated%per != 0 && !r.Done {
-				continue // the token waits for the rest of its event
-			}
-			if rec.Chunks == 0 {
-				rec.TTFT = (now - r.Arrival).Seconds()
-				rec.TTFC = rec.TTFT
-			} else if gap := (now - f.last).Seconds(); gap > rec.MaxChunkGap {
-				rec.MaxChunkGap = gap
-			}
-			rec.Chunks++
-			f.last = now
-			if !r.Done {
+			if !f.progress(rec, r, now, per) {
 				continue
 			}
-			rec.End = (now - r.Arrival).Seconds()
-			rec.Duration = rec.End
-			rec.CompletionTokens = r.Generated
-			rec.CachedTokens = r.CachedTokens
 			st := &ws[f.worker].slots[rec.Slot]
 			st.stream = f.pending
 			st.loop.Done(f.act, true)

@@ -182,6 +182,10 @@ type Scenario struct {
 	Seed   int64
 	Assign string // "distinct" | "random"
 	Grid   Grid
+	// Users, when not nil, makes the scenario open-loop: sessions arrive on
+	// their own schedule instead of C workers cycling S sessions, and Grid
+	// is empty. A scenario is one or the other.
+	Users  *Users
 	Search *Search // nil: run the full grid
 	Score  string  // "sessions" | "harmonic"
 	SLOs   []SLO
@@ -211,6 +215,59 @@ func (g Grid) Points() [][2]int {
 	return out
 }
 
+// Users is an open-loop workload: sessions start at the times an arrival
+// process gives, whatever the server is doing, pause for a think time
+// before each follow-up, and leave after their last answer. Package
+// openloop turns it into a seeded schedule.
+type Users struct {
+	Arrival string // ArrivalConstant | ArrivalPoisson | ArrivalGamma
+	// Burstiness is the gamma arrivals' shape: 1 is Poisson, below 1
+	// burstier, above 1 more regular (as vLLM's benchmark --burstiness).
+	Burstiness float64
+	Rates      []float64 // sessions starting per minute, the sweep's axis, each > 0
+	Think      Think
+	// A point ends its arrivals after Sessions sessions, or once Duration
+	// has passed; exactly one of them is set.
+	Sessions int
+	Duration time.Duration
+	// Warmup: turns that start before it are left out of the point's
+	// metrics (the sessions still load the server).
+	Warmup time.Duration
+	// MaxActive bounds the sessions active at once; an arrival beyond it
+	// is dropped, every turn of it recorded as metrics.ErrDropped.
+	MaxActive int
+}
+
+// Think is the distribution of the pause before each follow-up question.
+type Think struct {
+	Distribution string        // ThinkConstant | ThinkExponential | ThinkLogNormal
+	Mean         time.Duration // 0: no pause
+	Sigma        float64       // the log-normal's σ (of the log); 0 elsewhere
+}
+
+// Arrival processes (Users.Arrival).
+const (
+	ArrivalConstant = "constant" // evenly spaced, 60/rate seconds apart
+	ArrivalPoisson  = "poisson"  // exponential gaps
+	ArrivalGamma    = "gamma"    // gamma gaps of shape Burstiness
+)
+
+// Think-time distributions (Think.Distribution).
+const (
+	ThinkConstant    = "constant"
+	ThinkExponential = "exponential"
+	ThinkLogNormal   = "lognormal"
+)
+
+// Defaults of the users block.
+const (
+	DefaultArrival    = ArrivalPoisson
+	DefaultBurstiness = 1.0
+	DefaultThink      = ThinkExponential
+	DefaultThinkSigma = 1.0
+	MaxOpenSessions   = 1_000_000 // a point's arrivals, whatever rate × duration gives
+)
+
 // Search configures the frontier search (package search; search "frontier"
 // in docs/language.md).
 type Search struct {
@@ -220,7 +277,14 @@ type Search struct {
 	MaxConcurrent int
 	MaxSequential int
 	MaxPoints     int
+	// MaxRate caps an open-loop search's arrival rate (sessions per
+	// minute); 0: SearchMaxFactor times the largest declared rate.
+	MaxRate float64
 }
+
+// RatePrecision is where an open-loop search stops bisecting: once the
+// failing rate above the best passing one is within this fraction of it.
+const RatePrecision = 0.05
 
 // SLO is a named pass/fail condition over a point's metrics.
 type SLO struct {
