@@ -28,7 +28,6 @@ const (
 	CausePerRequest Cause = "per_request" // even the smallest point misses the SLO
 	CauseBeyondGrid Cause = "beyond_grid" // every point ranked above the best passed: the limit is past the grid
 	CauseUnknown    Cause = "unknown"     // the data cannot say
-	CauseOpenLoop   Cause = "open_loop"   // an open-loop sweep: the explanation covers grids only
 )
 
 // Knee is the explanation of where a sweep's limit lies: the resource that
@@ -140,7 +139,7 @@ func explainBetween(r *results.Results, k *Knee) {
 	b, a := k.Below, k.Above
 	ev := newEvidence(r, b, a)
 	lead := fmt.Sprintf("Past %s, ", pointName(b))
-	if sessionsOf(a) <= sessionsOf(b) {
+	if b.Rate == 0 && sessionsOf(a) <= sessionsOf(b) {
 		lead = fmt.Sprintf("From %s to %s, ", pointName(b), pointName(a))
 	}
 	switch {
@@ -251,6 +250,9 @@ func explainNonePassed(r *results.Results, k *Knee) {
 
 // pointName names a point the way the terminal and page do.
 func pointName(p *results.Point) string {
+	if p.Rate > 0 {
+		return rateText(p.Rate) + " arriving sessions"
+	}
 	n := sessionsOf(p)
 	return fmt.Sprintf("%d session%s (C=%d, S=%d)", n, plural(n), p.Concurrent, p.Sequential)
 }

@@ -53,8 +53,11 @@ func gpuHit(p *results.Point) (float64, bool) {
 	return *p.Server.PrefixCacheHitRate, true
 }
 
+// workingSet is a grid point's working set. An open-loop point has none to
+// state: its sessions come and go, so the sum over all of them is not what
+// the cache holds at once.
 func workingSet(p *results.Point) (float64, bool) {
-	if p == nil || p.Load == nil || p.Load.WorkingSetTokens == 0 {
+	if p == nil || p.Rate > 0 || p.Load == nil || p.Load.WorkingSetTokens == 0 {
 		return 0, false
 	}
 	return float64(p.Load.WorkingSetTokens), true
@@ -207,6 +210,9 @@ func (e *evidence) cacheFell() bool {
 // at names where a figure was read: "at 6 sessions", or "at C=8, S=1"
 // when the two points compared have as many sessions.
 func (e *evidence) at(p *results.Point) string {
+	if p.Rate > 0 {
+		return "at " + rateText(p.Rate)
+	}
 	if e.b != nil && sessionsOf(e.b) == sessionsOf(e.a) {
 		return fmt.Sprintf("at C=%d, S=%d", p.Concurrent, p.Sequential)
 	}

@@ -20,7 +20,7 @@ import (
 
 // An open-loop sweep (a users block) has points on one axis, the arrival
 // rate, instead of a C × S grid: its table, answer and charts are its own,
-// and the knee explanation, which compares grid points, is not given.
+// and the knee is explained between two rates.
 
 // isOpen reports whether r is an open-loop sweep.
 func isOpen(r *results.Results) bool {
@@ -35,11 +35,58 @@ func isOpen(r *results.Results) bool {
 	return false
 }
 
-// openKnee says plainly that the explanation covers grids only: nothing
-// in it is measured evidence about an open-loop sweep.
+// openKnee explains an open-loop sweep's limit with the grid's rules,
+// comparing the highest passing rate with the lowest failing one above it.
+// The working set is left out: summed over every session of a point it is
+// not what the cache holds at once.
 func openKnee(r *results.Results) *Knee {
-	return &Knee{Cause: CauseOpenLoop, Below: bestPoint(r),
-		Text: "The explanation of the limit covers closed-loop sweeps (a grid of C × S) only; for this open-loop sweep it is not analysed. The table shows, per arrival rate, the sessions active at once and TTFT."}
+	k := &Knee{Below: bestPoint(r)}
+	if k.Below == nil {
+		k.Above = lowestRate(r)
+		if k.Above == nil {
+			return nil
+		}
+		ev := newEvidence(r, nil, k.Above)
+		k.Cause = CauseUnknown
+		if ev.failuresDecided() {
+			k.Cause = CauseFailures
+		}
+		k.Text = fmt.Sprintf("Even the lowest rate run (%s) failed: %s. %s", pointName(k.Above), ev.failedSLOs(), ev.ttftSentence())
+		k.Move = "Run lower rates to find the limit."
+		return k
+	}
+	k.Above = lowestFailAbove(r, k.Below.Rate)
+	if k.Above == nil {
+		k.Cause = CauseBeyondGrid
+		k.Text = fmt.Sprintf("No rate above %s failed: the limit lies beyond the rates run.", pointName(k.Below))
+		k.Move = "Add higher rates (or raise the search's max_rate) to find the limit."
+		return k
+	}
+	explainBetween(r, k)
+	return k
+}
+
+func lowestRate(r *results.Results) *results.Point {
+	var out *results.Point
+	for i := range r.Points {
+		if p := &r.Points[i]; p.Rate > 0 && (out == nil || p.Rate < out.Rate) {
+			out = p
+		}
+	}
+	return out
+}
+
+// lowestFailAbove is the failing rate point (judged on a measurement) with
+// the lowest rate above rate.
+func lowestFailAbove(r *results.Results, rate float64) *results.Point {
+	var out *results.Point
+	for i := range r.Points {
+		p := &r.Points[i]
+		if p.Rate > rate && !p.Passed && !p.Undecided() && (out == nil || p.Rate < out.Rate) {
+			out = p
+		}
+	}
+	return out
 }
 
 // rateText is a rate for people: "30/min".

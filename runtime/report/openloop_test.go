@@ -78,8 +78,11 @@ func TestTerminalOpenLoop(t *testing.T) {
 func TestKneeOpenLoop(t *testing.T) {
 	r := openFixture()
 	k := explainKnee(r)
-	if k == nil || k.Cause != CauseOpenLoop || k.Move != "" || k.Below == nil || k.Below.Rate != 60 {
-		t.Fatalf("knee %+v; want cause open_loop, no advice, below the 60/min point", k)
+	if k == nil || k.Below == nil || k.Below.Rate != 60 || k.Above == nil || k.Above.Rate != 90 {
+		t.Fatalf("knee %+v; want the 60/min point below, the 90/min one above", k)
+	}
+	if !strings.Contains(k.Text, "why 90/min arriving sessions fails where 60/min arriving sessions passes") || strings.Contains(k.Text, "C=") || strings.Contains(k.Text, "working set") {
+		t.Errorf("knee text %q: rates, no C×S point, no working set summed over sessions that came and went", k.Text)
 	}
 	if text, kind := conclusion(r); kind != "pass" || !strings.HasPrefix(text, "Best: 60/min") {
 		t.Errorf("conclusion %q (%s)", text, kind)
@@ -103,7 +106,7 @@ func TestPageOpenLoop(t *testing.T) {
 	}
 	page := b.String()
 	for _, want := range []string{
-		`id="mrqa-rate"`, "ttft_p95 against the arrival rate", "rate/min", `data-cause="open_loop"`,
+		`id="mrqa-rate"`, "ttft_p95 against the arrival rate", "rate/min", `id="mrqa-knee"`,
 		"<dt>Rates</dt><dd>open loop; rate search: 3 rates measured (30, 60, 90 sessions/min)",
 		"Best: 60/min arriving sessions", "active_<wbr>mean",
 	} {
