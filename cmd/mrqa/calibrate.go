@@ -120,6 +120,13 @@ func calibrateScenario(ctx context.Context, sc *spec.Scenario, secrets []string,
 		}
 		return exitcode.Failure
 	}
+	return writeProfile(res, out, stdout, stderr)
+}
+
+// writeProfile writes the fitted profile to out and prints the fit: its
+// parameters, their quality and, for a fit from runs, each point's
+// residuals.
+func writeProfile(res *calibrate.Result, out string, stdout, stderr io.Writer) int {
 	data, err := res.Encode()
 	if err == nil {
 		err = atomicfile.WriteBytes(out, data, atomicfile.Options{Perm: 0o644})
@@ -129,6 +136,7 @@ func calibrateScenario(ctx context.Context, sc *spec.Scenario, secrets []string,
 		return exitcode.Failure
 	}
 	writeCalibration(stdout, res.Calibration)
+	writeRunPoints(stdout, res.Calibration.Runs) // nothing for a probe
 	fmt.Fprintf(stdout, "wrote %s: load it with simulator { profile_file = %q }\n", out, out)
 	return exitcode.OK
 }
@@ -152,21 +160,11 @@ func calibrateFromRuns(dirs []string, base, out string, force bool, stdout, stde
 		return exitcode.Usage
 	}
 	res, err := calibrate.FromRuns(dirs, base)
-	var data []byte
-	if err == nil {
-		data, err = res.Encode()
-	}
-	if err == nil {
-		err = atomicfile.WriteBytes(out, data, atomicfile.Options{Perm: 0o644})
-	}
 	if err != nil {
 		fmt.Fprintln(stderr, "mrqa calibrate:", err)
 		return exitcode.Failure
 	}
-	writeCalibration(stdout, res.Calibration)
-	writeRunPoints(stdout, res.Calibration.Runs)
-	fmt.Fprintf(stdout, "wrote %s: load it with simulator { profile_file = %q }\n", out, out)
-	return exitcode.OK
+	return writeProfile(res, out, stdout, stderr)
 }
 
 // writeRunPoints prints, per point of the runs, the records each fit used,
