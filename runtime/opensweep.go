@@ -3,7 +3,6 @@ package runtime
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -25,42 +24,27 @@ type OpenExecutor interface {
 	RunOpen(ctx context.Context, p *OpenPoint, emit func(metrics.Record)) (Execution, error)
 }
 
-// runRatePoint runs one open-loop point at rate sessions per minute: what
-// happens between points, the execution, the measurement, and keeping it,
-// as runPoint does for a grid point.
+// runRatePoint runs one open-loop point at rate sessions per minute, as
+// runPoint does a grid point.
 func (s *sweep) runRatePoint(rate float64, first bool) error {
-	if s.ctx.Err() != nil {
-		return ErrInterrupted
-	}
 	ox, ok := s.tgt.exec.(OpenExecutor)
 	if !ok {
 		return fmt.Errorf("%w: this target's executor cannot run open-loop points", ErrPlan)
 	}
-	resetOK, err := s.betweenPoints(first)
-	if err != nil {
-		return err
-	}
-	plan, err := PlanOpenPoint(s.sc, s.docs, rate)
-	if err != nil {
-		return err
-	}
-	s.prog.ratePoint(rate, plan.Requests(), s.pending(noPoint))
-	run, self, window, perr := s.execute(func() (Execution, error) {
-		return ox.RunOpen(s.ctx, plan, s.prog.record)
-	})
-	if perr != nil && !errors.Is(perr, ErrTargetDown) {
-		if s.ctx.Err() != nil {
-			return ErrInterrupted
+	return s.runOne(first, func() (pointRun, error) {
+		plan, err := PlanOpenPoint(s.sc, s.docs, rate)
+		if err != nil {
+			return pointRun{}, err
 		}
-		return perr
-	}
-	pt := s.measure(buildOpenPoint(s.sc, plan, run.Records, run.Epoch, run.Span), run, self, window)
-	pt.Reset = resetOK || run.Simulated
-	if errors.Is(perr, ErrTargetDown) {
-		s.keepPartial("rate_"+results.FormatRate(rate), run.Records, perr)
-		return perr
-	}
-	return s.keep(&pt, run.Records)
+		return pointRun{
+			label: "rate_" + results.FormatRate(rate),
+			start: func() { s.prog.ratePoint(rate, plan.Requests(), s.pending(noPoint)) },
+			exec:  func() (Execution, error) { return ox.RunOpen(s.ctx, plan, s.prog.record) },
+			build: func(run Execution) results.Point {
+				return buildOpenPoint(s.sc, plan, run.Records, run.Epoch, run.Span)
+			},
+		}, nil
+	})
 }
 
 // buildOpenPoint aggregates an open-loop point's records as buildPoint

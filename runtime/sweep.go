@@ -228,9 +228,37 @@ func (s *sweep) runPoints() error {
 	}
 }
 
-// runPoint runs one point: what happens between points, the execution,
-// the measurement, and keeping it.
+// runPoint runs one grid point.
 func (s *sweep) runPoint(c, n int, first bool) error {
+	return s.runOne(first, func() (pointRun, error) {
+		plan, err := PlanPoint(s.sc, s.docs, c, n)
+		if err != nil {
+			return pointRun{}, err
+		}
+		return pointRun{
+			label: fmt.Sprintf("c%d_s%d", c, n),
+			start: func() { s.prog.point(c, n, plan.Requests(), s.pending([2]int{c, n})) },
+			exec:  func() (Execution, error) { return s.tgt.exec.RunPoint(s.ctx, plan, s.prog.record) },
+			build: func(run Execution) results.Point {
+				return buildPoint(s.sc, plan, run.Records, run.Epoch, run.Span)
+			},
+		}, nil
+	})
+}
+
+// pointRun is what runOne needs of one kind of point (a grid point, an
+// open-loop rate): its name for a partial records file, how to announce it
+// to progress, run it, and aggregate its records.
+type pointRun struct {
+	label string
+	start func()
+	exec  func() (Execution, error)
+	build func(Execution) results.Point
+}
+
+// runOne runs one point of any kind: what happens between points, the
+// plan (prepare), the execution, the measurement, and keeping it.
+func (s *sweep) runOne(first bool, prepare func() (pointRun, error)) error {
 	if s.ctx.Err() != nil {
 		return ErrInterrupted
 	}
@@ -238,24 +266,22 @@ func (s *sweep) runPoint(c, n int, first bool) error {
 	if err != nil {
 		return err
 	}
-	plan, err := PlanPoint(s.sc, s.docs, c, n)
+	pr, err := prepare()
 	if err != nil {
 		return err
 	}
-	s.prog.point(c, n, plan.Requests(), s.pending([2]int{c, n}))
-	run, self, window, perr := s.execute(func() (Execution, error) {
-		return s.tgt.exec.RunPoint(s.ctx, plan, s.prog.record)
-	})
+	pr.start()
+	run, self, window, perr := s.execute(pr.exec)
 	if perr != nil && !errors.Is(perr, ErrTargetDown) {
 		if s.ctx.Err() != nil {
 			return ErrInterrupted
 		}
 		return perr
 	}
-	pt := s.measure(buildPoint(s.sc, plan, run.Records, run.Epoch, run.Span), run, self, window)
+	pt := s.measure(pr.build(run), run, self, window)
 	pt.Reset = resetOK || run.Simulated
 	if errors.Is(perr, ErrTargetDown) {
-		s.keepPartial(fmt.Sprintf("c%d_s%d", c, n), run.Records, perr)
+		s.keepPartial(pr.label, run.Records, perr)
 		return perr
 	}
 	return s.keep(&pt, run.Records)
