@@ -54,17 +54,19 @@ var DefaultLengths = []int{1024, 4096, 8192, 16384, 32768}
 type Calibration struct {
 	// Source says what was measured: "probe of URL" or "runs DIR, …"; a
 	// run on the profile names it as what its predictions are calibrated from.
-	Source           string   `json:"source"`
-	Target           string   `json:"target"` // base URL without credentials
-	Model            string   `json:"model"`
-	Started          string   `json:"started"` // RFC 3339
-	Seconds          float64  `json:"seconds"`
-	Base             string   `json:"base"`
-	Plan             *Plan    `json:"probe,omitempty"`    // nil when fitted from runs
-	Runs             *Runs    `json:"runs,omitempty"`     // nil when probed
-	ResetPrefixCache bool     `json:"reset_prefix_cache"` // the target accepted POST /reset_prefix_cache
-	KV               KV       `json:"kv_capacity"`
-	Notes            []string `json:"notes,omitempty"`
+	Source           string  `json:"source"`
+	Target           string  `json:"target"` // base URL without credentials
+	Model            string  `json:"model"`
+	Started          string  `json:"started"` // RFC 3339
+	Seconds          float64 `json:"seconds"`
+	Base             string  `json:"base"`
+	Plan             *Plan   `json:"probe,omitempty"`    // nil when fitted from runs
+	Runs             *Runs   `json:"runs,omitempty"`     // nil when probed
+	ResetPrefixCache bool    `json:"reset_prefix_cache"` // the target accepted POST /reset_prefix_cache
+	KV               KV      `json:"kv_capacity"`
+	// Offload is the offload tier, when one showed; nil when none did.
+	Offload *Offload `json:"offload_tier,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
 	Fit
 }
 
@@ -98,6 +100,10 @@ func Run(ctx context.Context, sc *spec.Scenario, opts Options) (*Result, error) 
 	}
 	started := time.Now()
 	kv := scrapeKV(ctx, sc.Target, baseURL)
+	// auto runs the ladder where /metrics states no capacity, or has an
+	// offload tier's counters that look tokens up during the cold probes:
+	// only the ladder can measure the tier (offload.go).
+	forTier := opts.KVLadder == LadderAuto && kv.Tokens > 0 && kv.OffloadCounters
 	if opts.KVLadder == LadderAuto {
 		opts.KVLadder = LadderOff
 		if kv.Tokens == 0 {
@@ -109,6 +115,11 @@ func Run(ctx context.Context, sc *spec.Scenario, opts Options) (*Result, error) 
 		return nil, fmt.Errorf("calibrate: no prompt length fits half the model's %d-token context: name shorter -lengths", info.MaxModelLen)
 	}
 	plan.Write(opts.Progress)
+	tierLadder := ladderFor(opts, info.MaxModelLen)
+	if forTier {
+		fmt.Fprintf(opts.Progress, "  offload tier: /metrics has its counters; if they look tokens up during the cold probes, a KV ladder of %d-token sessions up to %d tokens measures it (at most %d more requests, %s more)\n",
+			tierLadder.SessionTokens, tierLadder.MaxTokens, tierLadder.Requests, time.Duration(tierLadder.Requests)*plan.Limit+time.Duration(tierLadder.MaxRungs)*resetLimit)
+	}
 	cal := Calibration{Source: "probe of " + redactURL(baseURL), Target: redactURL(baseURL), Model: info.Model,
 		Started: started.UTC().Format(time.RFC3339), Base: opts.Base, Plan: &plan, KV: kv}
 	p := &prober{client: client, opts: opts, plan: plan, blockSize: baseCfg.BlockSize, runID: started.UnixNano()}
@@ -118,8 +129,12 @@ func Run(ctx context.Context, sc *spec.Scenario, opts Options) (*Result, error) 
 	if err == nil {
 		cal.Fit, err = FitObs(obs, baseCfg)
 	}
+	rescrape := func() KV { return scrapeKV(ctx, sc.Target, baseURL) }
+	if err == nil && kv.OffloadCounters {
+		p.tierAfterProbe(&cal, forTier, tierLadder, rescrape())
+	}
 	if err == nil && plan.Ladder != nil {
-		err = p.measureKV(ctx, &cal, baseCfg.MaxBatchedTokens)
+		err = p.measureKV(ctx, &cal, baseCfg.MaxBatchedTokens, rescrape)
 	}
 	cal.Notes = append(cal.Notes, p.notes...)
 	if err != nil {
@@ -132,17 +147,34 @@ func Run(ctx context.Context, sc *spec.Scenario, opts Options) (*Result, error) 
 // measureKV runs the KV ladder, judging hits by the fitted TTFT where the
 // server reports no cached tokens, and keeps its capacity when it found
 // one; what /metrics stated is kept beside it, and a disagreement of more
-// than 10 % is noted.
-func (p *prober) measureKV(ctx context.Context, cal *Calibration, chunk int) error {
+// than 10 % is noted. Where an offload tier shows (offload.go) and /metrics
+// states the GPU's capacity, that is kept as the GPU's and the ladder's
+// excess is the tier's; rescrape reads /metrics again, for the tokens the
+// tier served during the ladder.
+func (p *prober) measureKV(ctx context.Context, cal *Calibration, chunk int, rescrape func() KV) error {
 	ttft := func(prompt, cached int) time.Duration { return cal.Fit.TTFT(prompt, cached, chunk) }
-	kv, err := p.ladder(ctx, *cal.Plan.Ladder, ttft)
+	lp, stated := *cal.Plan.Ladder, cal.KV
+	kv, err := p.ladder(ctx, lp, ttft)
 	if err != nil {
 		return err
 	}
-	stated := cal.KV
+	if kv.OffloadCounters = stated.OffloadCounters; stated.OffloadCounters {
+		stated.offloadHits = rescrape().offloadHits - stated.offloadHits
+	}
+	cal.Offload, p.notes = findOffload(kv, stated, lp.SessionTokens, p.notes)
+	if cal.Offload != nil && stated.Tokens > 0 {
+		if cal.Offload.Tokens > 0 {
+			cal.Offload.fitLoad(kv.Rungs, stated.Tokens, lp.SessionTokens, cal.Fit, chunk)
+		}
+		cal.KV = keepStated(kv, stated)
+		return nil
+	}
 	if stated.Tokens > 0 {
 		kv.Metrics = stated.Tokens
-		if kv.Tokens == 0 {
+		if p.ladderForTier {
+			p.notes = append(p.notes, "the KV ladder ran to look for an offload tier and found none; /metrics' capacity is kept")
+			kv = keepStated(kv, stated)
+		} else if kv.Tokens == 0 {
 			p.notes = append(p.notes, "KV ladder: "+kv.Why+"; /metrics' capacity is kept")
 			kv.Tokens, kv.Source = stated.Tokens, stated.Source
 		} else if d := float64(kv.Tokens)/float64(stated.Tokens) - 1; math.Abs(d) > 0.10 {
@@ -151,6 +183,13 @@ func (p *prober) measureKV(ctx context.Context, cal *Calibration, chunk int) err
 	}
 	cal.KV = kv
 	return nil
+}
+
+// keepStated is the ladder's result with /metrics' capacity kept: its
+// rungs stay, its bracket (no longer the capacity's) goes.
+func keepStated(kv, stated KV) KV {
+	kv.Metrics, kv.Tokens, kv.Source, kv.Why, kv.Bracket = stated.Tokens, stated.Tokens, stated.Source, "", [2]int{}
+	return kv
 }
 
 // Check refuses options that could only waste the probe: it runs before
@@ -262,6 +301,16 @@ func finish(cal Calibration, info openai.PreflightInfo, base engine.Config) (*Re
 	}
 	if cal.KV.Tokens > 0 {
 		params["kv_cache_tokens"] = float64(cal.KV.Tokens)
+	}
+	if cal.Offload != nil {
+		tier, note := cal.Offload.params(base)
+		for k, v := range tier {
+			params[k] = v
+		}
+		if note == "" {
+			note = cal.Offload.Why
+		}
+		cal.Notes = append(cal.Notes, note)
 	}
 	for _, p := range cal.Params {
 		if !p.Identified {

@@ -20,6 +20,14 @@ type KV struct {
 	Rungs   []Rung `json:"rungs,omitempty"`
 	// Metrics is what /metrics stated when the ladder also ran.
 	Metrics int `json:"metrics_tokens,omitempty"`
+	// OffloadCounters: /metrics has an offload tier's counters (LMCache's
+	// or the simulator's requested and hit tokens).
+	OffloadCounters bool `json:"offload_counters,omitempty"`
+	// offloadRequested and offloadHits are the tokens the offload tier
+	// was asked for and hit when scraped; offloadLookups, whether /metrics
+	// counts the former.
+	offloadRequested, offloadHits float64
+	offloadLookups                bool
 }
 
 // scrapeKV reads vllm:cache_config_info from the target's metrics block's
@@ -43,6 +51,7 @@ func scrapeKV(ctx context.Context, t *spec.Target, baseURL string) KV {
 		kv.Why = "no /metrics: " + err.Error() + ""
 		return kv
 	}
+	offloadCounters(&kv, series)
 	_, caps := series.Timeline(promscrape.KVCapacityTokens)
 	if len(caps) == 0 || caps[len(caps)-1] <= 0 {
 		kv.Why = "/metrics states no vllm:cache_config_info (num_gpu_blocks, block_size)"
@@ -50,4 +59,16 @@ func scrapeKV(ctx context.Context, t *spec.Target, baseURL string) KV {
 	}
 	kv.Tokens = int(caps[len(caps)-1])
 	return kv
+}
+
+// offloadCounters reads an offload tier's requested and hit tokens into kv.
+func offloadCounters(kv *KV, series promscrape.Series) {
+	for _, smp := range series.Samples {
+		req, hasReq := smp.Values[promscrape.OffloadRequestedTokens]
+		hits, hasHits := smp.Values[promscrape.OffloadHitTokens]
+		if hasReq || hasHits {
+			kv.OffloadCounters, kv.offloadLookups = true, hasReq
+			kv.offloadRequested, kv.offloadHits = req, hits
+		}
+	}
 }

@@ -79,6 +79,15 @@ type Rung struct {
 	Resent   int  `json:"resent"` // resends sent: all, or up to the first that missed
 	Hits     int  `json:"hits"`   // resends that found their session cached
 	Held     bool `json:"held"`   // every resend hit
+	// hits are the resends that hit, as timed: what an offload tier's load
+	// cost is fitted from (offload.go).
+	hits []resend
+}
+
+// resend is one ladder resend that found its session cached.
+type resend struct {
+	prompt, cached int
+	ttft           time.Duration
 }
 
 // ladder measures the KV capacity: sessions sent once, then each resent
@@ -188,6 +197,7 @@ func (p *prober) rung(ctx context.Context, total, session int, ttft func(prompt,
 			break
 		}
 		r.Hits++
+		r.hits = append(r.hits, resend{prompt: res.PromptTokens, cached: cachedOf(res, firsts[i].PromptTokens), ttft: res.TTFT})
 	}
 	r.Held = r.Hits == r.Sessions
 	return r, ctx.Err()
@@ -203,4 +213,13 @@ func cacheHit(res openai.Result, prev int, ttft func(prompt, cached int) time.Du
 	}
 	cold, warm := ttft(res.PromptTokens, 0), ttft(res.PromptTokens, prev)
 	return res.TTFT.Seconds() < math.Sqrt(cold.Seconds()*max(warm.Seconds(), 1e-6))
+}
+
+// cachedOf is the tokens a resend that hit found cached: what the server
+// reports, else its whole previous prompt.
+func cachedOf(res openai.Result, prev int) int {
+	if res.CachedReported {
+		return res.CachedTokens
+	}
+	return prev
 }

@@ -61,15 +61,21 @@ func NewPlan(o Options, maxModelLen int, base engine.Config) Plan {
 		p.Requests += b
 	}
 	resets := len(kept)*o.Repeats + len(o.Batches)
-	if o.KVLadder == LadderAlways {
-		p.Ladder = ladderFor(o, maxModelLen)
-		p.Rounds += p.Ladder.Requests
-		p.Requests += p.Ladder.Requests
-		resets += p.Ladder.MaxRungs
-	}
 	p.Bound = time.Duration(p.Rounds)*p.Limit + time.Duration(resets)*resetLimit
+	if o.KVLadder == LadderAlways {
+		p.addLadder(ladderFor(o, maxModelLen))
+	}
 	p.Expected = p.expected(base)
 	return p
+}
+
+// addLadder adds the KV ladder's worst case to the plan: one round per
+// request, a reset per rung.
+func (p *Plan) addLadder(lp *LadderPlan) {
+	p.Ladder = lp
+	p.Rounds += lp.Requests
+	p.Requests += lp.Requests
+	p.Bound += time.Duration(lp.Requests)*p.Limit + time.Duration(lp.MaxRungs)*resetLimit
 }
 
 // ladderFor is the KV ladder's plan: sessions of o.LadderSession tokens

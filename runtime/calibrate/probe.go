@@ -36,10 +36,13 @@ type prober struct {
 	blockSize int
 	runID     int64
 	reset     bool // the target takes POST /reset_prefix_cache
-	seq       int  // prompts made
-	ids       int  // requests made
-	notes     []string
-	failures  int
+	// ladderForTier: the ladder runs only to look for an offload tier,
+	// /metrics stating the GPU's capacity.
+	ladderForTier bool
+	seq           int // prompts made
+	ids           int // requests made
+	notes         []string
+	failures      int
 }
 
 // run sends the cold/cached pairs, then the decode batches. Of a pair's
