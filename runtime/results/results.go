@@ -242,14 +242,25 @@ type ClientCheck struct {
 // condition (named by names) must pass. A point whose steady turns all
 // failed cannot pass, whatever its conditions read (a server that answers
 // every request with an instant 429 has a fine requests_per_s): nothing it
-// measured was served.
+// measured was served. Nor can an open-loop point that dropped sessions:
+// the rate's arrivals were not all taken.
 func JudgePoint(p *Point, names []string, conds []*metrics.Condition) {
 	p.SLOs, p.Passed = p.SLOs[:0], true
 	nothingServed := p.Metrics.Samples > 0 && p.Metrics.NoData.Reason("ttft_ok_p95") == metrics.WhyNoSuccessfulSteady
+	dropped := 0
+	if p.Users != nil {
+		dropped = p.Users.Dropped
+	}
 	for i, c := range conds {
 		v := c.Evaluate(&p.Metrics)
-		if nothingServed && v.Outcome == metrics.Pass {
+		switch {
+		case v.Outcome != metrics.Pass:
+		case nothingServed:
 			v = metrics.Verdict{Outcome: metrics.Fail, Reason: "every steady turn failed: a point where nothing was served cannot pass"}
+		case dropped > 0:
+			// Dropped arrivals lighten the load on the sessions served:
+			// conditions on successful turns alone would read them fast.
+			v = metrics.Verdict{Outcome: metrics.Fail, Reason: fmt.Sprintf("%d sessions were dropped at max_active: a rate whose arrivals were not all taken cannot pass", dropped)}
 		}
 		p.SLOs = append(p.SLOs, SLOOutcome{Name: names[i], Outcome: v.Outcome, Reason: v.Reason})
 		p.Passed = p.Passed && v.Outcome.Passed()
