@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -101,6 +103,9 @@ func (l *loader) decodeScenarioBlock(b *hcl.Block) *spec.Scenario {
 	}
 	if a := attrs["expect"]; a != nil {
 		sc.Expect = l.condition(a, metrics.ScopeSweep)
+		if sc.Expect != nil {
+			l.checkExpectLoop(sc, a)
+		}
 	}
 
 	// Checks across blocks.
@@ -163,6 +168,7 @@ func (l *loader) decodeScenarioSettings(sc *spec.Scenario, content *hcl.BodyCont
 		sc.Search = l.decodeSearchBlock(s)
 		if sc.Users != nil {
 			l.checkRateSearch(s)
+			l.checkSearchReach(sc.Users, sc.Search, s)
 		} else if a := searchAttr(s, "max_rate"); a != nil {
 			l.errorf(a.NameRange, "Rate setting on a grid search",
 				"max_rate caps the arrival rate of an open-loop (users) scenario; this one sweeps a C×S grid. Remove max_rate, or cap the grid with max_concurrent and max_sequential.")
@@ -178,6 +184,50 @@ func searchAttr(b *hcl.Block, name string) *hcl.Attribute {
 		return nil
 	}
 	return content.Attributes[name]
+}
+
+// otherLoopNames are the sweep names a kind of scenario leaves at 0: an
+// open-loop sweep has no best C or S, a grid no best rate.
+func otherLoopNames(open bool) []string {
+	if open {
+		return []string{"max_sessions", "best_concurrent", "best_sequential"}
+	}
+	return []string{"best_rate"}
+}
+
+// checkExpectLoop reports an expect condition that reads the other loop's
+// names: they are always 0 here, so the condition would judge nothing.
+func (l *loader) checkExpectLoop(sc *spec.Scenario, a *hcl.Attribute) {
+	open := sc.Users != nil
+	for _, name := range otherLoopNames(open) {
+		if !regexp.MustCompile(`\b` + name + `\b`).MatchString(sc.Expect.Text) {
+			continue
+		}
+		kind, ours := "a closed-loop grid", "max_sessions, best_concurrent and best_sequential"
+		if open {
+			kind, ours = "an open-loop (users) scenario", "best_rate"
+		}
+		l.errorf(a.Expr.Range(), "Expect reads the other loop's figure",
+			"%s is always 0 in %s, so expect would judge nothing; this sweep's own figures are %s (and points_passed, points_run).", name, kind, ours)
+		return
+	}
+}
+
+// checkSearchReach reports a rate search that may extend to a rate whose
+// point would plan more sessions than one point may: exec would otherwise
+// stop part way through the sweep.
+func (l *loader) checkSearchReach(u *spec.Users, s *spec.Search, b *hcl.Block) {
+	top := spec.MaxSearchRate(u.Rates, s)
+	if u.Duration <= 0 || top*u.Duration.Minutes() <= spec.MaxOpenSessions {
+		return
+	}
+	rng := b.DefRange
+	if a := searchAttr(b, "max_rate"); a != nil {
+		rng = a.Expr.Range()
+	}
+	l.errorf(rng, "Search reaches too many sessions",
+		"The rate search may extend to %s sessions a minute, and for duration = %v that point would plan about %.0f sessions, more than the %d one point may. Lower max_rate (or set it, if it is not set) or shorten duration.",
+		strconv.FormatFloat(top, 'g', -1, 64), u.Duration, top*u.Duration.Minutes(), spec.MaxOpenSessions)
 }
 
 // checkRateSearch reports the search settings that only apply to a C×S

@@ -72,7 +72,17 @@ func (l *loader) checkUsersBounds(u *spec.Users, b *hcl.Block, a hcl.Attributes)
 		l.errorf(w.Expr.Range(), "Warm-up as long as the run",
 			"warmup = %v leaves nothing of duration = %v to measure: every turn would start during the warm-up. Shorten warmup or lengthen duration.", u.Warmup, u.Duration)
 	}
+	if b := a["burstiness"]; b != nil && u.Burstiness < spec.MinBurstiness {
+		l.errorf(b.Expr.Range(), "Burstiness too low",
+			"burstiness = %g would bunch arrivals so tightly that their gaps round to nothing; use %g or more (1 is Poisson, lower is burstier).", u.Burstiness, spec.MinBurstiness)
+	}
 	for _, r := range u.Rates {
+		if r < spec.MinOpenRate {
+			l.errorf(a["rate"].Expr.Range(), "Rate too low",
+				"rate %s a minute leaves arrivals %s minutes apart on average, longer than a point can schedule; use %g or more.",
+				strconv.FormatFloat(r, 'g', -1, 64), strconv.FormatFloat(1/r, 'g', 3, 64), spec.MinOpenRate)
+			return
+		}
 		if u.Duration > 0 && r*u.Duration.Minutes() > spec.MaxOpenSessions {
 			l.errorf(a["rate"].Expr.Range(), "Too many sessions in one point",
 				"rate %s a minute for %v is about %.0f sessions, more than the %d one point may plan. Lower the rate or shorten duration.",

@@ -75,10 +75,7 @@ func (c RateConfig) precision() float64 {
 }
 
 func (c RateConfig) maxRate() float64 {
-	if c.MaxRate > 0 {
-		return c.MaxRate
-	}
-	return spec.SearchMaxFactor * slices.Max(c.Rates)
+	return spec.MaxSearchRate(c.Rates, &spec.Search{Extend: true, MaxRate: c.MaxRate})
 }
 
 // NextRate is the rate to run next, or false when the search is over.

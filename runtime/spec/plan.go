@@ -9,6 +9,23 @@ import (
 // maximum: it may grow to this many times the grid's largest value there.
 const SearchMaxFactor = 8
 
+// MaxSearchRate is the highest arrival rate an open-loop search may reach:
+// the declared rates' highest, or, with extend, max_rate (default
+// SearchMaxFactor × the highest declared).
+func MaxSearchRate(rates []float64, s *Search) float64 {
+	var top float64
+	for _, r := range rates {
+		top = max(top, r)
+	}
+	switch {
+	case s == nil || !s.Extend:
+		return top
+	case s.MaxRate > 0:
+		return s.MaxRate
+	}
+	return SearchMaxFactor * top
+}
+
 // Reach returns the largest C and the largest S the sweep may run: the
 // grid's, or, with an extending search, the caps the search grows up to.
 func (sc *Scenario) Reach() (c, s int) {

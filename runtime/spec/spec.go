@@ -266,6 +266,10 @@ const (
 	DefaultThink      = ThinkExponential
 	DefaultThinkSigma = 1.0
 	MaxOpenSessions   = 1_000_000 // a point's arrivals, whatever rate × duration gives
+	// MinOpenRate and MinBurstiness keep a schedule's times representable:
+	// below them gaps overflow a time.Duration or round to nothing.
+	MinOpenRate   = 0.001 // sessions a minute: one every ~17 hours
+	MinBurstiness = 0.01
 )
 
 // Search configures the frontier search (package search; search "frontier"
