@@ -32,3 +32,22 @@ func TestDroppingPointNeverPasses(t *testing.T) {
 		})
 	}
 }
+
+// max_active = 1: no two sessions are ever active at once. A session that
+// arrived during an engine step used to be admitted after the step's
+// finishes were counted, although the finishing session was still active
+// when it arrived.
+func TestMaxActiveHonoured(t *testing.T) {
+	file, sc := openSweepScenario(t, 600)
+	sc.Users.MaxActive = 1
+	sc.SLOs[0].Condition = mustCompile(t, "latency_p95 <= 100s")
+	r, err := Run(context.Background(), file, sc, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Points {
+		if p.Users.ActiveMax > 1 {
+			t.Errorf("rate %v/min: active_max %d with max_active = 1", p.Rate, p.Users.ActiveMax)
+		}
+	}
+}

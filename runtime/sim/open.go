@@ -110,6 +110,11 @@ func (r *openRun) run(ctx context.Context) ([]metrics.Record, error) {
 		d, prog := r.eng.Step(r.now)
 		r.now += d
 		r.smp.sample(r.now, false)
+		// Sessions arriving during the step are admitted against those
+		// active then: the ones this step finishes were still active.
+		if err := r.arriveBefore(r.now); err != nil {
+			return nil, err
+		}
 		for _, req := range prog {
 			f := req.Tag.(*inflight)
 			if f.progress(&r.records[f.rec], req, r.now, per) {
@@ -152,6 +157,19 @@ func (r *openRun) startDue() error {
 			return err
 		}
 	}
+}
+
+// arriveBefore admits (or drops) every session arriving before t; each
+// opening is submitted at its own arrival time.
+func (r *openRun) arriveBefore(t time.Duration) error {
+	for r.next < len(r.sessions) && r.sessions[r.next].Arrival < t {
+		i := r.next
+		r.next++
+		if err := r.arrive(i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // arrive starts session i at its arrival, or drops it.
