@@ -276,14 +276,22 @@ func fmtTokens(f float64) string {
 
 // orInf is a duration for a sentence: "∞ (failed turns)" reads as what it is.
 func orInf(d float64) string {
-	if math.IsInf(d, 1) {
+	switch {
+	case math.IsInf(d, 1):
 		return "∞"
+	case math.IsNaN(d):
+		return "unmeasured"
 	}
 	return fmtSec(d)
 }
 
+// ttftP95 is a point's steady TTFT p95 in seconds: +Inf when failed turns
+// pushed it there, NaN when the point had nothing to measure.
 func ttftP95(p *results.Point) float64 {
-	if p.Metrics.TTFTP95 == metrics.Inf {
+	switch {
+	case p.Metrics.NoData.Has("ttft_p95"):
+		return math.NaN()
+	case p.Metrics.TTFTP95 == metrics.Inf:
 		return math.Inf(1)
 	}
 	return p.Metrics.TTFTP95.Seconds()

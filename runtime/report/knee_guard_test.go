@@ -130,3 +130,19 @@ func TestKneeComputeClaimedWhileRecomputeGrew(t *testing.T) {
 		t.Errorf("cause %s, move %q, though each follow-up prefilled 506 tokens instead of 1: %s", k.Cause, k.Move, k.Text)
 	}
 }
+
+// A point with no steady turn to measure has no TTFT: neither the
+// explanation nor the terminal may print a 0 that reads as instant.
+func TestKneeNoDataIsNotZero(t *testing.T) {
+	r := kneeResults([2]int{}, kp{c: 1, s: 1, ttft: 0, cached: 1})
+	r.Points[0].Metrics.NoData["ttft_p95"] = metrics.WhyNoSteadyTurn
+	k := explainKnee(r)
+	if strings.Contains(k.Text, "TTFT p95 is 0") || !strings.Contains(k.Text, "TTFT p95 is unmeasured") {
+		t.Errorf("knee text: %s", k.Text)
+	}
+	var b strings.Builder
+	Terminal(&b, r)
+	if strings.Contains(b.String(), "0.000") {
+		t.Errorf("terminal prints a zero TTFT for a point with none:\n%s", b.String())
+	}
+}

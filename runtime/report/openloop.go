@@ -139,7 +139,7 @@ func termOpenTable(w io.Writer, r *results.Results, ps []*results.Point) {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\t\n", results.FormatRate(p.Rate),
 			u.Started, u.Dropped, u.ActiveMean, u.ActiveMax,
-			termSec(m.TTFTP50), termSec(m.TTFTP95), termSec(m.TTFTP99), termErrors(m.Errors, m.ErrorRate), slo)
+			termTTFT(m, m.TTFTP50), termTTFT(m, m.TTFTP95), termTTFT(m, m.TTFTP99), termErrors(m.Errors, m.ErrorRate), slo)
 	}
 	tw.Flush()
 }

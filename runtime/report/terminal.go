@@ -116,7 +116,7 @@ func termRow(r *results.Results, p *results.Point, cols termColumns) string {
 	}
 	return fmt.Sprintf("%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s%s\t",
 		p.Concurrent, p.Sequential, p.Concurrent*p.Sequential, m.Samples,
-		termSec(m.TTFTP50), termSec(m.TTFTP95), termSec(m.TTFTP99),
+		termTTFT(m, m.TTFTP50), termTTFT(m, m.TTFTP95), termTTFT(m, m.TTFTP99),
 		termErrors(m.Errors, m.ErrorRate), opt, slo)
 }
 
@@ -326,6 +326,15 @@ func bestText(b *results.Best) string {
 		return rateText(b.Rate) + " arriving sessions"
 	}
 	return fmt.Sprintf("%d sessions (C=%d, S=%d)", b.Concurrent*b.Sequential, b.Concurrent, b.Sequential)
+}
+
+// termTTFT is a TTFT percentile for the table: "-" when the point had no
+// steady turn to measure (never a 0 that reads as instant).
+func termTTFT(m *metrics.Point, d time.Duration) string {
+	if m.NoData.Has("ttft_p95") {
+		return "-"
+	}
+	return termSec(d)
 }
 
 // termSec writes seconds with millisecond precision, as the seed prints them.
