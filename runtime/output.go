@@ -235,12 +235,9 @@ func CheckDirs(scs []*spec.Scenario, outRoot string) error {
 	type folder struct{ name, abs string }
 	var seen []folder
 	for _, sc := range scs {
-		abs, err := filepath.Abs(Dir(sc, outRoot))
+		abs, err := results.ResolvedDir(Dir(sc, outRoot))
 		if err != nil {
 			return fmt.Errorf("output folder of scenario %q: %w", sc.Name, err)
-		}
-		if real, err := filepath.EvalSymlinks(abs); err == nil {
-			abs = real
 		}
 		for _, f := range seen {
 			if inside(abs, f.abs) || inside(f.abs, abs) {

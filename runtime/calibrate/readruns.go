@@ -38,12 +38,14 @@ func readRuns(dirs []string) (runSource, error) {
 	}
 	seen := map[string]string{}
 	for _, dir := range dirs {
-		key := canonical(dir)
+		key, err := results.ResolvedDir(dir)
+		if err != nil {
+			return src, fmt.Errorf("calibrate: %w", err)
+		}
 		if first, ok := seen[key]; ok {
 			return src, fmt.Errorf("calibrate: %s and %s are the same folder: a run named twice is no new evidence, and would make the fit look surer than it is", first, dir)
 		}
 		seen[key] = dir
-		var err error
 		switch {
 		case exists(filepath.Join(dir, "results.json")):
 			err = src.addMRQA(dir)
@@ -58,19 +60,6 @@ func readRuns(dirs []string) (runSource, error) {
 	}
 	src.kv = src.settleKV()
 	return src, nil
-}
-
-// canonical is a folder's absolute path with symbolic links resolved, so
-// that "out/run", "out/run/" and "./out/run" are one folder.
-func canonical(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return filepath.Clean(dir)
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real
-	}
-	return abs
 }
 
 func exists(path string) bool {

@@ -360,6 +360,13 @@ func (e *evidence) offloadHit(p *results.Point) (float64, bool) {
 	return serverFigure(p, func(s *results.ServerSummary) *float64 { return s.OffloadHitRate })
 }
 
+// timesCapacity writes tokens as a multiple of the stated capacity,
+// rounded up: "1.2" for 2.13M over 1.90M, so the multiple never reads
+// smaller than the tokens it stands for.
+func (e *evidence) timesCapacity(tokens float64) string {
+	return trimFloat(math.Ceil(tokens/e.capacity*10)/10, 1)
+}
+
 func (e *evidence) kvMove() string {
 	wa, ok := workingSet(e.a)
 	target := pointName(e.a)
@@ -371,7 +378,7 @@ func (e *evidence) kvMove() string {
 		return fmt.Sprintf("More KV cache, or an offload tier for what does not fit, would admit %s if nothing else runs out first.", target)
 	}
 	return fmt.Sprintf("A KV cache of at least %s tokens (%s× the %s stated), or an offload tier holding the rest, would admit %s if nothing else runs out first.",
-		fmtTokens(wa), trimFloat(math.Ceil(wa/e.capacity*10)/10, 1), fmtTokens(e.capacity), target)
+		fmtTokens(wa), e.timesCapacity(wa), fmtTokens(e.capacity), target)
 }
 
 // offloadMove is what would move a limit set by loading from an offload
@@ -382,7 +389,7 @@ func (e *evidence) offloadMove() string {
 		return fmt.Sprintf("More GPU KV cache, so that follow-ups hit it instead of loading from the tier, or faster loads from the tier, would admit %s.", pointName(e.a))
 	}
 	return fmt.Sprintf("A GPU KV cache of at least %s tokens (%s× the %s stated), so that follow-ups hit it instead of loading from the tier, or faster loads from the tier, would admit %s.",
-		fmtTokens(wa), trimFloat(math.Ceil(wa/e.capacity*10)/10, 1), fmtTokens(e.capacity), pointName(e.a))
+		fmtTokens(wa), e.timesCapacity(wa), fmtTokens(e.capacity), pointName(e.a))
 }
 
 func (e *evidence) preemptionSentences() string {

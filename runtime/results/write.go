@@ -81,6 +81,20 @@ func Load(dir string) (*Results, error) {
 	return &r, nil
 }
 
+// ResolvedDir is a run folder's identity: its absolute path with symbolic
+// links resolved, so that "out/run", "out/run/" and a link to it are one
+// folder. A path that does not exist yet is kept absolute, unresolved.
+func ResolvedDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("folder %s: %w", dir, err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real, nil
+	}
+	return abs, nil
+}
+
 // RecordsPath is the per-request file of a point, relative to the scenario's directory.
 func RecordsPath(c, s int) string {
 	return filepath.Join("points", fmt.Sprintf("c%d_s%d.jsonl", c, s))
