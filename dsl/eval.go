@@ -23,6 +23,7 @@ func (l *loader) evalContext() *hcl.EvalContext {
 		Variables: map[string]cty.Value{
 			"var":   l.varObject(),
 			"local": cty.EmptyObjectVal,
+			"shard": l.opts.Shard.value(),
 		},
 		Functions: l.functions(),
 	}
@@ -61,6 +62,11 @@ func (l *loader) checkRefs(expr hcl.Expression) bool {
 				l.errorf(rng, "Reference to undeclared "+kind, "%s", detail)
 				ok = false
 			}
+		case root == "shard":
+			if attr, isAttr := traversalAttr(tr); !isAttr || (attr != "index" && attr != "count") {
+				l.errorf(rng, "Invalid reference", "shard has two attributes: shard.index (this run's part of the sweep, from 0) and shard.count (how many parts; 1 when the sweep is not sharded).")
+				ok = false
+			}
 		case templateNames[root]:
 			l.errorf(rng, "Invalid use of "+root,
 				"%s is not a value: it can only appear directly as ${%s} inside the opening, questions or system template, where the runtime fills it in per session (not in a function call, a conditional, an attribute access or another attribute).", root, root)
@@ -71,12 +77,12 @@ func (l *loader) checkRefs(expr hcl.Expression) bool {
 			ok = false
 		default:
 			// The template names too: "${documnet}" is a slip for ${document}.
-			names := []string{"var", "local", "document", "document_id", "user", "round"}
+			names := []string{"var", "local", "shard", "document", "document_id", "user", "round"}
 			detail := fmt.Sprintf("There is no variable named %q.", root)
 			if s := suggest(root, names); s != "" {
 				detail += fmt.Sprintf(" Did you mean %s?", s)
 			} else {
-				detail += " Expressions can read var.NAME and local.NAME."
+				detail += " Expressions can read var.NAME, local.NAME and shard.index/shard.count."
 			}
 			l.errorf(rng, "Unknown variable", "%s", detail)
 			ok = false

@@ -35,6 +35,28 @@ type Options struct {
 	// Env is the process environment (os.Environ()): MRQA_VAR_name values
 	// and what env() reads.
 	Env []string
+	// Shard is the part of the sweep this run executes (exec -shard I/N);
+	// the zero value is the whole sweep. Expressions read it as shard.index
+	// and shard.count, so each shard can name its own replica.
+	Shard Shard
+}
+
+// Shard is one of Count disjoint parts of a sweep, numbered from 0.
+// Count 0 means unsharded and reads as index 0 of 1.
+type Shard struct {
+	Index, Count int
+}
+
+// value is the shard object expressions read.
+func (s Shard) value() cty.Value {
+	count := s.Count
+	if count == 0 {
+		count = 1
+	}
+	return cty.ObjectVal(map[string]cty.Value{
+		"index": cty.NumberIntVal(int64(s.Index)),
+		"count": cty.NumberIntVal(int64(count)),
+	})
 }
 
 // Loaded is the outcome of Load: the spec when there were no errors, every
