@@ -45,6 +45,10 @@ func TestCompileErrors(t *testing.T) {
 		{"ttft_p95 <= 2s && error_rate = 0", ScopePoint, 29, `"=" is not a comparison`},
 		{"ttft_p95 =< 2s", ScopePoint, 9, `"=<" is not an operator: write <=`},
 		{"error_rate => 0", ScopePoint, 11, `"=>" is not an operator: write >=`},
+		// A percentage: ratios are fractions, and % is expr's remainder.
+		{"error_rate < 1%", ScopePoint, 13, `"1%" is not a ratio: ratios are fractions from 0 to 1, so write 0.01 for 1%`},
+		{"ttft_p95 <= 2s && error_rate <= 0.5 %", ScopePoint, 32, "so write 0.005 for 0.5%"},
+		{"cached_tokens_ratio >= 90%", ScopePoint, 23, "write 0.9 for 90%"},
 		// The first of several problems is the one reported.
 		{"ttft_p95 = 2 seconds", ScopePoint, 9, `"=" is not a comparison`},
 		{"let x = 2 s; ttft_p95 <= x", ScopePoint, 8, "as in 2s"},

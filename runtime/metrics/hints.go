@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -28,7 +29,7 @@ func goUnit(word string) string { return unitWords[strings.ToLower(word)] }
 // It is asked only once expr has failed to parse text.
 func parseHint(text string) *CompileError {
 	var first *CompileError
-	for _, ce := range []*CompileError{badNumber(text), spacedUnit(text), loneEquals(text)} {
+	for _, ce := range []*CompileError{badNumber(text), spacedUnit(text), loneEquals(text), percent(text)} {
 		if ce != nil && (first == nil || ce.Offset < first.Offset) {
 			first = ce
 		}
@@ -94,6 +95,39 @@ func loneEquals(text string) *CompileError {
 				"%q is not an operator: write %c=", text[i:i+2], text[i+1])}
 		}
 		return &CompileError{Offset: i, Len: 1, Msg: `"=" is not a comparison: write <= for an upper bound (ttft_p95 <= 2s) or == for equality`}
+	}
+	return nil
+}
+
+// percentAfterRE matches optional blanks then a percent sign, after a number.
+var percentAfterRE = regexp.MustCompile(`^[ \t]*%`)
+
+// percent finds, outside string literals, the first number written as a
+// percentage ("1%", "0.5 %"). Ratios are fractions, and expr reads % as the
+// remainder, so such a condition fails to parse with no word about why.
+func percent(text string) *CompileError {
+	for i := 0; i < len(text); i++ {
+		ch := text[i]
+		if ch == '"' || ch == '\'' || ch == '`' {
+			i = skipString(text, i) - 1
+			continue
+		}
+		if !isDigit(ch) || i > 0 && (isIdent(text[i-1]) || text[i-1] == '.') {
+			continue
+		}
+		num := decimalRE.FindString(text[i:])
+		sign := percentAfterRE.FindString(text[i+len(num):])
+		if sign == "" {
+			i += len(num) - 1
+			continue
+		}
+		v, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return nil
+		}
+		return &CompileError{Offset: i, Len: len(num) + len(sign), Msg: fmt.Sprintf(
+			"%q is not a ratio: ratios are fractions from 0 to 1, so write %s for %s%%",
+			text[i:i+len(num)+len(sign)], strconv.FormatFloat(v/100, 'g', -1, 64), num)}
 	}
 	return nil
 }
