@@ -150,6 +150,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mrqa sim: takes no arguments")
 		return exitcode.Usage
 	}
+	if _, err := profile.Config(*profileFlag); err != nil {
+		fmt.Fprintln(stderr, "mrqa sim:", err)
+		return exitcode.Usage
+	}
 	if err := sim.Serve(ctx, *profileFlag, *addr, stdout); err != nil {
 		fmt.Fprintln(stderr, "mrqa sim:", err)
 		return exitcode.Failure
