@@ -79,10 +79,10 @@ target "sim" {
 }
 
 corpus "documents" {
-  # Generated prose, no network. For real novels, use
-  #   source "gutenberg" { ids = [2701, 1342, 2600, 145] }
-  # with assign = "random" in the scenario (four novels for up to 32 sessions)
-  # and run mrqa prepare to download them ahead of a run.
+  # Generated prose, no network. For real novels, name at least one long book
+  # per session of the largest point, so that no two sessions share a cached
+  # prefix, and run mrqa prepare to download them ahead of a run:
+  #   source "gutenberg" { ids = [2701, 1342, 2600, 145, ...] }
   source "synthetic" {
     documents = local.sessions
     seed      = 1
