@@ -17,7 +17,6 @@ import (
 
 // Defaults the runtime does not define in spec.
 const (
-	defaultConnectTimeout    = 10 * time.Second
 	defaultFirstTokenTimeout = 5 * time.Minute
 	defaultIdleTimeout       = 60 * time.Second
 	defaultTotalTimeout      = 30 * time.Minute

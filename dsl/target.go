@@ -46,7 +46,7 @@ func (l *loader) decodeTargetBlock(b *hcl.Block) {
 		API:       spec.DefaultAPI,
 		DownAfter: spec.DefaultDownAfter,
 		Timeouts: spec.Timeouts{
-			Connect:    defaultConnectTimeout,
+			Connect:    spec.DefaultConnectTimeout,
 			FirstToken: defaultFirstTokenTimeout,
 			Idle:       defaultIdleTimeout,
 			Total:      defaultTotalTimeout,

@@ -61,6 +61,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"init", "write a starter scenario file for a server, or the simulator", runInit},
 		{"exec", "run a scenario file's sweeps and write results and reports", runExec},
 		{"validate", "check a scenario file and print the plan", runValidate},
 		{"fmt", "rewrite scenario files in canonical format", runFmt},
@@ -136,6 +137,7 @@ commands:
 	fmt.Fprint(w, `
 example:
   mrqa exec scenarios/quickstart.hcl      # then open out/quickstart/report.html
+  mrqa init -target http://127.0.0.1:8000 # a starter scenario for your server
 
 Run 'mrqa help <command>' or 'mrqa <command> -h' for a command's flags.
 `)

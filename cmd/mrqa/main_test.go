@@ -18,8 +18,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"mrqa":       func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
-		"echoserver": func() { os.Exit(echoServer()) },
+		"mrqa":        func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"echoserver":  func() { os.Exit(echoServer()) },
+		"modelserver": func() { os.Exit(modelServer()) },
 	})
 }
 

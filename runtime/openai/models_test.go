@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,5 +47,58 @@ func TestPreflightManyModels(t *testing.T) {
 		if strings.Contains(msg, "org/model-0005") || strings.Contains(msg, "\x1b") || len(msg) > 300 {
 			t.Errorf("model %q: error of %d bytes names too much: %.300s", tc.model, len(msg), msg)
 		}
+	}
+}
+
+// Models returns each entry's id and stated context length in the server's
+// order, and explains a failure as preflight does, without the credentials.
+func TestModels(t *testing.T) {
+	const key = "sk-models-secret-123"
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/models":
+			_, _ = w.Write([]byte(`{"object":"list","data":[{"id":"b","max_model_len":32768},{"id":"a"}]}`))
+		case "/auth/v1/models":
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":{"message":"bad key ` + r.Header.Get("Authorization") + `"}}`))
+		case "/text/v1/models":
+			_, _ = w.Write([]byte(`<html>hello</html>`))
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	tests := []struct {
+		name, base string
+		want       []Model
+		status     int
+		errHas     []string
+	}{
+		{"listed", ts.URL + "/v1", []Model{{"b", 32768}, {"a", 0}}, 200, nil},
+		{"rejected key", ts.URL + "/auth/v1", nil, 401, []string{"http_401", "check api_key and headers"}},
+		{"no /v1", ts.URL, nil, 404, []string{"http_404", `add /v1: base_url = "` + ts.URL + `/v1"`}},
+		{"not a list", ts.URL + "/text/v1", nil, 200, []string{"not a model list"}},
+		{"down", "http://" + closedAddr(t) + "/v1", nil, 0, []string{"cannot reach the target", "refused"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, status, err := mustClient(t, Config{BaseURL: tc.base, APIKey: key}).Models(context.Background())
+			if status != tc.status || !slices.Equal(got, tc.want) {
+				t.Errorf("Models = %v, status %d; want %v, %d", got, status, tc.want, tc.status)
+			}
+			if (err != nil) != (tc.errHas != nil) {
+				t.Fatalf("error %v, want one containing %q", err, tc.errHas)
+			}
+			if err == nil {
+				return
+			}
+			for _, w := range tc.errHas {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q: %v", w, err)
+				}
+			}
+			if strings.Contains(err.Error(), key) {
+				t.Errorf("error carries the api key: %v", err)
+			}
+		})
 	}
 }

@@ -50,14 +50,12 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 	for _, m := range served {
 		models = append(models, m.ID)
 	}
+	decisive, explained := c.explainModels(err, status)
 	switch {
-	case err != nil && status == 0:
-		return info, fmt.Errorf("preflight: cannot reach the target: %w%s", err, tlsconf.Hint(err))
-	case err != nil && (status == http.StatusUnauthorized || status == http.StatusForbidden):
-		return info, fmt.Errorf("preflight: %w (check api_key and headers)", err)
-	case err != nil && model == "" && status == http.StatusNotFound && c.v1Hint() != "":
-		// No model would help: the probe goes under the same wrong root.
-		return info, fmt.Errorf("preflight: %w%s", err, c.v1Hint())
+	case decisive && (model == "" || status != http.StatusNotFound):
+		// With a model set, a list that is not found is only a note: the
+		// probe goes under the same root and says what to fix if it fails.
+		return info, fmt.Errorf("preflight: %w", explained)
 	case err != nil && model == "":
 		return info, fmt.Errorf("preflight: %w; set the target's model to skip the model list", err)
 	case err != nil:
@@ -71,7 +69,7 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 				found = found || m == model
 			}
 			if !found {
-				return info, fmt.Errorf("preflight: model %q is not served by %s; it lists: %s", model, c.base, listOrNone(models))
+				return info, fmt.Errorf("preflight: model %q is not served by %s; it lists: %s", model, c.base, ModelList(models))
 			}
 		case len(models) == 1:
 			model = models[0]
@@ -79,7 +77,7 @@ func (c *Client) preflight(ctx context.Context) (PreflightInfo, error) {
 		case len(models) == 0:
 			return info, fmt.Errorf("preflight: %s/models lists no model", c.base)
 		default:
-			return info, fmt.Errorf("preflight: %s serves several models (%s); set the target's model", c.base, listOrNone(models))
+			return info, fmt.Errorf("preflight: %s serves several models (%s); set the target's model", c.base, ModelList(models))
 		}
 	}
 	info.Model = model
@@ -171,10 +169,10 @@ func probeNotes(res *Result, counter bool) []string {
 	return notes
 }
 
-// listOrNone names the models, the first listedModels of a longer list
-// followed by how many there are in all; names are escaped and cut to 100
-// bytes, since the server chose them.
-func listOrNone(s []string) string {
+// ModelList names the models for a message: "(none)", or the first
+// listedModels of the list followed by how many there are in all; names are
+// escaped and cut to 100 bytes, since the server chose them.
+func ModelList(s []string) string {
 	if len(s) == 0 {
 		return "(none)"
 	}
@@ -188,14 +186,47 @@ func listOrNone(s []string) string {
 	return fmt.Sprintf("%s and %d more (%d in all)", strings.Join(names, ", "), len(s)-listedModels, len(s))
 }
 
-// servedModel is one entry of /v1/models; vLLM adds max_model_len.
-type servedModel struct {
-	ID          string `json:"id"`
-	MaxModelLen int    `json:"max_model_len"`
+// Model is one entry of /v1/models.
+type Model struct {
+	ID string `json:"id"`
+	// MaxModelLen is the model's context length in tokens, as vLLM and
+	// SGLang list it; 0 when the entry does not say.
+	MaxModelLen int `json:"max_model_len"`
+}
+
+// Models reads the target's model list, GET <BaseURL>/models, in the
+// server's order. status is the answer's HTTP status, 0 when none came. Its
+// error says what preflight's would: an unreachable target with the TLS
+// setting that fixes it, rejected credentials, a 404 under a root without
+// /v1 with the base_url to write; it never carries the target's credentials.
+func (c *Client) Models(ctx context.Context) (models []Model, status int, err error) {
+	models, status, err = c.readModels(ctx)
+	if err != nil {
+		_, err = c.explainModels(err, status)
+	}
+	return models, status, c.scrubErr(err)
+}
+
+// explainModels adds to a failed model list's error what to do about it,
+// and reports whether the failure is decisive: no answer (the TLS setting
+// that fixes a certificate failure), rejected credentials, or a 404 under a
+// root whose path does not end in /v1 (the base_url to write instead).
+func (c *Client) explainModels(err error, status int) (decisive bool, explained error) {
+	switch {
+	case err == nil:
+		return false, nil
+	case status == 0:
+		return true, fmt.Errorf("cannot reach the target: %w%s", err, tlsconf.Hint(err))
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return true, fmt.Errorf("%w (check api_key and headers)", err)
+	case status == http.StatusNotFound && c.v1Hint() != "":
+		return true, fmt.Errorf("%w%s", err, c.v1Hint())
+	}
+	return false, err
 }
 
 // readModels reads /v1/models. status is 0 when no response came.
-func (c *Client) readModels(ctx context.Context) ([]servedModel, int, error) {
+func (c *Client) readModels(ctx context.Context) ([]Model, int, error) {
 	u := c.base + "/models"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -215,7 +246,7 @@ func (c *Client) readModels(ctx context.Context) ([]servedModel, int, error) {
 		return nil, resp.StatusCode, fmt.Errorf("GET %s: http_%d: %s", u, resp.StatusCode, c.bodyMessage(body))
 	}
 	var list struct {
-		Data []servedModel `json:"data"`
+		Data []Model `json:"data"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
 		return nil, resp.StatusCode, fmt.Errorf("GET %s: not a model list: %w", u, err)

@@ -338,3 +338,7 @@ const (
 	DefaultDownAfter = 10
 	DefaultMaxTokens = 512
 )
+
+// DefaultConnectTimeout bounds opening a connection to a target (timeouts {
+// connect }), and mrqa init's look at a server's model list.
+const DefaultConnectTimeout = 10 * time.Second
