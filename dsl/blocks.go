@@ -66,7 +66,7 @@ func (l *loader) decodeCorpusBlock(b *hcl.Block) {
 		l.duplicate(b, prev.def)
 		return
 	}
-	c := &spec.Corpus{Name: name, Tokenizer: defaultTokenizer, BaseDir: l.dir}
+	c := &spec.Corpus{Name: name, Tokenizer: defaultTokenizer, BaseDir: dirOf(b.DefRange)}
 	l.corpora[name] = &declared[*spec.Corpus]{c, b.DefRange}
 	before := len(l.diags.Errs())
 	defer func() { l.broken[c] = len(l.diags.Errs()) > before }()
@@ -111,19 +111,20 @@ func (l *loader) decodeCorpusBlock(b *hcl.Block) {
 	}
 }
 
-// warnMissing warns when path, relative to the scenario file's directory,
-// does not exist. It is no error: validate may run where the data is not.
+// warnMissing warns when path, relative to the directory of the file that
+// names it (at rng), does not exist. It is no error: validate may run where
+// the data is not.
 func (l *loader) warnMissing(rng hcl.Range, what, path string) {
 	p := path
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(l.dir, p)
+		p = filepath.Join(dirOf(rng), p)
 	}
 	if _, err := os.Stat(p); err != nil {
 		if abs, err := filepath.Abs(p); err == nil {
 			p = abs
 		}
 		l.warnf(rng, "Path not found",
-			"%s %q: %s does not exist (a relative path starts at the scenario file's directory). exec and prepare will need it.", what, path, p)
+			"%s %q: %s does not exist (a relative path starts at the directory of the file that names it). exec and prepare will need it.", what, path, p)
 	}
 }
 

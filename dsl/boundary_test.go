@@ -87,15 +87,15 @@ func TestDocsListEveryName(t *testing.T) {
 			t.Errorf("docs/language.md does not list metric `%s`", name)
 		}
 	}
-	l := newLoader("x.hcl", Options{})
-	for name := range l.functions() {
+	l := newLoader("x.hcl", []Source{{Path: "x.hcl"}}, Options{})
+	for name := range l.functions(".") {
 		if !regexp.MustCompile("`" + name + `\(`).MatchString(doc) {
 			t.Errorf("docs/language.md does not document function `%s(...)`", name)
 		}
 	}
 	schemas := []*hcl.BodySchema{fileSchema, variableSchema, targetSchema, timeoutsSchema, tlsSchema, metricsSchema,
 		betweenPointsSchema, simulatorSchema, corpusSchema, scriptSchema, scenarioSchema, gridSchema,
-		searchSchema, sloSchema, reportSchema}
+		searchSchema, sloSchema, reportSchema, mrqaSchema}
 	for _, s := range sourceSchemas {
 		schemas = append(schemas, s)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
 )
@@ -25,8 +26,24 @@ func (l *loader) evalContext() *hcl.EvalContext {
 			"local": cty.EmptyObjectVal,
 			"shard": l.opts.Shard.value(),
 		},
-		Functions: l.functions(),
+		Functions: l.functions(l.baseDir),
 	}
+}
+
+// ctxFor is the context to evaluate an expression at rng in: l.ctx, with
+// file() reading relative paths from the directory of rng's file.
+func (l *loader) ctxFor(rng hcl.Range) *hcl.EvalContext {
+	dir := dirOf(rng)
+	if dir == l.baseDir {
+		return l.ctx
+	}
+	ctx, ok := l.dirCtx[dir]
+	if !ok {
+		ctx = l.ctx.NewChild()
+		ctx.Functions = map[string]function.Function{"file": l.fileFunc(dir)}
+		l.dirCtx[dir] = ctx
+	}
+	return ctx
 }
 
 // suggest proposes the closest of candidates to a misspelt name.
@@ -140,7 +157,7 @@ func (l *loader) eval(expr hcl.Expression) (cty.Value, bool) {
 	if !l.checkRefs(expr) {
 		return cty.DynamicVal, false
 	}
-	val, diags := expr.Value(l.ctx)
+	val, diags := expr.Value(l.ctxFor(expr.Range()))
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() {
 		return cty.DynamicVal, false
@@ -172,7 +189,7 @@ func unmarkSensitive(val cty.Value) (cty.Value, bool) {
 // sensitive records that the text at rng, and the value it produced, are
 // secrets.
 func (l *loader) sensitive(rng hcl.Range, val cty.Value) {
-	if rng.Filename == l.path {
+	if _, ok := l.srcs[rng.Filename]; ok {
 		l.sensitives = append(l.sensitives, rng)
 	}
 	l.addSecrets(val)
@@ -217,7 +234,7 @@ func (l *loader) decodeLocals(blocks []*hcl.Block) {
 		for _, n := range names {
 			if prev, ok := l.localDefs[n]; ok {
 				l.errorf(attrs[n].NameRange, "Duplicate local value",
-					"local.%s was already defined at %s.", n, prev.NameRange)
+					"local.%s was already defined at %s. A name is defined once per configuration.", n, where(prev.NameRange))
 				continue
 			}
 			l.localDefs[n] = attrs[n]
@@ -275,7 +292,7 @@ func (l *loader) decodeLocals(blocks []*hcl.Block) {
 			return
 		}
 		// Locals keep their marks so sensitivity follows them to their uses.
-		val, diags := a.Expr.Value(l.ctx)
+		val, diags := a.Expr.Value(l.ctxFor(a.Expr.Range()))
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
 			val = cty.DynamicVal

@@ -105,7 +105,8 @@ questions = [
 func TestFormatIdempotent(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "errors", "*.hcl"))
 	more, _ := filepath.Glob(filepath.Join("..", "scenarios", "*.hcl"))
-	files = append(files, more...)
+	inDirs, _ := filepath.Glob(filepath.Join("..", "scenarios", "*", "*.hcl"))
+	files = append(append(files, more...), inDirs...)
 	checked := 0
 	for _, path := range files {
 		src, err := os.ReadFile(path)

@@ -22,8 +22,9 @@ const sensitiveMark markKind = "sensitive"
 const maxFileSize = 16 << 20
 
 // functions returns the functions scenario expressions may call: a curated
-// part of go-cty's stdlib plus env, file and base64.
-func (l *loader) functions() map[string]function.Function {
+// part of go-cty's stdlib plus env, file and base64; file() reads relative
+// paths from dir.
+func (l *loader) functions(dir string) map[string]function.Function {
 	return map[string]function.Function{
 		// strings
 		"upper":        stdlib.UpperFunc,
@@ -92,7 +93,7 @@ func (l *loader) functions() map[string]function.Function {
 		"toset":    stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
 		// outside world
 		"env":  l.envFunc(),
-		"file": l.fileFunc(),
+		"file": l.fileFunc(dir),
 	}
 }
 
@@ -125,16 +126,17 @@ func (l *loader) envFunc() function.Function {
 	})
 }
 
-// fileFunc is file(path): a UTF-8 file's text, relative to the scenario file.
-func (l *loader) fileFunc() function.Function {
+// fileFunc is file(path): a UTF-8 file's text, a relative path starting at
+// dir (the directory of the file that calls it).
+func (l *loader) fileFunc(dir string) function.Function {
 	return function.New(&function.Spec{
-		Description: "The contents of a UTF-8 text file; a relative path starts at the scenario file's directory.",
+		Description: "The contents of a UTF-8 text file; a relative path starts at the directory of the file that calls it.",
 		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
 		Type:        function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			p := args[0].AsString()
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(l.dir, p)
+				p = filepath.Join(dir, p)
 			}
 			st, err := os.Stat(p)
 			if err != nil {

@@ -8,13 +8,11 @@
 package dsl
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -24,17 +22,23 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
-// Options are the values given from outside the file.
+// Options are the values given from outside the configuration.
 type Options struct {
 	// Vars are -var name=value flags: raw text, parsed per the variable's
 	// type (strings as they are, numbers and bools converted, other types as
 	// HCL expressions).
 	Vars map[string]string
-	// VarFiles are -var-file paths, applied in order (later files win).
+	// VarFiles are -var-file paths, applied in order (later files win),
+	// after the variable files found beside the configuration.
 	VarFiles []string
 	// Env is the process environment (os.Environ()): MRQA_VAR_name values
 	// and what env() reads.
 	Env []string
+	// Version is the running mrqa's version as `mrqa version` prints it,
+	// checked against an mrqa block's required_version. A build without a
+	// release version ("devel", "", a pseudo-version no tag precedes)
+	// checks nothing and warns.
+	Version string
 	// Shard is the part of the sweep this run executes (exec -shard I/N);
 	// the zero value is the whole sweep. Expressions read it as shard.index
 	// and shard.count, so each shard can name its own replica.
@@ -59,8 +63,8 @@ func (s Shard) value() cty.Value {
 	})
 }
 
-// Loaded is the outcome of Load: the spec when there were no errors, every
-// diagnostic, and the source files the diagnostics point into.
+// Loaded is the outcome of a load: the spec when there were no errors,
+// every diagnostic, and the source files the diagnostics point into.
 type Loaded struct {
 	File  *spec.File // nil when Diags has errors
 	Diags hcl.Diagnostics
@@ -77,24 +81,56 @@ func (l *Loaded) WriteDiagnostics(w io.Writer) error {
 	return writeDiagnostics(w, l.Files, l.Diags, false, l.hidden)
 }
 
-// Load reads, evaluates and checks the scenario file at path.
+// Load reads, evaluates and checks the configuration at path: a scenario
+// file, or a directory (see LoadFiles).
 func Load(path string, opts Options) *Loaded {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return &Loaded{Diags: hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Cannot read scenario file",
-			Detail:   err.Error(),
-		}}, Files: map[string]*hcl.File{}}
-	}
-	return LoadSource(path, src, opts)
+	return LoadFiles([]string{path}, opts)
 }
 
-// LoadSource is Load for a file already in memory; path names it in
+// LoadSource is Load for one file already in memory; path names it in
 // diagnostics and anchors relative paths (file(), corpus directories).
 func LoadSource(path string, src []byte, opts Options) *Loaded {
-	l := newLoader(path, opts)
-	f := l.load(src)
+	return LoadSources([]Source{{Path: path, Text: src}}, opts)
+}
+
+// LoadFiles reads one configuration: one directory (every .hcl file
+// directly in it, in name order) or one or more files. Variable files
+// (*.mrqavars.hcl) in the directory, or beside the files, are applied as
+// -var-files before opts.VarFiles. spec.File.Path is the paths joined by
+// spaces.
+func LoadFiles(paths []string, opts Options) *Loaded {
+	srcs, diags := readConfiguration(paths)
+	if !diags.HasErrors() {
+		diags = checkSources(srcs)
+	}
+	if diags.HasErrors() {
+		return &Loaded{Diags: diags, Files: map[string]*hcl.File{}}
+	}
+	return loadSources(strings.Join(paths, " "), srcs, opts)
+}
+
+// LoadSources loads a configuration already in memory, as LoadFiles would
+// the same files: a Source whose path ends in .mrqavars.hcl is a variable
+// file, any other a configuration file, each in the order given; paths name
+// the files in diagnostics and anchor their relative paths. spec.File.Path
+// is the configuration files' paths joined by spaces.
+func LoadSources(srcs []Source, opts Options) *Loaded {
+	if diags := checkSources(srcs); diags.HasErrors() {
+		return &Loaded{Diags: diags, Files: map[string]*hcl.File{}}
+	}
+	var names []string
+	for _, s := range srcs {
+		if !isVarFile(s.Path) {
+			names = append(names, s.Path)
+		}
+	}
+	return loadSources(strings.Join(names, " "), srcs, opts)
+}
+
+// loadSources loads the sources as one configuration labelled label.
+func loadSources(label string, srcs []Source, opts Options) *Loaded {
+	l := newLoader(label, srcs, opts)
+	f := l.load()
 	files := l.parser.Files()
 	for name, file := range l.extra {
 		files[name] = file
@@ -117,23 +153,27 @@ func LoadSource(path string, src []byte, opts Options) *Loaded {
 	return out
 }
 
-// loader holds the state of one Load.
+// loader holds the state of one load.
 type loader struct {
-	path   string
-	dir    string // the scenario file's directory
-	opts   Options
-	env    map[string]string
-	parser *hclparse.Parser
-	extra  map[string]*hcl.File // -var values parsed as expressions
-	hidden map[string]bool      // files whose lines may hold secrets: no snippets
-	src    []byte
-	diags  hcl.Diagnostics
+	label    string
+	configs  []Source          // the configuration files, in order
+	varSrcs  []Source          // the variable files found beside them, in order
+	srcs     map[string][]byte // every file read, by path
+	recorded []Source          // the variable files applied, in order, for spec.File.Files
+	baseDir  string            // the first configuration file's directory: -var and -var-file values start there
+	opts     Options
+	env      map[string]string
+	parser   *hclparse.Parser
+	extra    map[string]*hcl.File // -var values parsed as expressions
+	hidden   map[string]bool      // files whose lines may hold secrets: no snippets
+	diags    hcl.Diagnostics
 
 	vars      map[string]*variable
 	varOrder  []string
 	localDefs map[string]*hcl.Attribute
 	values    map[string]cty.Value // evaluated locals
 	ctx       *hcl.EvalContext
+	dirCtx    map[string]*hcl.EvalContext // ctx with file() relative to another directory
 
 	targets   map[string]*declared[*spec.Target]
 	corpora   map[string]*declared[*spec.Corpus]
@@ -144,10 +184,10 @@ type loader struct {
 	// stay quiet instead of repeating the error.
 	broken map[any]bool
 
-	varFileFailed bool // a -var-file could not be read or parsed
+	varFileFailed bool // a variable file could not be read or parsed
 
 	secrets    map[string]bool
-	sensitives []hcl.Range // ranges in the scenario file to redact
+	sensitives []hcl.Range // ranges in the configuration's files to redact
 }
 
 // declared is a decoded block with where it was declared, for references.
@@ -156,7 +196,7 @@ type declared[T any] struct {
 	def hcl.Range
 }
 
-func newLoader(path string, opts Options) *loader {
+func newLoader(label string, srcs []Source, opts Options) *loader {
 	env := map[string]string{}
 	for _, kv := range opts.Env {
 		for i := 0; i < len(kv); i++ {
@@ -166,9 +206,9 @@ func newLoader(path string, opts Options) *loader {
 			}
 		}
 	}
-	return &loader{
-		path:      path,
-		dir:       filepath.Dir(path),
+	l := &loader{
+		label:     label,
+		srcs:      map[string][]byte{},
 		opts:      opts,
 		env:       env,
 		parser:    hclparse.NewParser(),
@@ -177,6 +217,7 @@ func newLoader(path string, opts Options) *loader {
 		vars:      map[string]*variable{},
 		localDefs: map[string]*hcl.Attribute{},
 		values:    map[string]cty.Value{},
+		dirCtx:    map[string]*hcl.EvalContext{},
 		targets:   map[string]*declared[*spec.Target]{},
 		corpora:   map[string]*declared[*spec.Corpus]{},
 		scripts:   map[string]*declared[*spec.Script]{},
@@ -184,11 +225,22 @@ func newLoader(path string, opts Options) *loader {
 		secrets:   map[string]bool{},
 		broken:    map[any]bool{},
 	}
+	for _, s := range srcs {
+		l.srcs[s.Path] = s.Text
+		if isVarFile(s.Path) {
+			l.varSrcs = append(l.varSrcs, s)
+		} else {
+			l.configs = append(l.configs, s)
+		}
+	}
+	l.baseDir = filepath.Dir(l.configs[0].Path)
+	return l
 }
 
 // fileSchema is the top level of a scenario file.
 var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "mrqa"},
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "locals"},
 		{Type: "target", LabelNames: []string{"name"}},
@@ -198,33 +250,90 @@ var fileSchema = &hcl.BodySchema{
 	},
 }
 
-func (l *loader) load(src []byte) *spec.File {
-	l.src = src
-	sum := sha256.Sum256(src)
-	f := &spec.File{Path: l.path, SHA256: hex.EncodeToString(sum[:])}
-
-	if diags := checkNesting(src, l.path, false); diags.HasErrors() {
-		l.diags = append(l.diags, diags...)
+// load parses every configuration file, checks the mrqa version first,
+// then decodes the blocks of all files as one configuration.
+func (l *loader) load() *spec.File {
+	f := &spec.File{Path: l.label, SHA256: configurationDigest(l.configs)}
+	files, parseDiags := l.parseConfigs()
+	vc := findVersionCheck(files)
+	if d, refused := vc.judge(l.opts.Version); refused {
+		// A configuration for another mrqa may fail here in any way: its
+		// requirement is the one thing worth saying.
+		l.diags = hcl.Diagnostics{d}
 		return f
+	} else if d != nil {
+		l.diags = append(l.diags, d)
 	}
-	file, diags := l.parser.ParseHCL(src, l.path)
-	l.diags = append(l.diags, diags...)
-	if file == nil || file.Body == nil || diags.HasErrors() {
+	l.diags = append(l.diags, parseDiags...)
+	l.diags = append(l.diags, vc.diags...)
+	f.RequiredVersion = vc.text
+	if parseDiags.HasErrors() {
 		// Decoding a partial parse only adds noise to the syntax errors.
 		return f
 	}
-	if _, ok := file.Body.(*hclsyntax.Body); !ok {
+	blocks, ok := l.topLevelBlocks(files)
+	if !ok {
 		return f
 	}
-	content, diags := file.Body.Content(fileSchema)
-	l.diags = append(l.diags, diags...)
-	if diags.HasErrors() && content == nil {
-		return f
+	f.Scenarios = l.decodeBlocks(blocks)
+	if len(f.Scenarios) == 0 && !l.diags.HasErrors() {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "No scenario",
+			Detail:   `A configuration needs at least one scenario "NAME" { ... } block.`,
+			Subject:  rangeOf(files[len(files)-1].Body.MissingItemRange()),
+		})
 	}
+	f.Variables = l.specVariables()
+	f.Secrets = l.secretList()
+	l.record(f)
+	return f
+}
 
+// parseConfigs parses each configuration file, once its nesting is known to
+// be safe for the parser; a file that cannot be parsed is nil.
+func (l *loader) parseConfigs() ([]*hcl.File, hcl.Diagnostics) {
+	files := make([]*hcl.File, len(l.configs))
+	var all hcl.Diagnostics
+	for i, s := range l.configs {
+		if diags := checkNesting(s.Text, s.Path, false); diags.HasErrors() {
+			all = append(all, diags...)
+			continue
+		}
+		file, diags := l.parser.ParseHCL(s.Text, s.Path)
+		all = append(all, diags...)
+		files[i] = file
+	}
+	return files, all
+}
+
+// topLevelBlocks returns the blocks of every file, file by file, checked
+// against the top-level schema.
+func (l *loader) topLevelBlocks(files []*hcl.File) (hcl.Blocks, bool) {
+	var blocks hcl.Blocks
+	ok := true
+	for _, file := range files {
+		if _, isSyntax := file.Body.(*hclsyntax.Body); !isSyntax {
+			ok = false
+			continue
+		}
+		content, diags := file.Body.Content(fileSchema)
+		l.diags = append(l.diags, diags...)
+		if content == nil {
+			ok = false
+			continue
+		}
+		blocks = append(blocks, content.Blocks...)
+	}
+	return blocks, ok
+}
+
+// decodeBlocks decodes the configuration's blocks in dependency order and
+// returns its scenarios in file order.
+func (l *loader) decodeBlocks(blocks hcl.Blocks) []*spec.Scenario {
 	// Variables and locals first: every other block may use them.
 	var localsBlocks []*hcl.Block
-	for _, b := range content.Blocks {
+	for _, b := range blocks {
 		switch b.Type {
 		case "variable":
 			l.decodeVariableBlock(b)
@@ -237,7 +346,7 @@ func (l *loader) load(src []byte) *spec.File {
 	l.decodeLocals(localsBlocks)
 
 	// Targets, corpora and scripts before scenarios, which refer to them.
-	for _, b := range content.Blocks {
+	for _, b := range blocks {
 		switch b.Type {
 		case "target":
 			l.decodeTargetBlock(b)
@@ -247,28 +356,55 @@ func (l *loader) load(src []byte) *spec.File {
 			l.decodeScriptBlock(b)
 		}
 	}
-	for _, b := range content.Blocks {
+	var scenarios []*spec.Scenario
+	for _, b := range blocks {
 		if b.Type == "scenario" {
 			if sc := l.decodeScenarioBlock(b); sc != nil {
-				f.Scenarios = append(f.Scenarios, sc)
+				scenarios = append(scenarios, sc)
 			}
 		}
 	}
-	l.checkOutputDirs(f.Scenarios)
-	if len(f.Scenarios) == 0 && !l.diags.HasErrors() {
-		l.diags = append(l.diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "No scenario",
-			Detail:   `A scenario file needs at least one scenario "NAME" { ... } block.`,
-			Subject:  rangeOf(file.Body.MissingItemRange()),
+	l.checkOutputDirs(scenarios)
+	return scenarios
+}
+
+// record lists every file of the configuration in f, each redacted: the
+// configuration files, then the variable files applied. With one
+// configuration file, f.Redacted is its text.
+func (l *loader) record(f *spec.File) {
+	add := func(s Source, role string) {
+		f.Files = append(f.Files, spec.SourceFile{
+			Path:     s.Path,
+			SHA256:   sha256Hex(s.Text),
+			Redacted: redact(s.Text, rangesIn(l.sensitives, s.Path), f.Secrets),
+			Role:     role,
 		})
 	}
-
-	f.Variables = l.specVariables()
-	f.Secrets = l.secretList()
-	f.Redacted = redact(src, l.sensitives, f.Secrets)
-	return f
+	for _, s := range l.configs {
+		add(s, spec.RoleConfiguration)
+	}
+	for _, s := range l.recorded {
+		add(s, spec.RoleVariables)
+	}
+	if len(l.configs) == 1 {
+		f.Redacted = f.Files[0].Redacted
+	}
 }
+
+// rangesIn returns the ranges that lie in the file named path.
+func rangesIn(ranges []hcl.Range, path string) []hcl.Range {
+	var out []hcl.Range
+	for _, r := range ranges {
+		if r.Filename == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// dirOf is the directory relative paths written in the file of rng start
+// from.
+func dirOf(rng hcl.Range) string { return filepath.Dir(rng.Filename) }
 
 // secretList returns the secrets found so far, sorted.
 func (l *loader) secretList() []string {
@@ -316,11 +452,11 @@ func (l *loader) checkName(b *hcl.Block) bool {
 
 // duplicate reports a second declaration of a name.
 func (l *loader) duplicate(b *hcl.Block, first hcl.Range) {
-	article, scope := "A", "a file"
+	article, scope := "A", "a configuration"
 	if b.Type == "slo" {
 		// SLO names are per scenario: two scenarios may each have slo "ttft".
 		article, scope = "An", "a scenario"
 	}
 	l.errorf(b.LabelRanges[0], fmt.Sprintf("Duplicate %s %q", b.Type, b.Labels[0]),
-		"%s %s named %q was already declared at %s. Names must be unique within %s.", article, b.Type, b.Labels[0], first, scope)
+		"%s %s named %q was already declared at %s. Names must be unique within %s.", article, b.Type, b.Labels[0], where(first), scope)
 }

@@ -53,6 +53,9 @@ func loadErrors(t *testing.T, src string, opts Options) hcl.Diagnostics {
 	return out
 }
 
+// TestScenariosValidate loads every shipped configuration — each file
+// directly in scenarios/ and each folder under it — without a diagnostic,
+// and checks every file is formatted.
 func TestScenariosValidate(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "scenarios", "*.hcl"))
 	if err != nil {
@@ -61,7 +64,20 @@ func TestScenariosValidate(t *testing.T) {
 	if len(files) < 4 {
 		t.Fatalf("found %d scenario files, want quickstart, novel-critic, vllm-vs-lmcache and seed-table", len(files))
 	}
-	for _, path := range files {
+	entries, err := os.ReadDir(filepath.Join("..", "scenarios"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join("..", "scenarios", e.Name()))
+		}
+	}
+	if len(dirs) < 1 {
+		t.Fatal("found no configuration folder under scenarios/; want shared-critic")
+	}
+	for _, path := range append(files, dirs...) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			loaded := Load(path, Options{Env: testEnv})
 			if len(loaded.Diags) > 0 {
@@ -77,13 +93,15 @@ func TestScenariosValidate(t *testing.T) {
 					t.Errorf("scenario %s: rounds %d > %d questions", sc.Name, sc.Rounds, len(sc.Script.Questions))
 				}
 			}
-			src, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, diags := Format(src, path)
-			if diags.HasErrors() || !bytes.Equal(out, src) {
-				t.Errorf("not in canonical format (mrqa fmt -w %s)", path)
+			for _, f := range loaded.File.Files {
+				src, err := os.ReadFile(f.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, diags := Format(src, f.Path)
+				if diags.HasErrors() || !bytes.Equal(out, src) {
+					t.Errorf("not in canonical format (mrqa fmt -w %s)", f.Path)
+				}
 			}
 		})
 	}
@@ -367,23 +385,35 @@ func TestVariablePrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"MRQA_VAR_model=from-env", "MRQA_VAR_ids=[3, 4]", "MRQA_VAR_other=ignored"}
+	// Variable files beside the configuration, applied in name order.
+	autoA := Source{Path: filepath.Join(dir, "a.mrqavars.hcl"), Text: []byte("model = \"from-auto-a\"\nn = 6\n")}
+	autoB := Source{Path: filepath.Join(dir, "b.mrqavars.hcl"), Text: []byte("model = \"from-auto-b\"\n")}
 	tests := []struct {
 		name   string
+		auto   []Source
 		opts   Options
 		model  string
 		source string
 		n      int
 		ids    []int
 	}{
-		{"default", Options{Env: testEnv}, "from-default", "default", 1, []int{1}},
-		{"env", Options{Env: env}, "from-env", "env", 1, []int{3, 4}},
-		{"file over env", Options{Env: env, VarFiles: []string{fileA}}, "from-file-a", "file", 5, []int{3, 4}},
-		{"later file wins", Options{Env: env, VarFiles: []string{fileA, fileB}}, "from-file-b", "file", 5, []int{3, 4}},
-		{"flag over all", Options{Env: env, VarFiles: []string{fileA}, Vars: map[string]string{"model": "from-flag", "n": "8", "ids": "[9]"}}, "from-flag", "flag", 8, []int{9}},
+		{"default", nil, Options{Env: testEnv}, "from-default", "default", 1, []int{1}},
+		{"env", nil, Options{Env: env}, "from-env", "env", 1, []int{3, 4}},
+		{"auto file over env", []Source{autoA}, Options{Env: env}, "from-auto-a", "file", 6, []int{3, 4}},
+		{"later auto file wins", []Source{autoA, autoB}, Options{Env: env}, "from-auto-b", "file", 6, []int{3, 4}},
+		{"file over env", nil, Options{Env: env, VarFiles: []string{fileA}}, "from-file-a", "file", 5, []int{3, 4}},
+		{"-var-file over auto file", []Source{autoA, autoB}, Options{Env: env, VarFiles: []string{fileA}}, "from-file-a", "file", 5, []int{3, 4}},
+		{"later file wins", nil, Options{Env: env, VarFiles: []string{fileA, fileB}}, "from-file-b", "file", 5, []int{3, 4}},
+		{"flag over all", []Source{autoA}, Options{Env: env, VarFiles: []string{fileA}, Vars: map[string]string{"model": "from-flag", "n": "8", "ids": "[9]"}}, "from-flag", "flag", 8, []int{9}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := mustLoad(t, precedenceFile, tt.opts)
+			srcs := append([]Source{{Path: filepath.Join(dir, "test.hcl"), Text: []byte(precedenceFile)}}, tt.auto...)
+			loaded := LoadSources(srcs, tt.opts)
+			if loaded.Diags.HasErrors() {
+				t.Fatalf("errors: %v", loaded.Diags)
+			}
+			f := loaded.File
 			sc := f.Scenarios[0]
 			if sc.Target.Model != tt.model || sc.Script.MaxTokens != tt.n || !reflect.DeepEqual(sc.Corpus.Source.IDs, tt.ids) {
 				t.Errorf("model %q n %d ids %v; want %q %d %v", sc.Target.Model, sc.Script.MaxTokens, sc.Corpus.Source.IDs, tt.model, tt.n, tt.ids)
@@ -401,7 +431,7 @@ func TestVariablePrecedence(t *testing.T) {
 			got = append(got, d.Summary+": "+d.Detail)
 		}
 		joined := strings.Join(got, "\n")
-		for _, want := range []string{"Invalid value for variable: The value for var.n", `Value for undeclared variable: -var modle=... sets a variable that this file does not declare. Did you mean "model"?`} {
+		for _, want := range []string{"Invalid value for variable: The value for var.n", `Value for undeclared variable: -var modle=... sets a variable that the configuration does not declare. Did you mean "model"?`} {
 			if !strings.Contains(joined, want) {
 				t.Errorf("errors lack %q:\n%s", want, joined)
 			}

@@ -69,6 +69,12 @@ func WritePlan(w io.Writer, f *spec.File) {
 func writePlan(w io.Writer, f *spec.File) {
 	var all PlanTotals
 	fmt.Fprintf(w, "%s: %d scenario%s\n", f.Path, len(f.Scenarios), plural(len(f.Scenarios)))
+	if len(f.Files) > 1 {
+		fmt.Fprintf(w, "files: %s\n", fileList(f.Files))
+	}
+	if f.RequiredVersion != "" {
+		fmt.Fprintf(w, "requires mrqa %s\n", f.RequiredVersion)
+	}
 	for _, sc := range f.Scenarios {
 		t := Totals(sc)
 		all.Points += t.Points
@@ -108,6 +114,19 @@ func writePlan(w io.Writer, f *spec.File) {
 	if len(f.Scenarios) > 1 {
 		fmt.Fprintf(w, "\ntotal: %d points, %d sessions, %d requests\n", all.Points, all.Sessions, all.Requests)
 	}
+}
+
+// fileList names the configuration's files in load order, the variable
+// files marked.
+func fileList(files []spec.SourceFile) string {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Path
+		if f.Role == spec.RoleVariables {
+			names[i] += " (variables)"
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func plural(n int) string {

@@ -570,7 +570,8 @@ func sentence(s string) string {
 func (l *loader) offsetRange(expr hcl.Expression, text string, off, n int) hcl.Range {
 	rng := expr.Range()
 	te, ok := expr.(*hclsyntax.TemplateExpr)
-	if !ok || len(te.Parts) != 1 || rng.Filename != l.path {
+	file, inFile := l.srcs[rng.Filename]
+	if !ok || len(te.Parts) != 1 || !inFile {
 		return rng
 	}
 	lit, ok := te.Parts[0].(*hclsyntax.LiteralValueExpr)
@@ -580,7 +581,7 @@ func (l *loader) offsetRange(expr hcl.Expression, text string, off, n int) hcl.R
 	// The literal's own range covers its text in the source, inside the
 	// quotes or between the heredoc's markers.
 	src := lit.SrcRange
-	if src.Start.Byte < 0 || src.End.Byte > len(l.src) || src.Start.Byte > src.End.Byte || string(l.src[src.Start.Byte:src.End.Byte]) != text {
+	if src.Start.Byte < 0 || src.End.Byte > len(file) || src.Start.Byte > src.End.Byte || string(file[src.Start.Byte:src.End.Byte]) != text {
 		return rng
 	}
 	off = max(0, min(off, len(text)))

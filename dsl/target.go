@@ -117,7 +117,7 @@ func (l *loader) sensitiveHeaders(a *hcl.Attribute, headers map[string]string) {
 		}
 		return
 	}
-	if a.Expr.Range().Filename == l.path {
+	if _, ok := l.srcs[a.Expr.Range().Filename]; ok {
 		l.sensitives = append(l.sensitives, a.Expr.Range())
 	}
 }
@@ -212,7 +212,7 @@ func (l *loader) pathAttr(a *hcl.Attribute) string {
 	}
 	l.warnMissing(a.Expr.Range(), a.Name, p)
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(l.dir, p)
+		p = filepath.Join(dirOf(a.Expr.Range()), p)
 	}
 	return p
 }
@@ -380,7 +380,7 @@ func (l *loader) loadProfileFile(s *spec.Simulator, a *hcl.Attribute, ownProfile
 		return
 	}
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(l.dir, p)
+		p = filepath.Join(dirOf(a.Expr.Range()), p)
 	}
 	loaded, err := profile.ReadFile(p)
 	if err != nil {

@@ -43,11 +43,11 @@ target "t" {
 		detail string
 	}{
 		{"typo", declares, "api_kye",
-			`-var api_kye=... sets a variable that this file does not declare. Did you mean "api_key"? It declares: base_url, api_key, model.`},
+			`-var api_kye=... sets a variable that the configuration does not declare. Did you mean "api_key"? It declares: base_url, api_key, model.`},
 		{"unlike any", declares, "nope",
-			`-var nope=... sets a variable that this file does not declare. It declares: base_url, api_key, model.`},
+			`-var nope=... sets a variable that the configuration does not declare. It declares: base_url, api_key, model.`},
 		{"no variables", declaresNone, "nope",
-			`-var nope=... sets a variable that this file does not declare. It declares none.`},
+			`-var nope=... sets a variable that the configuration does not declare. It declares none.`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,7 +99,7 @@ func (l *loader) decodeVariableBlock(b *hcl.Block) {
 	}
 	if a, ok := content.Attributes["default"]; ok {
 		// Defaults are constants: functions yes, references no.
-		val, diags := a.Expr.Value(&hcl.EvalContext{Functions: l.functions()})
+		val, diags := a.Expr.Value(&hcl.EvalContext{Functions: l.functions(dirOf(a.Expr.Range()))})
 		l.diags = append(l.diags, diags...)
 		v.failed = v.failed || diags.HasErrors()
 		if v.sensitive {
@@ -134,8 +134,36 @@ func (l *loader) convertVar(v *variable, val cty.Value, rng hcl.Range) (cty.Valu
 }
 
 // assignVariables applies, lowest precedence first, the environment, the
-// -var-file files and the -var flags, then checks every variable has a value.
+// variable files found beside the configuration, the -var-file files and
+// the -var flags, then checks every variable has a value.
 func (l *loader) assignVariables() {
+	l.applyEnv()
+	for _, s := range l.varSrcs {
+		l.applyVarSource(s.Path, s.Text, filepath.Dir(s.Path))
+	}
+	for _, path := range l.opts.VarFiles {
+		l.applyVarFile(path)
+	}
+	l.applyFlags()
+	for _, name := range l.varOrder {
+		v := l.vars[name]
+		if v.value != cty.NilVal {
+			if v.sensitive {
+				l.addSecrets(v.value)
+			}
+			continue
+		}
+		if v.failed || l.varFileFailed {
+			continue // the value may be in the file that failed: no cascade
+		}
+		l.errorf(v.def, "No value for required variable",
+			"var.%s has no default and was not set. Set it with -var %s=VALUE, in a variable file (*.mrqavars.hcl or -var-file), or with the environment variable %s%s.",
+			name, name, EnvPrefix, name)
+	}
+}
+
+// applyEnv sets variables from MRQA_VAR_name environment variables.
+func (l *loader) applyEnv() {
 	envNames := make([]string, 0)
 	for k := range l.env {
 		if strings.HasPrefix(k, EnvPrefix) {
@@ -147,15 +175,16 @@ func (l *loader) assignVariables() {
 		name := strings.TrimPrefix(k, EnvPrefix)
 		v, ok := l.vars[name]
 		if !ok {
-			continue // the environment is shared; other files may use it
+			continue // the environment is shared; other configurations may use it
 		}
 		if val, ok := l.rawValue(v, l.env[k], "<environment variable "+k+">"); ok {
 			v.value, v.source = val, sourceEnv
 		}
 	}
-	for _, path := range l.opts.VarFiles {
-		l.applyVarFile(path)
-	}
+}
+
+// applyFlags sets variables from -var flags.
+func (l *loader) applyFlags() {
 	flagNames := make([]string, 0, len(l.opts.Vars))
 	for k := range l.opts.Vars {
 		flagNames = append(flagNames, k)
@@ -171,33 +200,18 @@ func (l *loader) assignVariables() {
 			v.value, v.source = val, sourceFlag
 		}
 	}
-	for _, name := range l.varOrder {
-		v := l.vars[name]
-		if v.value != cty.NilVal {
-			if v.sensitive {
-				l.addSecrets(v.value)
-			}
-			continue
-		}
-		if v.failed || l.varFileFailed {
-			continue // the value may be in the file that failed: no cascade
-		}
-		l.errorf(v.def, "No value for required variable",
-			"var.%s has no default and was not set. Set it with -var %s=VALUE, in a -var-file, or with the environment variable %s%s.",
-			name, name, EnvPrefix, name)
-	}
 }
 
 // flagValueFile names a -var value where diagnostics place it.
 func flagValueFile(name string) string { return "<value for var." + name + ">" }
 
 // undeclaredFlag is the error for a -var that names no variable of the
-// file: placed on the flag's value like the other -var diagnostics, it
+// configuration: placed on the flag's value like the other -var diagnostics, it
 // lists the declared variables by name. It shows no value, neither the
 // flag's (a mistyped sensitive variable's would be a secret) nor any
 // variable's.
 func (l *loader) undeclaredFlag(name string) *hcl.Diagnostic {
-	detail := fmt.Sprintf("-var %s=... sets a variable that this file does not declare.", name)
+	detail := fmt.Sprintf("-var %s=... sets a variable that the configuration does not declare.", name)
 	if s := suggest(name, l.varOrder); s != "" {
 		detail += fmt.Sprintf(" Did you mean %q?", s)
 	}
@@ -238,7 +252,7 @@ func (l *loader) rawValue(v *variable, raw, filename string) (cty.Value, bool) {
 		v.failed = true
 		return cty.NilVal, false
 	}
-	val, diags := expr.Value(&hcl.EvalContext{Functions: l.functions()})
+	val, diags := expr.Value(&hcl.EvalContext{Functions: l.functions(l.baseDir)})
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() {
 		v.failed = true
@@ -262,7 +276,8 @@ func (l *loader) parseVarFile(src []byte, path string) (*hcl.File, hcl.Diagnosti
 	return l.parser.ParseHCL(src, path)
 }
 
-// applyVarFile reads NAME = VALUE lines from a -var-file.
+// applyVarFile reads NAME = VALUE lines from a -var-file; file() in its
+// values reads from the configuration's directory.
 func (l *loader) applyVarFile(path string) {
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -274,6 +289,16 @@ func (l *loader) applyVarFile(path string) {
 		})
 		return
 	}
+	l.applyVarSource(path, src, l.baseDir)
+}
+
+// applyVarSource applies the NAME = VALUE lines of a variable file, with
+// file() reading relative paths from dir, and records the file. The values
+// of sensitive and of undeclared names (perhaps a mistyped sensitive one)
+// are redacted in the recorded text.
+func (l *loader) applyVarSource(path string, src []byte, dir string) {
+	l.srcs[path] = src
+	l.recorded = append(l.recorded, Source{Path: path, Text: src})
 	file, diags := l.parseVarFile(src, path)
 	l.diags = append(l.diags, diags...)
 	if file == nil || diags.HasErrors() {
@@ -292,32 +317,38 @@ func (l *loader) applyVarFile(path string) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		a := attrs[name]
-		v, ok := l.vars[name]
-		if !ok {
-			detail := fmt.Sprintf("%s sets %q, which this scenario file does not declare; the value is ignored.", path, name)
-			if s := suggest(name, l.varOrder); s != "" {
-				detail += fmt.Sprintf(" Did you mean %q?", s)
-			}
-			l.warnf(a.NameRange, "Value for undeclared variable", "%s", detail)
-			continue
+		l.applyVarAttr(path, attrs[name], dir)
+	}
+}
+
+// applyVarAttr applies one NAME = VALUE line of the variable file at path.
+func (l *loader) applyVarAttr(path string, a *hcl.Attribute, dir string) {
+	v, ok := l.vars[a.Name]
+	if !ok {
+		l.sensitives = append(l.sensitives, a.Expr.Range())
+		detail := fmt.Sprintf("%s sets %q, which the configuration does not declare; the value is ignored.", path, a.Name)
+		if s := suggest(a.Name, l.varOrder); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
-		if v.sensitive {
-			// Its lines hold a secret: diagnostics name positions only.
-			l.hidden[path] = true
-		}
-		val, diags := a.Expr.Value(&hcl.EvalContext{Functions: l.functions()})
-		l.diags = append(l.diags, diags...)
-		if diags.HasErrors() {
-			v.failed = true
-			continue
-		}
-		if v.sensitive {
-			val = val.Mark(sensitiveMark)
-		}
-		if val, ok := l.convertVar(v, val, a.Expr.Range()); ok && !val.IsNull() {
-			v.value, v.source = val, sourceFile
-		}
+		l.warnf(a.NameRange, "Value for undeclared variable", "%s", detail)
+		return
+	}
+	if v.sensitive {
+		// Its lines hold a secret: diagnostics name positions only.
+		l.hidden[path] = true
+		l.sensitives = append(l.sensitives, a.Expr.Range())
+	}
+	val, diags := a.Expr.Value(&hcl.EvalContext{Functions: l.functions(dir)})
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		v.failed = true
+		return
+	}
+	if v.sensitive {
+		val = val.Mark(sensitiveMark)
+	}
+	if val, ok := l.convertVar(v, val, a.Expr.Range()); ok && !val.IsNull() {
+		v.value, v.source = val, sourceFile
 	}
 }
 

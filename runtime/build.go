@@ -139,12 +139,13 @@ func turnStats(recs []metrics.Record, rounds int) []results.TurnStats {
 // newResults fills the parts of results.json known before any point runs.
 func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, version string, red *redactor) *results.Results {
 	r := &results.Results{
-		SchemaVersion: results.SchemaVersion,
-		Tool:          "mrqa",
-		ToolVersion:   version,
-		Scenario:      sc.Name,
-		Title:         sc.Report.Title,
-		File:          results.File{Path: file.Path, SHA256: file.SHA256, Redacted: red.apply(file.Redacted)},
+		SchemaVersion:   results.SchemaVersion,
+		Tool:            "mrqa",
+		ToolVersion:     version,
+		Scenario:        sc.Name,
+		Title:           sc.Report.Title,
+		File:            results.File{Path: file.Path, SHA256: file.SHA256, Redacted: red.apply(file.Redacted)},
+		RequiredVersion: file.RequiredVersion,
 		Target: results.Target{
 			Name:    sc.Target.Name,
 			BaseURL: red.apply(results.StripUserinfo(sc.Target.BaseURL)),
@@ -168,6 +169,9 @@ func newResults(file *spec.File, sc *spec.Scenario, docs []corpus.Document, vers
 	if sim := sc.Target.Simulator; sim != nil {
 		r.Target.Simulator, r.Target.Clock = sim.Profile, sim.Clock
 		r.Target.ProfileFile = profileFileOf(sim.ProfileFile)
+	}
+	for _, f := range file.Files {
+		r.Files = append(r.Files, results.File{Path: f.Path, SHA256: f.SHA256, Redacted: red.apply(f.Redacted), Role: f.Role})
 	}
 	for _, v := range file.Variables {
 		val := v.Value

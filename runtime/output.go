@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,14 +129,45 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 		adopt(r, prev, prog)
 		return o, nil
 	case opts.Resume:
-		return nil, fmt.Errorf("%w: cannot resume %s: its finished points were measured with a different %s. Use -force to replace them, or -out for another folder",
-			ErrOutputInUse, dir, strings.Join(diff, ", "))
+		return nil, fmt.Errorf("%w: cannot resume %s: its finished points were measured with a different %s%s. Use -force to replace them, or -out for another folder",
+			ErrOutputInUse, dir, strings.Join(diff, ", "), filesNote(prev.Files, r.Files))
 	}
 	msg := fmt.Sprintf("%s already holds %s. Use -resume to continue it, -force to replace it, or -out for another folder", dir, describeRun(prev))
 	if len(diff) > 0 {
 		msg += "; this run differs in " + strings.Join(diff, ", ")
 	}
 	return nil, fmt.Errorf("%w: %s", ErrOutputInUse, msg)
+}
+
+// filesNote names the configuration's files that differ from the previous
+// run's, "" when it recorded none or none differ: "; files changed since
+// that run: cluster.hcl (edited)".
+func filesNote(prev, cur []results.File) string {
+	if len(prev) == 0 {
+		return ""
+	}
+	before := map[string]string{}
+	for _, f := range prev {
+		before[f.Path] = f.SHA256
+	}
+	var out []string
+	for _, f := range cur {
+		sum, ok := before[f.Path]
+		switch {
+		case !ok:
+			out = append(out, f.Path+" (new)")
+		case sum != f.SHA256:
+			out = append(out, f.Path+" (edited)")
+		}
+		delete(before, f.Path)
+	}
+	for _, path := range slices.Sorted(maps.Keys(before)) {
+		out = append(out, path+" (gone)")
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "; files changed since that run: " + strings.Join(out, ", ")
 }
 
 func describeRun(r *results.Results) string {

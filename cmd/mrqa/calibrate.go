@@ -22,7 +22,7 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
-const calibrateUsage = `usage: mrqa calibrate FILE.hcl [-scenario NAME] [-out FILE] [-var name=value]...
+const calibrateUsage = `usage: mrqa calibrate FILE.hcl... | DIR [-scenario NAME] [-out FILE] [-var name=value]...
        mrqa calibrate -from DIR [DIR...] [-out FILE] [-base PROFILE]
 
 Runs a short, bounded probe against the scenario's target (cold prefills at

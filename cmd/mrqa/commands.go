@@ -16,14 +16,16 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
-const validateUsage = `usage: mrqa validate FILE.hcl [-var name=value]... [-var-file F]...
+const validateUsage = `usage: mrqa validate FILE.hcl... | DIR [-var name=value]... [-var-file F]...
 
-Parses and type-checks FILE, compiles its SLO conditions, prints every
-diagnostic at once and then the plan: scenarios, targets, grid points,
-sessions, total requests. Exit 2 on any error.
+Parses and type-checks the configuration (one file, several, or every .hcl
+file directly in DIR), compiles its SLO conditions, prints every diagnostic
+at once and then the plan: scenarios, targets, grid points, sessions, total
+requests. Exit 2 on any error.
 
 example:
   mrqa validate scenarios/novel-critic.hcl -var base_url=http://gpu1:8000/v1
+  mrqa validate scenarios/shared-critic/
 `
 
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -42,10 +44,11 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	return exitcode.OK
 }
 
-const fmtUsage = `usage: mrqa fmt [-check] [-w] FILE...
+const fmtUsage = `usage: mrqa fmt [-check] [-w] FILE|DIR...
 
-Prints FILE in canonical format, or with -w rewrites it in place. With
--check, lists the files that would change and exits 1 if any would.
+Prints each FILE in canonical format, or with -w rewrites it in place; a
+DIR stands for every .hcl file directly in it (variable files included).
+With -check, lists the files that would change and exits 1 if any would.
 
 example:
   mrqa fmt -check scenarios/*.hcl
@@ -66,9 +69,9 @@ func runFmt(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return dsl.Fmt(pos, *check, *write, stdout, stderr)
 }
 
-const prepareUsage = `usage: mrqa prepare FILE.hcl [-var name=value]... [-scenario NAME]...
+const prepareUsage = `usage: mrqa prepare FILE.hcl... | DIR [-var name=value]... [-scenario NAME]...
 
-Downloads the Gutenberg books a scenario file's corpora name into the cache
+Downloads the Gutenberg books a configuration's corpora name into the cache
 and slices every corpus, so that exec needs no network. Prints per book what
 was fetched or skipped and why.
 

@@ -19,11 +19,14 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/tokenizer"
 )
 
-const execUsage = `usage: mrqa exec FILE.hcl [flags]
+const execUsage = `usage: mrqa exec FILE.hcl... | DIR [flags]
 
-Runs every scenario of FILE (or those named with -scenario), one after
-another, and writes out/<scenario>/results.json, points/c<C>_s<S>.jsonl and
-report.html, plus out/compare.html when several scenarios ran.
+Runs every scenario of the configuration (or those named with -scenario),
+one after another, and writes out/<scenario>/results.json,
+points/c<C>_s<S>.jsonl and report.html, plus out/compare.html when several
+scenarios ran. The configuration is one file, several files, or a directory
+(every .hcl file directly in it); variable files (*.mrqavars.hcl) beside
+them are applied before -var-file.
 
 An output folder that holds a run is never overwritten or mixed: -resume
 continues it (points measured the same way are kept; a change to the
@@ -34,6 +37,7 @@ is refused with exit 2.
 example:
   mrqa exec scenarios/quickstart.hcl
   mrqa exec scenarios/novel-critic.hcl -var base_url=http://10.0.0.5:8000/v1 -resume
+  mrqa exec scenarios/shared-critic/
 
 exit codes: 0 done (points failing their SLOs are results), 1 run-time
 failure (target unreachable or down, no answer at all, unwritable output),
@@ -49,11 +53,11 @@ type varFlags struct {
 
 func (v *varFlags) register(fs *flag.FlagSet) {
 	fs.Var(&v.vars, "var", "set a variable: -var name=value (repeatable)")
-	fs.Var(&v.varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	fs.Var(&v.varFiles, "var-file", "read variables from an HCL file, after the *.mrqavars.hcl files (repeatable)")
 }
 
 func (v *varFlags) options() (dsl.Options, error) {
-	opts := dsl.Options{Vars: map[string]string{}, VarFiles: v.varFiles, Env: os.Environ()}
+	opts := dsl.Options{Vars: map[string]string{}, VarFiles: v.varFiles, Env: os.Environ(), Version: checkedVersion()}
 	for _, kv := range v.vars {
 		k, val, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
@@ -65,7 +69,8 @@ func (v *varFlags) options() (dsl.Options, error) {
 }
 
 // fileCommand is what exec, validate and prepare share: the variable and
-// scenario flags, one scenario file, its diagnostics printed.
+// scenario flags, one configuration (a directory or files), its diagnostics
+// printed.
 type fileCommand struct {
 	name      string
 	vars      varFlags
@@ -79,12 +84,12 @@ func (fc *fileCommand) register(fs *flag.FlagSet, selects bool) {
 	}
 }
 
-// load parses the flags' positional arguments as one scenario file, prints
-// its diagnostics, and returns the selected scenarios; code is non-zero when
-// the command must stop with it.
+// load loads the flags' positional arguments as one configuration (a
+// directory, or files), prints its diagnostics, and returns the selected
+// scenarios; code is non-zero when the command must stop with it.
 func (fc *fileCommand) load(pos []string, stderr io.Writer) (file *spec.File, selected []*spec.Scenario, code int) {
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "mrqa %s: want exactly one scenario file (see mrqa %s -h)\n", fc.name, fc.name)
+	if len(pos) == 0 {
+		fmt.Fprintf(stderr, "mrqa %s: want a scenario file, several, or a directory of them (see mrqa %s -h)\n", fc.name, fc.name)
 		return nil, nil, exitcode.Usage
 	}
 	opts, err := fc.vars.options()
@@ -92,7 +97,7 @@ func (fc *fileCommand) load(pos []string, stderr io.Writer) (file *spec.File, se
 		fmt.Fprintf(stderr, "mrqa %s: %v\n", fc.name, err)
 		return nil, nil, exitcode.Usage
 	}
-	loaded := dsl.Load(pos[0], opts)
+	loaded := dsl.LoadFiles(pos, opts)
 	if len(loaded.Diags) > 0 {
 		_ = loaded.WriteDiagnostics(stderr)
 	}
@@ -175,7 +180,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
 			fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: %s\n",
-				sc.Name, dir, resumeHint(pos[0], args, file))
+				sc.Name, dir, resumeHint(pos, args, file))
 			code = worse(code, exitcode.Interrupted)
 		default:
 			fmt.Fprintf(stderr, "%s: %s\n", sc.Name, rt.Redact(err.Error(), file.Secrets))
@@ -184,7 +189,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				continue
 			}
 			if errors.Is(err, rt.ErrTargetDown) {
-				fmt.Fprintf(stderr, "results so far are in %s; resume with: %s\n", dir, resumeHint(pos[0], args, file))
+				fmt.Fprintf(stderr, "results so far are in %s; resume with: %s\n", dir, resumeHint(pos, args, file))
 			}
 			code = worse(code, exitcode.Failure)
 		}
@@ -230,12 +235,16 @@ func worse(a, b int) int {
 // credentials and any other secret of the file become "...", and a second
 // line asks the user to put the real values back (from the environment
 // instead, a variable's source would differ and the run would start over).
-func resumeHint(path string, args []string, file *spec.File) string {
+func resumeHint(paths []string, args []string, file *spec.File) string {
 	h := hider{sensitive: map[string]bool{}, secrets: rt.NewRedactor(file.Secrets, secretPlaceholder)}
 	for _, v := range file.Variables {
 		h.sensitive[v.Name] = v.Sensitive
 	}
-	cmd := "mrqa exec " + shellQuote(h.value(path)) + " -resume" + resumeArgs(args, &h)
+	cmd := "mrqa exec"
+	for _, p := range paths {
+		cmd += " " + shellQuote(h.value(p))
+	}
+	cmd += " -resume" + resumeArgs(args, &h)
 	if !h.hid {
 		return cmd
 	}

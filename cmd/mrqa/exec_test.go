@@ -41,9 +41,15 @@ func TestResumeHintHidesSecrets(t *testing.T) {
 			"mrqa exec s.hcl -resume -var 'team=x ...'", true},
 		{"scenario and var-file kept", []string{"-scenario", "a", "s.hcl", "-var-file", "v.hcl"},
 			"mrqa exec s.hcl -resume -scenario a -var-file v.hcl", false},
+		{"several files, each quoted", []string{"w.hcl", "my cluster.hcl", "-out", "o"},
+			"mrqa exec w.hcl 'my cluster.hcl' -resume -out o", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := resumeHint("s.hcl", tc.args, file)
+			paths := []string{"s.hcl"}
+			if strings.HasPrefix(tc.name, "several files") {
+				paths = []string{"w.hcl", "my cluster.hcl"}
+			}
+			got := resumeHint(paths, tc.args, file)
 			cmd, note, _ := strings.Cut(got, "\n")
 			if cmd != tc.want {
 				t.Errorf("hint %q, want %q", cmd, tc.want)

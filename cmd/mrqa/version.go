@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 
@@ -39,6 +40,19 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 
 // version is mrqa's version as results.json records it.
 func version() string { return readBuild().short() }
+
+// testVersionEnv, for tests only, replaces the version a configuration's
+// required_version is checked against, so a test can be any version; what
+// results.json records stays the build's own.
+const testVersionEnv = "MRQA_TEST_VERSION"
+
+// checkedVersion is the version required_version is checked against.
+func checkedVersion() string {
+	if v := os.Getenv(testVersionEnv); v != "" {
+		return v
+	}
+	return version()
+}
 
 // build is what the binary knows of how it was built.
 type build struct {

@@ -210,6 +210,14 @@ func TestPageContent(t *testing.T) {
 	nonePage := renderScenario(t, none, Options{})
 	sparsePage := renderScenario(t, sparseFixture(), Options{})
 	emptyPage := renderScenario(t, emptyFixture(), Options{})
+	multi := vllmFixture()
+	multi.File = results.File{Path: "shared/", SHA256: strings.Repeat("ab", 32)}
+	multi.Files = []results.File{
+		{Path: "shared/target.hcl", SHA256: strings.Repeat("cd", 32), Redacted: "# the serving team's target\n", Role: "configuration"},
+		{Path: "shared/workload.hcl", SHA256: strings.Repeat("ef", 32), Redacted: "# the platform team's workload\n", Role: "configuration"},
+		{Path: "shared/team.mrqavars.hcl", SHA256: strings.Repeat("01", 32), Redacted: "max_tokens = 7\n", Role: "variables"},
+	}
+	multiPage := renderScenario(t, multi, Options{})
 	tests := []struct {
 		name, page string
 		want       []string
@@ -225,6 +233,10 @@ func TestPageContent(t *testing.T) {
 		{"no server section", vllm, nil, []string{`id="server"`, "mrqa-server-cache"}},
 		{"implied rows", lmc, []string{`<tr class="implied">`, "implied ✓ (not measured)", `"lbl":"implied ✓"`}, nil},
 		{"best starred", lmc, []string{`"lbl":"★ 1.25 s ✓"`, `<tr class="pass best">`}, nil},
+		{"one file, as older results record it", vllm, []string{"Scenario file as run: scenarios/seed.hcl", "sha256 of the file as run"}, []string{"<h3>scenarios/seed.hcl"}},
+		{"several files", multiPage, []string{"Configuration as run: shared/", "sha256 of the configuration files as run: <code>" + strings.Repeat("ab", 32),
+			"<h3>shared/target.hcl</h3>", "# the serving team&#39;s target", "<h3>shared/workload.hcl</h3>",
+			"<h3>shared/team.mrqavars.hcl (variables)</h3>", "<code>" + strings.Repeat("01", 32), "max_tokens = 7"}, []string{"(not recorded)"}},
 		{"scenario text escaped", vllm, []string{"&lt;/pre&gt;&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"}, []string{"<script>alert(1)"}},
 		{"no point passed", nonePage, []string{`class="answer fail"`, "No point passed the SLOs"}, nil},
 		{"sparse results", sparsePage, []string{"Best: 2 sessions (C=2, S=1)", `id="mrqa-heatmap"`, `id="mrqa-throughput-none"`}, []string{`id="mrqa-turns"`, `id="mrqa-cdf"`}},

@@ -41,15 +41,40 @@ type scenarioView struct {
 	ErrorTable  *table
 	Server      *serverView // nil when no point has server metrics
 	File        results.File
+	FileLabel   string       // "Scenario file", or "Configuration" for several files
+	Sources     []sourceView // each file of the configuration, or the one file of older results
 	Variables   []results.Var
 	Implied     int
 }
 
 type fact struct{ Label, Value string }
 
+// sourceView is one file of the configuration as the page shows it.
+type sourceView struct {
+	results.File
+	Heading bool // named above its text: there are several
+}
+
+// sources lists the configuration's files; results written before files
+// were recorded have only file.
+func sources(r *results.Results) []sourceView {
+	files := r.Files
+	if len(files) == 0 {
+		files = []results.File{r.File}
+	}
+	out := make([]sourceView, len(files))
+	for i, f := range files {
+		out[i] = sourceView{File: f, Heading: len(files) > 1}
+	}
+	return out
+}
+
 func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	ps := sortedPoints(r)
-	v := &scenarioView{Name: r.Scenario, Title: r.Title, SLOs: r.SLOs, File: r.File}
+	v := &scenarioView{Name: r.Scenario, Title: r.Title, SLOs: r.SLOs, File: r.File, FileLabel: "Scenario file", Sources: sources(r)}
+	if len(v.Sources) > 1 {
+		v.FileLabel = "Configuration"
+	}
 	v.Answer, v.AnswerClass = conclusion(r)
 	v.Knee = explainKnee(r)
 	if r.Best != nil {
@@ -304,7 +329,11 @@ func facts(r *results.Results) []fact {
 		{"Tool", strings.TrimSpace(r.Tool + " " + r.ToolVersion)},
 	}
 	if r.File.Path != "" {
-		out = append(out, fact{"Scenario file", r.File.Path + " (sha256 " + short(r.File.SHA256) + ")"})
+		label := "Scenario file"
+		if len(r.Files) > 1 {
+			label = "Configuration"
+		}
+		out = append(out, fact{label, r.File.Path + " (sha256 " + short(r.File.SHA256) + ")"})
 	}
 	return out
 }

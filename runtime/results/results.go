@@ -20,10 +20,18 @@ type Results struct {
 	SchemaVersion int    `json:"schema_version"`
 	Tool          string `json:"tool"`
 	ToolVersion   string `json:"tool_version"`
-	Scenario      string `json:"scenario"`
-	Title         string `json:"title,omitempty"`
-	File          File   `json:"file"`
-	Variables     []Var  `json:"variables,omitempty"`
+	// RequiredVersion is the configuration's mrqa { required_version } as
+	// written; empty without one.
+	RequiredVersion string `json:"required_version,omitempty"`
+	Scenario        string `json:"scenario"`
+	Title           string `json:"title,omitempty"`
+	// File identifies the configuration as a whole (compatible with results
+	// written before configurations had several files).
+	File File `json:"file"`
+	// Files are each file of the configuration, variable files included, in
+	// load order; absent from results written before they were recorded.
+	Files     []File `json:"files,omitempty"`
+	Variables []Var  `json:"variables,omitempty"`
 	// Identity lists, field by field, what a point's measurement depends on
 	// (scenario, target, corpus, script, rounds, seed, assign), so a resume
 	// can tell whether finished points are still valid and name what changed.
@@ -63,11 +71,15 @@ type Results struct {
 	ExpectOutcome metrics.Outcome    `json:"expect_outcome,omitempty"`
 }
 
-// File identifies the scenario file as it was run.
+// File identifies a scenario file as it was run. As results.json's file,
+// it is the whole configuration: Path as given on the command line, SHA256
+// one digest over its configuration files, Redacted only when there was one.
 type File struct {
 	Path     string `json:"path"`
 	SHA256   string `json:"sha256"`
 	Redacted string `json:"text,omitempty"` // sensitive values replaced by (sensitive)
+	// Role is "configuration" or "variables" in files; empty in file.
+	Role string `json:"role,omitempty"`
 }
 
 // Var is an input variable's value; sensitive ones read "(sensitive)".

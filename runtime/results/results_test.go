@@ -96,6 +96,10 @@ func fullResults(t *testing.T) *Results {
 	(&filler{}).fill(reflect.ValueOf(&r).Elem(), "results")
 	r.SchemaVersion = SchemaVersion // Load refuses any other
 	// Values the schema constrains to a set.
+	r.File.Role = "configuration"
+	for i := range r.Files {
+		r.Files[i].Role = "variables"
+	}
 	for i := range r.ServerSeries.Kinds {
 		r.ServerSeries.Kinds[i] = promscrape.KindHistogram
 	}

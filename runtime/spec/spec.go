@@ -12,13 +12,24 @@ import (
 
 // File is one decoded scenario file.
 type File struct {
-	// Path is the file as given on the command line.
+	// Path is the configuration as given on the command line: a file, a
+	// directory, or several files joined by spaces.
 	Path string
-	// SHA256 is the hex digest of the file's bytes as read.
+	// SHA256 is the hex digest of the configuration file's bytes as read;
+	// with several configuration files, one digest over them all (their
+	// base names, lengths and bytes, in order).
 	SHA256 string
-	// Redacted is the file's text with every sensitive value replaced by
-	// "(sensitive)", safe to embed in reports.
+	// Redacted is the configuration file's text with every sensitive value
+	// replaced by "(sensitive)", safe to embed in reports; empty with
+	// several configuration files (Files has each).
 	Redacted string
+	// Files are every file of the configuration as read, in load order: the
+	// configuration files, then the variable files applied (those found
+	// beside the configuration, then -var-file).
+	Files []SourceFile
+	// RequiredVersion is the mrqa block's required_version as written; ""
+	// without one.
+	RequiredVersion string
 	// Variables are the file's input variables with their final values.
 	Variables []Variable
 	// Secrets lists every sensitive value (sensitive variables, api keys, header
@@ -27,6 +38,20 @@ type File struct {
 	// Scenarios in file order.
 	Scenarios []*Scenario
 }
+
+// SourceFile is one file of a configuration.
+type SourceFile struct {
+	Path     string // as read
+	SHA256   string // hex digest of its bytes
+	Redacted string // its text, sensitive values replaced by "(sensitive)"
+	Role     string // RoleConfiguration or RoleVariables
+}
+
+// The roles of a configuration's files.
+const (
+	RoleConfiguration = "configuration" // blocks: targets, corpora, scenarios, …
+	RoleVariables     = "variables"     // NAME = VALUE lines: a variable file
+)
 
 // Variable is an input variable's resolved value, rendered as text.
 type Variable struct {
