@@ -39,6 +39,9 @@ func TestImageBinary(t *testing.T) {
 		}
 		line := in.args
 		if strings.Contains(line, "go build") {
+			if !strings.Contains(line, " -o "+img.binary+" ") {
+				t.Fatalf("Dockerfile:%d: cannot redirect go build's -o %s: %s", in.line, img.binary, line)
+			}
 			line = strings.Replace(line, " -o "+img.binary+" ", " -o "+bin+" ", 1)
 		}
 		cmd := exec.Command("sh", "-c", line)
