@@ -36,17 +36,20 @@ type output struct {
 	aside    string // where a replaced run waits until the first save is done
 }
 
-// lockName marks a folder a run is writing to: its content is the process id.
+// lockName marks a folder a run is writing to: its content names the
+// writing process (see holder).
 const lockName = ".mrqa.lock"
 
 // lock claims the folder for this run. A lock left by a process that no
-// longer runs (killed) is taken over; one held by a live process is refused.
+// longer runs (killed) is taken over; one held by a live process, or by a
+// process on another host, is refused.
 func (o *output) lock() error {
 	path := filepath.Join(o.dir, lockName)
+	self := thisProcess()
 	for attempt := 0; attempt < 2; attempt++ {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
-			fmt.Fprintf(f, "%d\n", os.Getpid())
+			fmt.Fprint(f, self)
 			f.Close()
 			o.locked = true
 			return nil
@@ -55,9 +58,9 @@ func (o *output) lock() error {
 			return fmt.Errorf("output folder %s: %w", o.dir, err)
 		}
 		b, _ := os.ReadFile(path)
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		if pid > 0 && processAlive(pid) {
-			return fmt.Errorf("%w: another mrqa run (process %d) is writing to %s; wait for it, or use -out for another folder", ErrOutputInUse, pid, o.dir)
+		h := parseHolder(b)
+		if held, elsewhere := h.heldBy(self); held {
+			return h.refusal(o.dir, path, elsewhere)
 		}
 		_ = os.Remove(path) // a killed run's lock
 	}

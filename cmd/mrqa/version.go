@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/mrqa-dev/mrqa/internal/exitcode"
 )
@@ -22,7 +24,21 @@ The revision is what Go stamped into the binary: go build and go install in
 a git clone stamp it; go install github.com/mrqa-dev/mrqa/cmd/mrqa@VERSION
 stamps the module version, which names the commit; go run, go test, a git
 worktree and -buildvcs=false stamp nothing, and the version reads "devel".
+A build without Go's stamp may be given the revision on the linker's
+command line, as the container image's build is (deploy/Dockerfile, its
+MRQA_REVISION build argument); the second line then says so.
 `
+
+// linkedRevision is the git revision a build was given on the linker's
+// command line (-ldflags "-X main.linkedRevision=REV", REV ending in
+// "-dirty" when the tree had uncommitted changes); "" when none was. Only
+// the linker sets it; nothing writes it at run time. Go's own stamp, when
+// there is one, wins.
+var linkedRevision string
+
+// revisionRE is what a git revision looks like: SHA-1 or SHA-256 hex,
+// abbreviated to no fewer than 7 digits.
+var revisionRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("version", versionUsage, stdout, stderr)
@@ -62,6 +78,8 @@ type build struct {
 	modified  bool   // the tree had uncommitted changes
 	goVersion string
 	platform  string // GOOS/GOARCH
+	linked    bool   // the revision was given to the linker, not stamped by Go
+	badLinked string // a value given to the linker that is not a revision
 }
 
 // readBuild reads the running binary's build information.
@@ -71,6 +89,21 @@ func readBuild() build {
 		b = parseBuild(bi)
 	}
 	b.platform = runtime.GOOS + "/" + runtime.GOARCH
+	return b.withLinked(linkedRevision)
+}
+
+// withLinked takes the revision given to the linker when Go stamped none.
+// A value that is not a revision is kept only to be reported.
+func (b build) withLinked(rev string) build {
+	if rev == "" || b.revision != "" {
+		return b
+	}
+	hex, dirty := strings.CutSuffix(rev, "-dirty")
+	if !revisionRE.MatchString(hex) {
+		b.badLinked = rev
+		return b
+	}
+	b.revision, b.modified, b.linked = hex, dirty, true
 	return b
 }
 
@@ -139,9 +172,14 @@ func (b build) revisionLine() string {
 		if b.modified {
 			line += ", modified: built with uncommitted changes"
 		}
+		if b.linked {
+			line += " (given to the build, not stamped by Go)"
+		}
 		return line
 	case b.released():
 		return "revision not stamped (built from the module, not a checkout): the version names the commit"
+	case b.badLinked != "":
+		return fmt.Sprintf("revision unknown: the build was given %q, which is not a git revision (pass git rev-parse HEAD)", b.badLinked)
 	}
 	return "revision unknown: this build has no VCS stamp (go run, go test, a git worktree and -buildvcs=false give none); " +
 		"build with go build -o mrqa ./cmd/mrqa in a git clone, or ask git rev-parse HEAD"

@@ -89,3 +89,45 @@ func TestVersionOfThisBinary(t *testing.T) {
 		t.Errorf("readBuild() = %+v: want %s %s/%s", b, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	}
 }
+
+// TestVersionLinkedRevision checks the revision a build gives the linker
+// (the container image's MRQA_REVISION) is shown, marked as given rather
+// than stamped, and never replaces Go's own stamp.
+func TestVersionLinkedRevision(t *testing.T) {
+	const rev = "b77fb95481783e4fc8c2492045aba6487fd825af"
+	tests := []struct {
+		name   string
+		info   string
+		linked string
+		short  string
+		line   string // the revision line
+	}{
+		{"nothing given", infoRun, "", "devel",
+			"revision unknown: this build has no VCS stamp (go run, go test, a git worktree and -buildvcs=false give none); build with go build -o mrqa ./cmd/mrqa in a git clone, or ask git rev-parse HEAD"},
+		{"a clean tree's revision", infoRun, rev, "devel-b77fb9548178",
+			"revision " + rev + " (given to the build, not stamped by Go)"},
+		{"uncommitted changes", infoRun, rev + "-dirty", "devel-b77fb9548178-dirty",
+			"revision " + rev + ", modified: built with uncommitted changes (given to the build, not stamped by Go)"},
+		{"abbreviated", infoRun, "b77fb95", "devel-b77fb95",
+			"revision b77fb95 (given to the build, not stamped by Go)"},
+		{"not a revision", infoRun, "main\x1b[31m", "devel",
+			`revision unknown: the build was given "main\x1b[31m", which is not a git revision (pass git rev-parse HEAD)`},
+		{"Go's stamp wins", infoBuild, "0123456789abcdef0123456789abcdef01234567", "v0.0.0-20261201020625-b77fb9548178",
+			"revision " + rev + " (committed 2026-12-01T02:06:25Z)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bi, err := debug.ParseBuildInfo(tt.info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := parseBuild(bi).withLinked(tt.linked)
+			if got := b.short(); got != tt.short {
+				t.Errorf("short() = %q, want %q", got, tt.short)
+			}
+			if got := b.revisionLine(); got != tt.line {
+				t.Errorf("revision line\n%s\nwant\n%s", got, tt.line)
+			}
+		})
+	}
+}
