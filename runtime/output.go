@@ -95,7 +95,7 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 		if opts.Resume {
 			prog.line("resume: nothing to resume in %s; starting from the first point", dir)
 		}
-		r.IdentitySalt = newSalt()
+		r.IdentitySalt = saltFor(r)
 		r.Identity = ident(r.IdentitySalt)
 		return o, nil
 	case err != nil:
@@ -104,7 +104,7 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 	}
 	r.IdentitySalt = prev.IdentitySalt
 	if r.IdentitySalt == "" || opts.Force {
-		r.IdentitySalt = newSalt()
+		r.IdentitySalt = saltFor(r)
 	}
 	r.Identity = ident(r.IdentitySalt)
 	o.ok = false
@@ -113,6 +113,10 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 			o.close()
 		}
 	}()
+	if was, is := shardText(prev.Shard), shardText(r.Shard); opts.Resume && was != is {
+		return nil, fmt.Errorf("%w: cannot resume %s: it holds %s, and this run is %s. Resume it with the -shard it ran with, or use -out for another folder",
+			ErrOutputInUse, dir, was, is)
+	}
 	diff := identityDiff(prev.Identity, r.Identity)
 	if len(prev.Identity) == 0 {
 		diff = []string{"the measurement's identity (not recorded: an older mrqa wrote it)"}
@@ -135,6 +139,14 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 		msg += "; this run differs in " + strings.Join(diff, ", ")
 	}
 	return nil, fmt.Errorf("%w: %s", ErrOutputInUse, msg)
+}
+
+// shardText names the part of a sweep a folder holds.
+func shardText(s *results.Shard) string {
+	if s == nil {
+		return "the whole sweep (no -shard)"
+	}
+	return fmt.Sprintf("shard %d/%d", s.Index, s.Count)
 }
 
 func describeRun(r *results.Results) string {
