@@ -142,16 +142,20 @@ func termAnswer(w io.Writer, r *results.Results) {
 	if r.Stopped != "" {
 		fmt.Fprintf(w, "Sweep stopped early (%s): %d points ran.\n", r.Stopped, len(r.Points))
 	}
+	if line := unrunLine(r); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	slo := sloText(r)
+	qualified := anyUndecided(r) || unrunOf(r).above(r.Score, bestPoint(r)) > 0
 	if r.Best == nil {
 		fmt.Fprintf(w, "Max (C x S) where %s: 0  => no point passed the SLOs\n", slo)
-		if text, kind := conclusion(r); kind == "nodata" || anyUndecided(r) {
+		if text, kind := conclusion(r); kind == "nodata" || qualified {
 			fmt.Fprintln(w, text)
 		}
 	} else {
 		fmt.Fprintf(w, "Max (C x S) where %s: %d  => C=%d, S=%d\n",
 			slo, r.Best.Concurrent*r.Best.Sequential, r.Best.Concurrent, r.Best.Sequential)
-		if anyUndecided(r) {
+		if qualified {
 			text, _ := conclusion(r)
 			fmt.Fprintln(w, text)
 		}
