@@ -49,7 +49,9 @@ func Merge(roots []string, outRoot string, opts MergeOptions) (merged []MergedSc
 		return nil, warnings, err
 	}
 	if diffs := differences(folders, sweepFields(folders)); len(diffs) > 0 {
-		return nil, warnings, differentErr(diffs)
+		// Folders of another file often run another scenario: say so too.
+		scenario := mergeField{"scenario", func(r *results.Results) any { return r.Scenario }}
+		return nil, warnings, differentErr(append(differences(folders, []mergeField{scenario}), diffs...))
 	}
 	var plans []*mergePlan
 	for _, group := range byScenario(folders) {
