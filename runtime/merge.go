@@ -49,9 +49,14 @@ func Merge(roots []string, outRoot string, opts MergeOptions) (merged []MergedSc
 		return nil, warnings, err
 	}
 	if diffs := differences(folders, sweepFields(folders)); len(diffs) > 0 {
-		// Folders of another file often run another scenario: say so too.
+		// Folders of another file often run another scenario: say so too,
+		// and every difference within a scenario's shards.
 		scenario := mergeField{"scenario", func(r *results.Results) any { return r.Scenario }}
-		return nil, warnings, differentErr(append(differences(folders, []mergeField{scenario}), diffs...))
+		diffs = append(differences(folders, []mergeField{scenario}), diffs...)
+		for _, group := range byScenario(folders) {
+			diffs = append(diffs, differences(group, scenarioFields(group))...)
+		}
+		return nil, warnings, differentErr(diffs)
 	}
 	var plans []*mergePlan
 	for _, group := range byScenario(folders) {

@@ -31,9 +31,18 @@ target, corpus, script, rounds, seed or assign is named and refused),
 -force replaces it once this run has a point of its own, and anything else
 is refused with exit 2.
 
+-shard I/N runs part I of N of each grid (I from 0 to N-1), so N machines
+can share a sweep: the points are dealt out by C×S, largest first, each to
+the part with the least so far, and each point gets the workload it gets in
+a whole sweep. The file reads the part as shard.index and shard.count (to
+name each part's replica); mrqa merge combines the parts' folders. A
+frontier search and an open-loop sweep choose points from results and are
+not sharded.
+
 example:
   mrqa exec scenarios/quickstart.hcl
   mrqa exec scenarios/novel-critic.hcl -var base_url=http://10.0.0.5:8000/v1 -resume
+  mrqa exec -shard 1/3 -out out-1 scenarios/novel-critic.hcl
 
 exit codes: 0 done (points failing their SLOs are results), 1 run-time
 failure (target unreachable or down, no answer at all, unwritable output),
