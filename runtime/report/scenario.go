@@ -58,7 +58,10 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	if s := r.Search; s != nil && s.ExtendedBest != nil {
 		v.Extended = "Within the declared grid: " + bestText(s.InGridBest) + "; extended past it: " + bestText(s.ExtendedBest) + "."
 	}
-	if r.Expect != "" {
+	switch {
+	case r.Expect != "" && r.Shard != nil:
+		v.Expect, v.ExpectClass = fmt.Sprintf("expect %s: %s", r.Expect, shardExpect), "ok"
+	case r.Expect != "":
 		v.Expect = fmt.Sprintf("expect %s: %s %s", r.Expect, expectWord(r.ExpectOutcome), passMark(r.ExpectOutcome == metrics.Pass))
 		v.ExpectClass = "fail"
 		if r.ExpectOutcome == metrics.Pass {

@@ -230,10 +230,16 @@ func termSLOs(w io.Writer, r *results.Results) {
 			fmt.Fprintf(w, "    %s\n", why)
 		}
 	}
-	if r.Expect != "" {
+	switch {
+	case r.Expect != "" && r.Shard != nil:
+		fmt.Fprintf(w, "- expect: %s  (%s)\n", r.Expect, shardExpect)
+	case r.Expect != "":
 		fmt.Fprintf(w, "%s expect: %s  (%s)\n", passMark(r.ExpectOutcome == metrics.Pass), r.Expect, expectWord(r.ExpectOutcome))
 	}
 }
+
+// shardExpect says why a shard's folder has no expect outcome.
+const shardExpect = "not judged on a shard: mrqa merge judges it on the whole sweep"
 
 // bestWhere names the best point in the SLO lines: "C=2, S=3" or
 // "rate=30/min".
