@@ -87,6 +87,14 @@ func saltFor(r *results.Results) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// shardText names the part of a sweep a folder holds.
+func shardText(s *results.Shard) string {
+	if s == nil {
+		return "the whole sweep (no -shard)"
+	}
+	return fmt.Sprintf("shard %d/%d", s.Index, s.Count)
+}
+
 // newSalt is a fresh random identity salt.
 func newSalt() string {
 	b := make([]byte, 16)

@@ -141,14 +141,6 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 	return nil, fmt.Errorf("%w: %s", ErrOutputInUse, msg)
 }
 
-// shardText names the part of a sweep a folder holds.
-func shardText(s *results.Shard) string {
-	if s == nil {
-		return "the whole sweep (no -shard)"
-	}
-	return fmt.Sprintf("shard %d/%d", s.Index, s.Count)
-}
-
 func describeRun(r *results.Results) string {
 	return fmt.Sprintf("a run of scenario %q from %s (%d point%s, started %s)",
 		r.Scenario, r.File.Path, len(r.Points), plural(len(r.Points)), r.Started.Format("2006-01-02 15:04 MST"))

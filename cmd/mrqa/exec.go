@@ -37,12 +37,12 @@ the part with the least so far, and each point gets the workload it gets in
 a whole sweep. The file reads the part as shard.index and shard.count (to
 name each part's replica); mrqa merge combines the parts' folders. A
 frontier search and an open-loop sweep choose points from results and are
-not sharded.
+not sharded. For example, the second of three machines runs
+  mrqa exec -shard 1/3 -out out-1 scenarios/novel-critic.hcl
 
 example:
   mrqa exec scenarios/quickstart.hcl
   mrqa exec scenarios/novel-critic.hcl -var base_url=http://10.0.0.5:8000/v1 -resume
-  mrqa exec -shard 1/3 -out out-1 scenarios/novel-critic.hcl
 
 exit codes: 0 done (points failing their SLOs are results), 1 run-time
 failure (target unreachable or down, no answer at all, unwritable output),
@@ -100,11 +100,11 @@ func (fc *fileCommand) load(pos []string, stderr io.Writer) (file *spec.File, se
 		return nil, nil, exitcode.Usage
 	}
 	opts, err := fc.vars.options()
+	opts.Shard = dsl.Shard{Index: fc.shard.Index, Count: fc.shard.Count}
 	if err != nil {
 		fmt.Fprintf(stderr, "mrqa %s: %v\n", fc.name, err)
 		return nil, nil, exitcode.Usage
 	}
-	opts.Shard = dsl.Shard{Index: fc.shard.Index, Count: fc.shard.Count}
 	loaded := dsl.Load(pos[0], opts)
 	if len(loaded.Diags) > 0 {
 		_ = loaded.WriteDiagnostics(stderr)
