@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -90,8 +91,9 @@ func (f *shardFolder) index() int { return f.r.Shard.Index }
 
 // loadShardFolders reads the scenario folders of every given folder: the
 // folder itself when it holds a results.json, else the folders directly
-// inside it that do. A folder given twice is refused; one that holds no
-// run is a shard that wrote nothing (its points are reported missing).
+// inside it that do. A folder given twice is refused; one that does not
+// exist or holds no run is a shard that wrote nothing (its points are
+// reported missing).
 func loadShardFolders(roots []string) ([]shardFolder, []string, error) {
 	var out []shardFolder
 	var warnings []string
@@ -105,6 +107,12 @@ func loadShardFolders(roots []string) ([]shardFolder, []string, error) {
 			return nil, nil, fmt.Errorf("%w: %s and %s are the same folder; give each shard's folder once", ErrMerge, first, root)
 		}
 		seen[abs] = root
+		if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+			// A shard that failed before its first point may not have
+			// created its folder; its points are missing, not an error.
+			warnings = append(warnings, fmt.Sprintf("%s does not exist: nothing in it is merged, and its shard's points are reported missing", root))
+			continue
+		}
 		dirs, err := scenarioFolders(root)
 		if err != nil {
 			return nil, nil, err

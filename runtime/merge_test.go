@@ -214,7 +214,8 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
-// A shard not given and a shard that stopped early leave points missing:
+// A shard whose folder is absent and a shard that stopped early leave
+// points missing:
 // merge names each with its shard, marks the result incomplete, and the
 // best point is the best of what ran.
 func TestMergeMissing(t *testing.T) {
@@ -227,9 +228,15 @@ func TestMergeMissing(t *testing.T) {
 		r.Points = r.Points[:len(r.Points)-1]
 		r.Complete, r.Stopped = false, "interrupted"
 	})
-	merged, _, err := Merge(roots[:2], filepath.Join(t.TempDir(), "m"), MergeOptions{})
+	// Shard 2's folder was never created (its pod failed before its first
+	// point): it is given, as a Job's merge lists every shard's folder.
+	absent := filepath.Join(filepath.Dir(roots[2]), "never-written")
+	merged, warnings, err := Merge([]string{roots[0], roots[1], absent}, filepath.Join(t.TempDir(), "m"), MergeOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "never-written does not exist") {
+		t.Errorf("warnings %q, want one naming the absent folder", warnings)
 	}
 	m := merged[0].Results
 	var want []results.MissingPoint
