@@ -261,7 +261,8 @@ func TestMergeMissing(t *testing.T) {
 }
 
 // Each shard may name its own replica: every point then records the base
-// URL that measured it, and the identity says there was one per shard.
+// URL that measured it (its LMBenchmark file too, when the shards wrote
+// them), and the identity says there was one per shard.
 func TestMergeBaseURLPerShard(t *testing.T) {
 	file, sc := shardScenario(t)
 	roots := runShards(t, file, sc, 2)
@@ -270,6 +271,9 @@ func TestMergeBaseURLPerShard(t *testing.T) {
 			r.Target.BaseURL = fmt.Sprintf("http://10.0.0.%d:8000/v1", i+1)
 			r.Identity["target.base_url"] = r.Target.BaseURL
 		})
+	}
+	if err := os.Mkdir(filepath.Join(roots[0], "shards", "lmbench"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	merged, _, err := Merge(roots, filepath.Join(t.TempDir(), "m"), MergeOptions{})
 	if err != nil {
@@ -280,8 +284,21 @@ func TestMergeBaseURLPerShard(t *testing.T) {
 		i := slices.IndexFunc([]int{0, 1}, func(i int) bool {
 			return slices.Contains((spec.Shard{Index: i, Count: 2}).Points(sc.Grid), [2]int{p.Concurrent, p.Sequential})
 		})
-		if want := fmt.Sprintf("http://10.0.0.%d:8000/v1", i+1); p.TargetBaseURL != want {
+		want := fmt.Sprintf("http://10.0.0.%d:8000/v1", i+1)
+		if p.TargetBaseURL != want {
 			t.Errorf("point %s: target_base_url %q, want %q", p.Name(), p.TargetBaseURL, want)
+		}
+		var lm struct {
+			Params struct {
+				BaseURL string `json:"base_url"`
+			} `json:"params"`
+		}
+		b, err := os.ReadFile(filepath.Join(merged[0].Dir, "lmbench", results.LMBenchName(p.Concurrent, p.Sequential)))
+		if err == nil {
+			err = json.Unmarshal(b, &lm)
+		}
+		if err != nil || lm.Params.BaseURL != want {
+			t.Errorf("point %s: LMBenchmark file: %v, base_url %q, want %q", p.Name(), err, lm.Params.BaseURL, want)
 		}
 	}
 	if got := m.Identity["target.base_url"]; got != "one per shard: http://10.0.0.1:8000/v1, http://10.0.0.2:8000/v1" {
