@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/promscrape"
 	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
@@ -360,5 +362,47 @@ func TestMergeToolVersionWarns(t *testing.T) {
 	}
 	if v := merged[0].Results.ToolVersion; v == "v9.9.9" {
 		t.Errorf("merged tool_version %q, want the first shard's", v)
+	}
+}
+
+// The shards' scrapes become one timeline only when they are one: the
+// same server scraped one shard after another. Replicas, or shards at the
+// same time, give none rather than lines that jump between servers.
+func TestMergedSeries(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	series := func(url string, from, to int) *promscrape.Series {
+		s := &promscrape.Series{URL: url, Kinds: map[string]string{"g": promscrape.KindGauge}}
+		for sec := from; sec <= to; sec++ {
+			s.Samples = append(s.Samples, promscrape.Sample{T: t0.Add(time.Duration(sec) * time.Second), Values: map[string]float64{"g": float64(sec)}})
+		}
+		return s
+	}
+	const a, b = "http://10.0.0.1:8000/metrics", "http://10.0.0.2:8000/metrics"
+	tests := []struct {
+		name   string
+		shards []*promscrape.Series
+		want   int // samples of the merged series; -1 for none
+	}{
+		{"one server, one shard after another", []*promscrape.Series{series(a, 20, 29), series(a, 0, 9)}, 20},
+		{"one server, at the same time", []*promscrape.Series{series(a, 0, 9), series(a, 5, 14)}, -1},
+		{"two replicas", []*promscrape.Series{series(a, 0, 9), series(b, 20, 29)}, -1},
+		{"a shard that scraped nothing", []*promscrape.Series{series(a, 0, 9), nil}, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var group []shardFolder
+			for _, s := range tt.shards {
+				group = append(group, shardFolder{r: &results.Results{ServerSeries: s}})
+			}
+			got := mergedSeries(group)
+			switch {
+			case tt.want < 0 && got != nil:
+				t.Fatalf("merged %d samples, want no series", len(got.Samples))
+			case tt.want >= 0 && (got == nil || len(got.Samples) != tt.want):
+				t.Fatalf("merged %v, want %d samples", got, tt.want)
+			case got != nil && !slices.IsSortedFunc(got.Samples, func(x, y promscrape.Sample) int { return x.T.Compare(y.T) }):
+				t.Errorf("merged samples are not in time order")
+			}
+		})
 	}
 }
