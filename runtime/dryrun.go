@@ -28,8 +28,12 @@ func EstimatePromptTokens(sc *spec.Scenario, c, s int) int64 {
 	return per * int64(c*s)
 }
 
-// DryRun prints what exec would do for a scenario, sending nothing.
-func DryRun(w io.Writer, sc *spec.Scenario) error {
+// DryRun prints what exec would do for a scenario (or the shard of its
+// grid that shard names), sending nothing.
+func DryRun(w io.Writer, sc *spec.Scenario, shard spec.Shard) error {
+	if err := spec.CheckShard(sc, shard); err != nil {
+		return err
+	}
 	if sc.Users != nil {
 		return dryRunOpen(w, sc)
 	}
@@ -47,7 +51,10 @@ func DryRun(w io.Writer, sc *spec.Scenario) error {
 		fmt.Fprintf(w, "  frontier search: the order depends on results; if every point passed:\n")
 		points = search.Plan(searchConfig(sc), func(int, int) bool { return true }).Run
 	} else {
-		points = sc.Grid.Points()
+		points = shard.Points(sc.Grid)
+		if shard.Sharded() {
+			fmt.Fprintf(w, "  shard %s: %s\n", shard, shareText(points, sc.Grid.Points()))
+		}
 	}
 	var reqs, toks int64
 	for i, p := range points {
@@ -67,4 +74,19 @@ func tokensText(n int64) string {
 		return "?"
 	}
 	return fmt.Sprint(n)
+}
+
+// shareText says how much of the grid a shard's points are: "5 of the
+// grid's 16 points, 33 of its 100 sessions (C×S, the work they are
+// balanced by)".
+func shareText(part, all [][2]int) string {
+	cost := func(ps [][2]int) int {
+		n := 0
+		for _, p := range ps {
+			n += spec.PointCost(p)
+		}
+		return n
+	}
+	return fmt.Sprintf("%d of the grid's %d points, %d of its %d sessions (C×S, the work shards are balanced by)",
+		len(part), len(all), cost(part), cost(all))
 }

@@ -66,7 +66,36 @@ func identity(sc *spec.Scenario, docs []corpus.Document, model string, red *reda
 	return id
 }
 
-// newSalt is a fresh identity salt for a new folder.
+// saltFor is the identity salt of a new folder for r. The shards of one
+// sweep share theirs, so mrqa merge can compare the digests of the fields
+// built from secrets across shard folders: it is derived from what every
+// shard of the sweep has in common and results.json shows anyway (the
+// file's digest, the scenario, the variables as recorded, sensitive ones
+// as "(sensitive)", and the shard count), never from a secret. A whole
+// sweep's is random, so the same secret digests differently in each
+// folder.
+func saltFor(r *results.Results) string {
+	if r.Shard == nil {
+		return newSalt()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "mrqa shard salt\x00%s\x00%s\x00%d\x00", r.File.SHA256, r.Scenario, r.Shard.Count)
+	for _, v := range r.Variables {
+		fmt.Fprintf(&b, "%s=%s\x00", v.Name, v.Value)
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:16])
+}
+
+// shardText names the part of a sweep a folder holds.
+func shardText(s *results.Shard) string {
+	if s == nil {
+		return "the whole sweep (no -shard)"
+	}
+	return fmt.Sprintf("shard %d/%d", s.Index, s.Count)
+}
+
+// newSalt is a fresh random identity salt.
 func newSalt() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)

@@ -10,8 +10,9 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
-// pointOrder yields the points to run: the grid in order, a frontier
-// search, or, for an open-loop scenario, the rate search.
+// pointOrder yields the points to run: the grid (or a shard's part of it)
+// in order, a frontier search, or, for an open-loop scenario, the rate
+// search.
 type pointOrder struct {
 	grid   [][2]int
 	done   map[[2]int]bool
@@ -20,7 +21,7 @@ type pointOrder struct {
 	rates  []search.RateResult
 }
 
-func newPointOrder(sc *spec.Scenario) *pointOrder {
+func newPointOrder(sc *spec.Scenario, shard spec.Shard) *pointOrder {
 	o := &pointOrder{done: map[[2]int]bool{}}
 	if sc.Users != nil {
 		cfg := search.RateConfigFromSpec(sc.Users, sc.Search)
@@ -31,7 +32,7 @@ func newPointOrder(sc *spec.Scenario) *pointOrder {
 		o.search = search.New(searchConfig(sc))
 		return o
 	}
-	o.grid = sc.Grid.Points()
+	o.grid = shard.Points(sc.Grid)
 	return o
 }
 
@@ -120,6 +121,20 @@ func finalize(sc *spec.Scenario, r *results.Results, o *pointOrder) {
 		finalizeRates(sc, r, o)
 		return
 	}
+	expect := sc.Expect
+	if r.Shard != nil {
+		expect = nil // a shard holds part of the sweep: merge judges expect on the whole
+	}
+	finalizeGrid(r, sc.Score, expect)
+	if o.search != nil {
+		r.Search = searchResults(sc, o.search.Result())
+	}
+}
+
+// finalizeGrid computes a grid sweep's best point by score, its sweep
+// metrics and the outcome of expect (nil: none) from its points: the end
+// of every grid sweep, and of mrqa merge over its shards' points.
+func finalizeGrid(r *results.Results, score string, expect *metrics.Condition) {
 	var outs []search.PointOutcome
 	r.Sweep = metrics.Sweep{PointsRun: len(r.Points)}
 	for _, p := range r.Points {
@@ -129,38 +144,39 @@ func finalize(sc *spec.Scenario, r *results.Results, o *pointOrder) {
 		}
 	}
 	r.Best = nil
-	if c, s, ok := search.Best(outs, sc.Score); ok {
-		r.Best = &results.Best{Concurrent: c, Sequential: s, Sessions: c * s, Score: search.ScoreOf(sc.Score, c, s)}
+	if c, s, ok := search.Best(outs, score); ok {
+		r.Best = &results.Best{Concurrent: c, Sequential: s, Sessions: c * s, Score: search.ScoreOf(score, c, s)}
 		r.Sweep.MaxSessions, r.Sweep.BestConcurrent, r.Sweep.BestSequential = c*s, c, s
 	}
-	if o.search != nil {
-		res := o.search.Result()
-		si := &results.Search{Kind: sc.Search.Kind}
-		if res.InGridBest.Found {
-			si.InGridBest = &results.Best{Concurrent: res.InGridBest.C, Sequential: res.InGridBest.S, Sessions: res.InGridBest.C * res.InGridBest.S, Score: search.ScoreOf(sc.Score, res.InGridBest.C, res.InGridBest.S)}
-		}
-		if res.ExtendedBest.Found && sc.Search.Extend {
-			si.ExtendedBest = &results.Best{Concurrent: res.ExtendedBest.C, Sequential: res.ExtendedBest.S, Sessions: res.ExtendedBest.C * res.ExtendedBest.S, Score: search.ScoreOf(sc.Score, res.ExtendedBest.C, res.ExtendedBest.S)}
-		}
-		for k, v := range res.Implied {
-			si.Implied = append(si.Implied, results.ImpliedPoint{Concurrent: k[0], Sequential: k[1], Passed: v == search.Pass})
-		}
-		slices.SortFunc(si.Implied, func(a, b results.ImpliedPoint) int {
-			if a.Concurrent != b.Concurrent {
-				return a.Concurrent - b.Concurrent
-			}
-			return a.Sequential - b.Sequential
-		})
-		si.NonMonotone = res.NonMonotone
-		si.Concurrent, si.Sequential = res.Concurrent, res.Sequential
-		si.Settled, si.Bracketed = res.Settled, res.Bracketed
-		si.Order = res.Run
-		r.Search = si
-	}
 	r.ExpectOutcome = ""
-	if sc.Expect != nil {
-		r.ExpectOutcome = sc.Expect.Eval(r.Sweep)
+	if expect != nil {
+		r.ExpectOutcome = expect.Eval(r.Sweep)
 	}
+}
+
+// searchResults records what the frontier search found for results.json.
+func searchResults(sc *spec.Scenario, res search.Result) *results.Search {
+	si := &results.Search{Kind: sc.Search.Kind}
+	if res.InGridBest.Found {
+		si.InGridBest = &results.Best{Concurrent: res.InGridBest.C, Sequential: res.InGridBest.S, Sessions: res.InGridBest.C * res.InGridBest.S, Score: search.ScoreOf(sc.Score, res.InGridBest.C, res.InGridBest.S)}
+	}
+	if res.ExtendedBest.Found && sc.Search.Extend {
+		si.ExtendedBest = &results.Best{Concurrent: res.ExtendedBest.C, Sequential: res.ExtendedBest.S, Sessions: res.ExtendedBest.C * res.ExtendedBest.S, Score: search.ScoreOf(sc.Score, res.ExtendedBest.C, res.ExtendedBest.S)}
+	}
+	for k, v := range res.Implied {
+		si.Implied = append(si.Implied, results.ImpliedPoint{Concurrent: k[0], Sequential: k[1], Passed: v == search.Pass})
+	}
+	slices.SortFunc(si.Implied, func(a, b results.ImpliedPoint) int {
+		if a.Concurrent != b.Concurrent {
+			return a.Concurrent - b.Concurrent
+		}
+		return a.Sequential - b.Sequential
+	})
+	si.NonMonotone = res.NonMonotone
+	si.Concurrent, si.Sequential = res.Concurrent, res.Sequential
+	si.Settled, si.Bracketed = res.Settled, res.Bracketed
+	si.Order = res.Run
+	return si
 }
 
 // finalizeRates computes an open-loop sweep's best point, the highest

@@ -100,7 +100,7 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 		if opts.Resume {
 			prog.line("resume: nothing to resume in %s; starting from the first point", dir)
 		}
-		r.IdentitySalt = newSalt()
+		r.IdentitySalt = saltFor(r)
 		r.Identity = ident(r.IdentitySalt)
 		return o, nil
 	case err != nil:
@@ -109,7 +109,7 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 	}
 	r.IdentitySalt = prev.IdentitySalt
 	if r.IdentitySalt == "" || opts.Force {
-		r.IdentitySalt = newSalt()
+		r.IdentitySalt = saltFor(r)
 	}
 	r.Identity = ident(r.IdentitySalt)
 	o.ok = false
@@ -118,6 +118,10 @@ func openOutput(dir string, opts Options, r *results.Results, ident func(salt st
 			o.close()
 		}
 	}()
+	if was, is := shardText(prev.Shard), shardText(r.Shard); opts.Resume && was != is {
+		return nil, fmt.Errorf("%w: cannot resume %s: it holds %s, and this run is %s. Resume it with the -shard it ran with, or use -out for another folder",
+			ErrOutputInUse, dir, was, is)
+	}
 	diff := identityDiff(prev.Identity, r.Identity)
 	if len(prev.Identity) == 0 {
 		diff = []string{"the measurement's identity (not recorded: an older mrqa wrote it)"}

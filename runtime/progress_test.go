@@ -284,7 +284,7 @@ func TestProgressFlightLine(t *testing.T) {
 func TestPointOrderPending(t *testing.T) {
 	sc := testScenario(3)
 	sc.Grid = spec.Grid{Concurrent: []int{1, 2}, Sequential: []int{1, 2}}
-	o := newPointOrder(sc)
+	o := newPointOrder(sc, spec.Shard{})
 	if got := o.pending(3, [2]int{1, 1}); got.bound || got.max != 3 || !slices.Equal(got.requests, []int{16, 8, 8}) {
 		t.Errorf("grid, (1,1) in flight: %+v, want 16, 8, 8 requests", got)
 	}
@@ -295,7 +295,7 @@ func TestPointOrderPending(t *testing.T) {
 	}
 
 	sc.Search = &spec.Search{Kind: spec.SearchFrontier}
-	o = newPointOrder(sc)
+	o = newPointOrder(sc, spec.Shard{})
 	c, s, _ := o.next()
 	got := o.pending(3, [2]int{c, s})
 	if !got.bound || got.max != 3 || len(got.requests) != 3 || got.atMost() != 4*(1+2+2+4)-4*c*s {

@@ -61,6 +61,9 @@ type Options struct {
 	// Clock is the client's self-check clock (nil: time.Now); tests move it
 	// to make a stall.
 	Clock func() time.Time
+	// Shard is the part of the grid this run executes (exec -shard I/N);
+	// the zero value runs the whole sweep.
+	Shard spec.Shard
 }
 
 // Dir is where a scenario writes its outputs.
@@ -126,10 +129,16 @@ func newSweep(ctx context.Context, file *spec.File, sc *spec.Scenario, opts Opti
 // and its preflight, the plan-time rules, and the output folder (claimed
 // once the model is known: it is part of what finished points measured).
 func (s *sweep) prepare() error {
+	if err := spec.CheckShard(s.sc, s.opts.Shard); err != nil {
+		return fmt.Errorf("%w: %v", ErrPlan, err)
+	}
 	if err := s.loadCorpus(); err != nil {
 		return err
 	}
 	s.r = newResults(s.file, s.sc, s.docs, s.opts.Version, s.red)
+	if sh := s.opts.Shard; sh.Sharded() {
+		s.r.Shard = &results.Shard{Index: sh.Index, Count: sh.Count}
+	}
 	tgt, err := startTarget(s.ctx, s.sc, s.opts, s.prog)
 	if err != nil {
 		return fmt.Errorf("target %q: %w", s.sc.Target.Name, err)
@@ -157,7 +166,7 @@ func (s *sweep) prepare() error {
 		evalSLOs(s.sc, &s.r.Points[i])
 	}
 	s.prevSeries = s.r.ServerSeries
-	s.order = newPointOrder(s.sc)
+	s.order = newPointOrder(s.sc, s.opts.Shard)
 	for i := range s.r.Points {
 		s.order.recordPoint(&s.r.Points[i])
 	}

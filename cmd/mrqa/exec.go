@@ -34,6 +34,15 @@ target, corpus, script, rounds, seed or assign is named and refused),
 -force replaces it once this run has a point of its own, and anything else
 is refused with exit 2.
 
+-shard I/N runs part I of N of each grid (I from 0 to N-1), so N machines
+can share a sweep: the points are dealt out by C×S, largest first, each to
+the part with the least so far, and each point gets the workload it gets in
+a whole sweep. The file reads the part as shard.index and shard.count (to
+name each part's replica); mrqa merge combines the parts' folders. A
+frontier search and an open-loop sweep choose points from results and are
+not sharded. For example, the second of three machines runs
+  mrqa exec -shard 1/3 -out out-1 scenarios/novel-critic.hcl
+
 example:
   mrqa exec scenarios/quickstart.hcl
   mrqa exec scenarios/novel-critic.hcl -var base_url=http://10.0.0.5:8000/v1 -resume
@@ -75,6 +84,9 @@ type fileCommand struct {
 	name      string
 	vars      varFlags
 	scenarios multiFlag
+	// shard is the part of the sweep the file is read for (exec -shard):
+	// expressions read it as shard.index and shard.count.
+	shard spec.Shard
 }
 
 func (fc *fileCommand) register(fs *flag.FlagSet, selects bool) {
@@ -93,6 +105,7 @@ func (fc *fileCommand) load(pos []string, stderr io.Writer) (file *spec.File, se
 		return nil, nil, exitcode.Usage
 	}
 	opts, err := fc.vars.options()
+	opts.Shard = dsl.Shard{Index: fc.shard.Index, Count: fc.shard.Count}
 	if err != nil {
 		fmt.Fprintf(stderr, "mrqa %s: %v\n", fc.name, err)
 		return nil, nil, exitcode.Usage
@@ -121,6 +134,11 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	force := fs.Bool("force", false, "replace the run in the output folder (once this run has a point to save)")
 	dryRun := fs.Bool("dry-run", false, "print the plan without sending anything")
 	lmbench := fs.Bool("lmbench", false, "also write each point in LMBenchmark's JSON format")
+	fs.Func("shard", "run part `I/N` of the grid: N disjoint parts, I from 0 to N-1 (as Kubernetes' JOB_COMPLETION_INDEX); mrqa merge combines them", func(v string) error {
+		var err error
+		fc.shard, err = spec.ParseShard(v)
+		return err
+	})
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -129,9 +147,15 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code != exitcode.OK {
 		return code
 	}
+	for _, sc := range selected {
+		if err := spec.CheckShard(sc, fc.shard); err != nil {
+			fmt.Fprintln(stderr, "mrqa exec:", err)
+			return exitcode.Usage
+		}
+	}
 	if *dryRun {
 		for _, sc := range selected {
-			if err := rt.DryRun(stdout, sc); err != nil {
+			if err := rt.DryRun(stdout, sc, fc.shard); err != nil {
 				fmt.Fprintln(stderr, "mrqa exec:", err)
 				return exitcode.Usage
 			}
@@ -153,6 +177,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		TerminalWidth: terminalWidth(stderr),
 		Version:       version(),
 		Tokenizers:    tokenizer.NewCache(),
+		Shard:         fc.shard,
 	}
 	var ran []*results.Results
 	for _, sc := range selected {
@@ -163,21 +188,12 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		r, err := rt.Run(ctx, file, sc, ropts)
 		dir := rt.Dir(sc, *out)
 		if r != nil && len(r.Points) > 0 {
-			if werr := writeReport(dir, r, file.Secrets); werr != nil {
-				fmt.Fprintln(stderr, "mrqa exec:", werr)
-				code = worse(code, exitcode.Failure)
-			}
+			code = worse(code, showRun("exec", dir, r, file.Secrets, stdout, stderr))
 			ran = append(ran, r)
-			fmt.Fprintf(stdout, "\n== %s ==\n", sc.Name)
-			report.Terminal(stdout, r)
-			fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.html"))
 		}
 		switch {
 		case err == nil:
-			if r.ExpectOutcome != "" && !r.ExpectOutcome.Passed() {
-				fmt.Fprintf(stderr, "%s: expect %q not met (%s)\n", sc.Name, r.Expect, r.ExpectOutcome)
-				code = worse(code, exitcode.Expect)
-			}
+			code = worse(code, expectCode(r, stderr))
 		case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
 			fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: %s\n",
 				sc.Name, dir, resumeHint(pos, args, file))
@@ -195,15 +211,44 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if len(ran) > 1 {
-		path := filepath.Join(*out, "compare.html")
-		if err := writeCompare(path, ran, file.Secrets); err != nil {
-			fmt.Fprintln(stderr, "mrqa exec:", err)
-			code = worse(code, exitcode.Failure)
-		} else {
-			fmt.Fprintf(stdout, "comparison: %s\n", path)
-		}
+		code = worse(code, showCompare("exec", *out, ran, file.Secrets, stdout, stderr))
 	}
 	return code
+}
+
+// showRun writes a run's report into dir and prints its summary and the
+// report's path, as exec and merge do after each scenario.
+func showRun(cmd, dir string, r *results.Results, secrets []string, stdout, stderr io.Writer) int {
+	code := exitcode.OK
+	if err := writeReport(dir, r, secrets); err != nil {
+		fmt.Fprintf(stderr, "mrqa %s: %v\n", cmd, err)
+		code = exitcode.Failure
+	}
+	fmt.Fprintf(stdout, "\n== %s ==\n", r.Scenario)
+	report.Terminal(stdout, r)
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.html"))
+	return code
+}
+
+// expectCode is exitcode.Expect, said on stderr, when the run's expect was
+// not met.
+func expectCode(r *results.Results, stderr io.Writer) int {
+	if r.ExpectOutcome == "" || r.ExpectOutcome.Passed() {
+		return exitcode.OK
+	}
+	fmt.Fprintf(stderr, "%s: expect %q not met (%s)\n", r.Scenario, r.Expect, r.ExpectOutcome)
+	return exitcode.Expect
+}
+
+// showCompare writes out/compare.html for several scenarios and prints its path.
+func showCompare(cmd, out string, ran []*results.Results, secrets []string, stdout, stderr io.Writer) int {
+	path := filepath.Join(out, "compare.html")
+	if err := writeCompare(path, ran, secrets); err != nil {
+		fmt.Fprintf(stderr, "mrqa %s: %v\n", cmd, err)
+		return exitcode.Failure
+	}
+	fmt.Fprintf(stdout, "comparison: %s\n", path)
+	return exitcode.OK
 }
 
 // worse keeps the exit code that ranks first in the order 2, 130, 1, 99, 0:
@@ -337,7 +382,7 @@ func resumeArgs(args []string, h *hider) string {
 // valueFlag reports whether a resumed run needs the flag and its value.
 func valueFlag(name string) bool {
 	switch name {
-	case "var", "var-file", "scenario", "out":
+	case "var", "var-file", "scenario", "out", "shard":
 		return true
 	}
 	return false

@@ -68,6 +68,7 @@ func commands() []command {
 		{"prepare", "download and slice a scenario file's corpora ahead of a run", runPrepare},
 		{"sim", "serve the embedded simulator over HTTP", runSim},
 		{"calibrate", "probe a server briefly and fit a simulator profile to it", runCalibrate},
+		{"merge", "combine the shards of a sweep (exec -shard) into one result", runMerge},
 		{"report", "render reports again from results or LMBenchmark run files", runReport},
 		{"version", "print mrqa's version, revision and Go build", runVersion},
 	}

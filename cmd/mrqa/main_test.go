@@ -46,10 +46,12 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"lines":      cmdLines,
-			"nosecret":   cmdNoSecret,
-			"waitlisten": cmdWaitListen,
-			"waitfile":   cmdWaitFile,
+			"lines":       cmdLines,
+			"sameresults": cmdSameResults,
+			"samereport":  cmdSameReport,
+			"nosecret":    cmdNoSecret,
+			"waitlisten":  cmdWaitListen,
+			"waitfile":    cmdWaitFile,
 			// exits N CMD ARGS... runs a command and checks its exact exit code.
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {

@@ -37,7 +37,10 @@ func conclusion(r *results.Results) (text, kind string) {
 		if n := countBeyond(r, undecided, b); n > 0 {
 			text += fmt.Sprintf(" %d point%s that would rank above it could not be judged%s, so the limit may be higher.", n, plural(n), why)
 		}
-		if !r.Complete && r.Stopped != "" {
+		u := unrunOf(r)
+		if n := u.above(r.Score, bestPoint(r)); n > 0 {
+			text += fmt.Sprintf(" %d point%s that would rank above it did not run (%s), so the limit may be higher.", n, plural(n), u.why)
+		} else if !r.Complete && r.Stopped != "" {
 			text += fmt.Sprintf(" The sweep stopped early (%s) after %d points: this is the best so far.", r.Stopped, len(r.Points))
 		}
 		return text, "pass"
@@ -52,6 +55,9 @@ func conclusion(r *results.Results) (text, kind string) {
 	}
 	if n := len(undecided); n > 0 {
 		text += fmt.Sprintf(" %d of %d points could not be judged%s.", n, len(r.Points), why)
+	}
+	if u := unrunOf(r); len(u.points) > 0 {
+		text += fmt.Sprintf(" %d point%s did not run (%s).", len(u.points), plural(len(u.points)), u.why)
 	}
 	return text, "fail"
 }

@@ -62,6 +62,9 @@ func explainKnee(r *results.Results) *Knee {
 	if isOpen(r) {
 		return openKnee(r)
 	}
+	if k := unrunKnee(r, bestPoint(r)); k != nil {
+		return k
+	}
 	k := &Knee{Below: bestPoint(r)}
 	if k.Below == nil {
 		k.Above = smallestPoint(r)

@@ -83,7 +83,10 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	if s := r.Search; s != nil && s.ExtendedBest != nil {
 		v.Extended = "Within the declared grid: " + bestText(s.InGridBest) + "; extended past it: " + bestText(s.ExtendedBest) + "."
 	}
-	if r.Expect != "" {
+	switch {
+	case r.Expect != "" && r.Shard != nil:
+		v.Expect, v.ExpectClass = fmt.Sprintf("expect %s: %s", r.Expect, shardExpect), "ok"
+	case r.Expect != "":
 		v.Expect = fmt.Sprintf("expect %s: %s %s", r.Expect, expectWord(r.ExpectOutcome), passMark(r.ExpectOutcome == metrics.Pass))
 		v.ExpectClass = "fail"
 		if r.ExpectOutcome == metrics.Pass {
@@ -233,8 +236,11 @@ func notes(r *results.Results) []string {
 	var out []string
 	if r.Stopped != "" {
 		out = append(out, fmt.Sprintf("The sweep stopped early (%s); these results cover %d points.", r.Stopped, len(r.Points)))
-	} else if !r.Complete {
+	} else if !r.Complete && r.Missing == nil {
 		out = append(out, fmt.Sprintf("The sweep is incomplete: %d points have run so far.", len(r.Points)))
+	}
+	if line := unrunLine(r); line != "" {
+		out = append(out, line)
 	}
 	if r.Search != nil && len(r.Search.NonMonotone) > 0 {
 		var pts []string
@@ -306,6 +312,8 @@ func facts(r *results.Results) []fact {
 		grid = rateFacts(r)
 	case s != nil:
 		grid += fmt.Sprintf("; %s search: %d points measured, %d implied", s.Kind, len(r.Points), len(s.Implied))
+	case r.Shard != nil || r.Merged != nil:
+		grid += fmt.Sprintf("; full grid: %d of its %d points measured", len(r.Points), len(gridOf(r).Points()))
 	default:
 		grid += fmt.Sprintf("; full grid: %d points measured", len(r.Points))
 	}
@@ -319,7 +327,7 @@ func facts(r *results.Results) []fact {
 	}
 	out := []fact{
 		{"Target", target},
-		{"Base URL", safeURL(t.BaseURL)},
+		{"Base URL", baseURLFact(r)},
 		{"Model", t.Model},
 		{"Corpus", corpus},
 		{"Workload", work},
@@ -327,6 +335,9 @@ func facts(r *results.Results) []fact {
 		{"Score", score},
 		{"Run", run},
 		{"Tool", strings.TrimSpace(r.Tool + " " + r.ToolVersion)},
+	}
+	if sh := shardsFact(r); sh != "" {
+		out = append(out, fact{"Shards", sh})
 	}
 	if r.File.Path != "" {
 		label := "Scenario file"
@@ -336,6 +347,39 @@ func facts(r *results.Results) []fact {
 		out = append(out, fact{label, r.File.Path + " (sha256 " + short(r.File.SHA256) + ")"})
 	}
 	return out
+}
+
+// baseURLFact is the target's base URL, or each shard's when a merged
+// sweep's shards named their own replicas.
+func baseURLFact(r *results.Results) string {
+	var ps []*results.Point
+	for i := range r.Points {
+		ps = append(ps, &r.Points[i])
+	}
+	urls := perPointURLs(ps)
+	if len(urls) == 0 {
+		return safeURL(r.Target.BaseURL)
+	}
+	for i, u := range urls {
+		urls[i] = safeURL(u)
+	}
+	return "one per shard (the point table names each point's): " + strings.Join(urls, ", ")
+}
+
+// shardsFact says what part of a sharded sweep the folder is: the shard
+// folders a merge combined, or the shard this folder ran; "" otherwise.
+func shardsFact(r *results.Results) string {
+	switch {
+	case r.Merged != nil:
+		parts := make([]string, len(r.Merged.Shards))
+		for i, s := range r.Merged.Shards {
+			parts[i] = fmt.Sprintf("%s (shard %d/%d, %d point%s)", s.Folder, s.Index, r.Merged.Count, s.Points, plural(s.Points))
+		}
+		return fmt.Sprintf("merged from %d of %d shards: %s", len(parts), r.Merged.Count, strings.Join(parts, "; "))
+	case r.Shard != nil:
+		return fmt.Sprintf("shard %d/%d of the sweep (mrqa exec -shard %d/%d)", r.Shard.Index, r.Shard.Count, r.Shard.Index, r.Shard.Count)
+	}
+	return ""
 }
 
 func fmtTime(t time.Time) string {

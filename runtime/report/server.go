@@ -37,6 +37,9 @@ func hasServerData(r *results.Results, ps []*results.Point) bool {
 func serverIntro(r *results.Results) string {
 	s := "What the target's Prometheus /metrics said during the run."
 	ser := r.ServerSeries
+	if (ser == nil || len(ser.Samples) == 0) && r.Merged != nil {
+		return s + " Only per-point summaries are shown: a merged sweep's scrapes are drawn over time only when its shards scraped one server one after another, and these form no single timeline (each shard folder's server_metrics.json keeps its own)."
+	}
 	if ser == nil || len(ser.Samples) == 0 {
 		return s + " Only per-point summaries were recorded."
 	}

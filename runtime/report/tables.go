@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,8 +65,10 @@ func durationColumns() []string {
 }
 
 // pointHead is the point table's heading: the key columns, then the seed's
-// measurements, then the server's figures when any point has them.
-func pointHead(wsCol, kvCol, hitCol bool) []string {
+// measurements, then the server's figures when any point has them, then
+// the base URL that measured each point when a merged sweep's shards
+// named different ones.
+func pointHead(wsCol, kvCol, hitCol, urlCol bool) []string {
 	h := append(keyColumns(), "samples")
 	h = append(h, durationColumns()...)
 	h = append(h, "error_rate", "cached_tokens_ratio")
@@ -78,14 +81,30 @@ func pointHead(wsCol, kvCol, hitCol bool) []string {
 	if hitCol {
 		h = append(h, metrics.NamePrefixCacheHitRate)
 	}
+	if urlCol {
+		h = append(h, "base_url")
+	}
 	return h
+}
+
+// perPointURLs lists the base URLs a merged sweep's points record, in
+// order of first use; none when one target measured every point.
+func perPointURLs(ps []*results.Point) []string {
+	var out []string
+	for _, p := range ps {
+		if u := p.TargetBaseURL; u != "" && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // pointTable is the seed-style table, with implied points as marked rows.
 func pointTable(r *results.Results, ps []*results.Point) table {
 	kvCol, hitCol := serverColumns(ps)
 	wsCol := hasLoad(ps)
-	t := table{Head: pointHead(wsCol, kvCol, hitCol), Pin: len(keyColumns())}
+	urlCol := len(perPointURLs(ps)) > 0
+	t := table{Head: pointHead(wsCol, kvCol, hitCol, urlCol), Pin: len(keyColumns())}
 	if simulated(r) {
 		t.Units = unitsOf(durationColumns(), simulatedUnit)
 	}
@@ -112,6 +131,10 @@ func pointTable(r *results.Results, ps []*results.Point) table {
 		}
 		if hitCol {
 			cells = append(cells, pctCell(serverValue(p, func(s *results.ServerSummary) *float64 { return s.PrefixCacheHitRate })))
+		}
+		if urlCol {
+			u := safeURL(p.TargetBaseURL)
+			cells = append(cells, cell{Text: u, Sort: u, Class: "name"})
 		}
 		t.Rows = append(t.Rows, row{Class: class, Cells: cells})
 	}

@@ -142,16 +142,20 @@ func termAnswer(w io.Writer, r *results.Results) {
 	if r.Stopped != "" {
 		fmt.Fprintf(w, "Sweep stopped early (%s): %d points ran.\n", r.Stopped, len(r.Points))
 	}
+	if line := unrunLine(r); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	slo := sloText(r)
+	qualified := anyUndecided(r) || unrunOf(r).above(r.Score, bestPoint(r)) > 0
 	if r.Best == nil {
 		fmt.Fprintf(w, "Max (C x S) where %s: 0  => no point passed the SLOs\n", slo)
-		if text, kind := conclusion(r); kind == "nodata" || anyUndecided(r) {
+		if text, kind := conclusion(r); kind == "nodata" || qualified {
 			fmt.Fprintln(w, text)
 		}
 	} else {
 		fmt.Fprintf(w, "Max (C x S) where %s: %d  => C=%d, S=%d\n",
 			slo, r.Best.Concurrent*r.Best.Sequential, r.Best.Concurrent, r.Best.Sequential)
-		if anyUndecided(r) {
+		if qualified {
 			text, _ := conclusion(r)
 			fmt.Fprintln(w, text)
 		}
@@ -226,10 +230,16 @@ func termSLOs(w io.Writer, r *results.Results) {
 			fmt.Fprintf(w, "    %s\n", why)
 		}
 	}
-	if r.Expect != "" {
+	switch {
+	case r.Expect != "" && r.Shard != nil:
+		fmt.Fprintf(w, "- expect: %s  (%s)\n", r.Expect, shardExpect)
+	case r.Expect != "":
 		fmt.Fprintf(w, "%s expect: %s  (%s)\n", passMark(r.ExpectOutcome == metrics.Pass), r.Expect, expectWord(r.ExpectOutcome))
 	}
 }
+
+// shardExpect says why a shard's folder has no expect outcome.
+const shardExpect = "not judged on a shard: mrqa merge judges it on the whole sweep"
 
 // bestWhere names the best point in the SLO lines: "C=2, S=3" or
 // "rate=30/min".

@@ -38,18 +38,21 @@ type Results struct {
 	Identity map[string]string `json:"identity,omitempty"`
 	// IdentitySalt salts the digests of identity fields built from secrets,
 	// so a changed secret is seen without the secret being written.
-	IdentitySalt string  `json:"identity_salt,omitempty"`
-	Target       Target  `json:"target"`
-	Corpus       Corpus  `json:"corpus"`
-	Script       Script  `json:"script"`
-	Rounds       int     `json:"rounds"`
-	Seed         int64   `json:"seed"`
-	Assign       string  `json:"assign"`
-	Score        string  `json:"score"`
-	Grid         Grid    `json:"grid"`
-	SLOs         []SLO   `json:"slos"`
-	Expect       string  `json:"expect,omitempty"`
-	Search       *Search `json:"search,omitempty"`
+	IdentitySalt string `json:"identity_salt,omitempty"`
+	Target       Target `json:"target"`
+	Corpus       Corpus `json:"corpus"`
+	Script       Script `json:"script"`
+	Rounds       int    `json:"rounds"`
+	Seed         int64  `json:"seed"`
+	Assign       string `json:"assign"`
+	Score        string `json:"score"`
+	Grid         Grid   `json:"grid"`
+	// Shard is the part of the sweep this folder runs (exec -shard I/N):
+	// its points are the shard's. Nil for a whole sweep.
+	Shard  *Shard  `json:"shard,omitempty"`
+	SLOs   []SLO   `json:"slos"`
+	Expect string  `json:"expect,omitempty"`
+	Search *Search `json:"search,omitempty"`
 	// RateSearch is an open-loop sweep's search; nil for a closed-loop one.
 	RateSearch *RateSearch `json:"rate_search,omitempty"`
 	Between    Between     `json:"between_points"`
@@ -58,8 +61,14 @@ type Results struct {
 	// Complete is true once every planned point has run.
 	Complete bool `json:"complete"`
 	// Stopped says why the sweep ended early ("interrupted", "target down: …").
-	Stopped string  `json:"stopped,omitempty"`
-	Points  []Point `json:"points"`
+	Stopped string `json:"stopped,omitempty"`
+	// Merged names the shard folders mrqa merge combined into this one;
+	// nil for a sweep that ran in one folder.
+	Merged *Merged `json:"merged,omitempty"`
+	// Missing names the grid's points that no merged shard folder holds;
+	// nil when none is missing.
+	Missing *Missing `json:"missing,omitempty"`
+	Points  []Point  `json:"points"`
 	// Best is the best passing point by the scenario's score; nil when none passed.
 	Best *Best `json:"best,omitempty"`
 	// ServerSeries is every scrape of the target's /metrics during the run,
@@ -184,9 +193,12 @@ type Point struct {
 	// follow-up prompt); nil in results written before it was recorded.
 	Load *metrics.Load `json:"load,omitempty"`
 	// Client is the client's check on itself; absent on the virtual clock.
-	Client   *ClientCheck      `json:"client,omitempty"`
-	Records  string            `json:"records"` // path of the jsonl, relative to results.json
-	Sessions []SessionDocument `json:"sessions"`
+	Client  *ClientCheck `json:"client,omitempty"`
+	Records string       `json:"records"` // path of the jsonl, relative to results.json
+	// TargetBaseURL is the target that measured the point (credentials
+	// removed), set in a merged sweep whose shards named different ones.
+	TargetBaseURL string            `json:"target_base_url,omitempty"`
+	Sessions      []SessionDocument `json:"sessions"`
 	// SharedDocuments maps each document that more than one session of the
 	// point used to those sessions (only with assign = "random").
 	SharedDocuments map[string][]string `json:"shared_documents,omitempty"`
