@@ -21,11 +21,14 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
-const initUsage = `usage: mrqa init [-target URL] [-model ID] [-api-key-env NAME] [-force] [DIR]
+const initUsage = `usage: mrqa init [-target URL] [-model ID] [-api-key-env NAME] [-split] [-force] [DIR]
 
 Writes DIR/mrqa.hcl (DIR defaults to the current directory and is created
 if missing): a commented scenario that validates as written, each value
 saying why it was picked. It never replaces an existing file without -force.
+With -split it writes the same configuration as two files that load as one
+(mrqa exec DIR): DIR/workload.hcl, the workload a platform team publishes,
+and DIR/target.hcl, the target "server" a serving team replaces with its own.
 
 With -target (an OpenAI-compatible server, its root with or without /v1), it
 reads GET /v1/models for the model (the only one listed, or -model) and its
@@ -45,7 +48,7 @@ example:
 // initFlags are init's options.
 type initFlags struct {
 	target, model, apiKeyEnv string
-	force                    bool
+	force, split             bool
 }
 
 // usagef is an init failure the command line fixes: exit 2. Any other error
@@ -60,7 +63,8 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.target, "target", "", "the server's OpenAI-compatible root `URL`, with or without /v1 (default: the embedded simulator)")
 	fs.StringVar(&o.model, "model", "", "the model `ID` to measure, when the server lists several")
 	fs.StringVar(&o.apiKeyEnv, "api-key-env", "", "the `NAME` of the environment variable holding the server's API key (the file reads it with env(); the key is never written)")
-	fs.BoolVar(&o.force, "force", false, "replace an existing mrqa.hcl")
+	fs.BoolVar(&o.force, "force", false, "replace the files init writes when they exist")
+	fs.BoolVar(&o.split, "split", false, "write a shared workload (workload.hcl) and the target it runs against (target.hcl) as two files of DIR")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -82,7 +86,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // server asked, then the file rendered and proved to load, and only then
 // written.
 func initFile(ctx context.Context, o *initFlags, pos []string, stdout, stderr io.Writer) error {
-	path, err := o.check(pos)
+	dir, err := o.check(pos)
 	if err != nil {
 		return err
 	}
@@ -94,26 +98,67 @@ func initFile(ctx context.Context, o *initFlags, pos []string, stdout, stderr io
 	} else {
 		fmt.Fprintf(stdout, "target: the embedded simulator, profile %s, on its virtual clock (-target URL measures a server)\n", starter.SimProfile)
 	}
-	f, err := starter.Render(t, path, os.Environ())
+	files, choice, err := o.render(t, dir)
 	if err != nil {
 		return err
 	}
-	if err := writeStarter(path, f.Src, o.force); err != nil {
+	if err := writeStarters(files, o.force); err != nil {
 		return err
 	}
-	if f.Choice.Assumed {
+	if choice.Assumed {
 		fmt.Fprintf(stderr, "mrqa init: the server does not state its context length (no max_model_len in /v1/models): assuming %d tokens, a conservative default; if the model takes more, raise document_tokens in %s\n",
-			f.Choice.Context, path)
+			choice.Context, files[0].path)
 	}
-	printWritten(stdout, path, &f.Choice)
+	run := files[0].path // what validate and exec are given: the file, or the pair's folder
+	if o.split {
+		run = dir
+	}
+	printWritten(stdout, files, run, &choice)
+	return nil
+}
+
+// starterFile is one file init writes.
+type starterFile struct {
+	path string
+	src  []byte
+}
+
+// render fills the starter in dir: one file, or with -split the workload
+// first and its target beside it.
+func (o *initFlags) render(t starter.Target, dir string) ([]starterFile, starter.Choice, error) {
+	if !o.split {
+		path := filepath.Join(dir, starter.FileName)
+		f, err := starter.Render(t, path, os.Environ())
+		return []starterFile{{path, f.Src}}, f.Choice, err
+	}
+	p, err := starter.RenderPair(t, dir, os.Environ())
+	return []starterFile{
+		{filepath.Join(dir, starter.WorkloadFileName), p.Workload},
+		{filepath.Join(dir, starter.TargetFileName), p.Target},
+	}, p.Choice, err
+}
+
+// writeStarters writes every file, or none: a file written before one
+// that fails is removed again.
+func writeStarters(files []starterFile, force bool) error {
+	for i, f := range files {
+		if err := writeStarter(f.path, f.src, force); err != nil {
+			for _, done := range files[:i] {
+				if !force {
+					os.Remove(done.path) // created by this run, a moment ago
+				}
+			}
+			return err
+		}
+	}
 	return nil
 }
 
 // envName is what -api-key-env accepts: the file writes it into env("…").
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// check validates the arguments and returns the file to write; it refuses
-// an existing file without -force before anything is sent.
+// check validates the arguments and returns the directory to write in; it
+// refuses an existing file without -force before anything is sent.
 func (o *initFlags) check(pos []string) (string, error) {
 	if len(pos) > 1 {
 		return "", usagef("want at most one directory, got %d arguments (see mrqa init -h)", len(pos))
@@ -131,11 +176,40 @@ func (o *initFlags) check(pos []string) (string, error) {
 	if len(pos) == 1 {
 		dir = pos[0]
 	}
-	path := filepath.Join(dir, starter.FileName)
-	if _, err := os.Lstat(path); err == nil && !o.force {
-		return "", usagef("%s exists; -force replaces it", path)
+	names := []string{starter.FileName}
+	if o.split {
+		names = []string{starter.WorkloadFileName, starter.TargetFileName}
+		if err := otherConfigFiles(dir, names); err != nil {
+			return "", err
+		}
 	}
-	return path, nil
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		if _, err := os.Lstat(path); err == nil && !o.force {
+			return "", usagef("%s exists; -force replaces it", path)
+		}
+	}
+	return dir, nil
+}
+
+// otherConfigFiles refuses a directory that holds .hcl files besides
+// names: mrqa exec DIR would read them as part of the pair's configuration.
+func otherConfigFiles(dir string, names []string) error {
+	found, err := filepath.Glob(filepath.Join(dir, "*.hcl"))
+	if err != nil {
+		return err
+	}
+	var others []string
+	for _, f := range found {
+		if base := filepath.Base(f); !slices.Contains(names, base) && !strings.HasPrefix(base, ".") {
+			others = append(others, base)
+		}
+	}
+	if len(others) > 0 {
+		return usagef("-split writes a configuration that mrqa exec %s reads whole, and %s already holds %s; give a new or empty directory",
+			dir, dir, strings.Join(others, ", "))
+	}
+	return nil
 }
 
 // discover asks the server for its models: the base URL as given when it
@@ -276,9 +350,14 @@ func writeStarter(path string, src []byte, force bool) error {
 	return nil
 }
 
-// printWritten says what the file holds and what to run next.
-func printWritten(w io.Writer, path string, ch *starter.Choice) {
+// printWritten says what the files hold and what to run next: mrqa
+// validate and exec of run, the file or the pair's folder.
+func printWritten(w io.Writer, files []starterFile, run string, ch *starter.Choice) {
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.path
+	}
 	fmt.Fprintf(w, "wrote %s: documents of %d tokens, %d follow-up rounds, max_tokens %d, grid C %v × S %v, for a context of %d tokens\n",
-		path, ch.DocumentTokens, ch.Rounds, ch.MaxTokens, ch.Concurrent, ch.Sequential, ch.Context)
-	fmt.Fprintf(w, "\nnext:\n  mrqa validate %s\n  mrqa exec %s\n", shellQuote(path), shellQuote(path))
+		strings.Join(paths, " and "), ch.DocumentTokens, ch.Rounds, ch.MaxTokens, ch.Concurrent, ch.Sequential, ch.Context)
+	fmt.Fprintf(w, "\nnext:\n  mrqa validate %s\n  mrqa exec %s\n", shellQuote(run), shellQuote(run))
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/template"
@@ -22,6 +23,13 @@ import (
 
 // FileName is the file init writes into its directory.
 const FileName = "mrqa.hcl"
+
+// The pair init -split writes: the workload a platform team publishes and
+// the target a serving team keeps beside it.
+const (
+	WorkloadFileName = "workload.hcl"
+	TargetFileName   = "target.hcl"
+)
 
 // Names of the blocks the file declares.
 const (
@@ -57,13 +65,29 @@ type File struct {
 	Choice Choice // the workload it runs
 }
 
+// Pair is the starter configuration init -split writes: two files that
+// load as one.
+type Pair struct {
+	Workload, Target []byte // formatted; together they load without errors
+	Choice           Choice
+}
+
+// parse reads the embedded template.
+func parse() (*template.Template, error) {
+	tmpl, err := template.New(FileName).Funcs(template.FuncMap{"intList": intList, "comment": comment}).Parse(templateText)
+	if err != nil {
+		return nil, fmt.Errorf("starter template: %w", err)
+	}
+	return tmpl, nil
+}
+
 // Render writes the starter file for t. path names the file in
 // diagnostics (and anchors relative paths); env is the environment the
 // file is loaded with, where env() finds the API key.
 func Render(t Target, path string, env []string) (File, error) {
-	tmpl, err := template.New(FileName).Funcs(template.FuncMap{"intList": intList, "comment": comment}).Parse(templateText)
+	tmpl, err := parse()
 	if err != nil {
-		return File{}, fmt.Errorf("starter template: %w", err)
+		return File{}, err
 	}
 	return render(tmpl, t, path, env)
 }
@@ -71,30 +95,82 @@ func Render(t Target, path string, env []string) (File, error) {
 // render is Render with the template given, so that a test can hand it a
 // broken one.
 func render(tmpl *template.Template, t Target, path string, env []string) (File, error) {
-	data, err := newFileData(t)
+	data, err := newFileData(t, false)
 	if err != nil {
 		return File{}, err
 	}
-	var b bytes.Buffer
-	if err := tmpl.Execute(&b, data); err != nil {
-		return File{}, fmt.Errorf("starter template: %w", err)
+	src, err := execute(tmpl, "single", data, path)
+	if err != nil {
+		return File{}, err
 	}
-	src, diags := dsl.Format(b.Bytes(), path)
-	if diags.HasErrors() {
-		return File{}, fmt.Errorf("the starter file does not parse (a bug in mrqa init): %s", diags.Error())
-	}
-	if err := load(src, path, env); err != nil {
+	if err := load([]dsl.Source{{Path: path, Text: src}}, env); err != nil {
 		return File{}, err
 	}
 	return File{Src: src, Choice: data.Choice}, nil
 }
 
-// load proves that src validates. The values that come from outside (a
-// model name, a URL, an environment variable's name) are checked or escaped
-// before they reach the template, so an error here is a bug in the
-// template or the rule.
-func load(src []byte, path string, env []string) error {
-	l := dsl.LoadSource(path, src, dsl.Options{Env: env})
+// RenderPair writes the starter configuration for t as two files of dir:
+// the workload (variables, corpus, script, scenario) and the target it
+// names, which a serving team replaces with its own.
+func RenderPair(t Target, dir string, env []string) (Pair, error) {
+	tmpl, err := parse()
+	if err != nil {
+		return Pair{}, err
+	}
+	data, err := newFileData(t, true)
+	if err != nil {
+		return Pair{}, err
+	}
+	workloadPath, targetPath := filepath.Join(dir, WorkloadFileName), filepath.Join(dir, TargetFileName)
+	workload, err := execute(tmpl, "workload-file", data, workloadPath)
+	if err != nil {
+		return Pair{}, err
+	}
+	target, err := execute(tmpl, "target-file", data, targetPath)
+	if err != nil {
+		return Pair{}, err
+	}
+	srcs := []dsl.Source{{Path: targetPath, Text: target}, {Path: workloadPath, Text: workload}}
+	if err := load(srcs, env); err != nil {
+		return Pair{}, err
+	}
+	return Pair{Workload: workload, Target: target, Choice: data.Choice}, nil
+}
+
+// execute fills the named template and formats the result as mrqa fmt
+// would; path names the file in a parse error.
+func execute(tmpl *template.Template, name string, data *fileData, path string) ([]byte, error) {
+	var b bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		return nil, fmt.Errorf("starter template: %w", err)
+	}
+	src, diags := dsl.Format(tidy(b.Bytes()), path)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("the starter file does not parse (a bug in mrqa init): %s", diags.Error())
+	}
+	return src, nil
+}
+
+// tidy drops the blank lines the template's parts leave where they meet:
+// those before the first line, and all but one between two lines.
+func tidy(src []byte) []byte {
+	lines := strings.Split(strings.TrimLeft(string(src), "\n"), "\n")
+	out := lines[:0]
+	for i, line := range lines {
+		if strings.TrimSpace(line) == "" && i > 0 && strings.TrimSpace(lines[i-1]) == "" {
+			continue
+		}
+		out = append(out, line)
+	}
+	return []byte(strings.Join(out, "\n"))
+}
+
+// load proves that srcs validate as one configuration. The values that
+// come from outside (a model name, a URL, an environment variable's name)
+// are checked or escaped before they reach the template, so an error here
+// is a bug in the template or the rule.
+func load(srcs []dsl.Source, env []string) error {
+	l := dsl.LoadSources(srcs, dsl.Options{Env: env})
 	if !l.Diags.HasErrors() {
 		return nil
 	}
@@ -118,13 +194,21 @@ type fileData struct {
 	Questions []string // HCL literals
 	Sessions  int      // C×S at the grid's largest point
 	Answers   int      // (rounds + 1) × max_tokens
+	// TargetName is the target block's name: "sim" or "server" in one
+	// file; "server" in a pair, whichever server it is, since a serving
+	// team replaces the block under the name the workload uses.
+	TargetName string
 
 	ScenarioName, ScriptName string
 }
 
-func newFileData(t Target) (*fileData, error) {
+func newFileData(t Target, pair bool) (*fileData, error) {
 	d := &fileData{Sim: t.BaseURL == "", BaseURL: quote(t.BaseURL), Model: quote(t.Model),
-		Listed: t.Listed, APIKeyEnv: t.APIKeyEnv, ScenarioName: scenarioName, ScriptName: scriptName}
+		Listed: t.Listed, APIKeyEnv: t.APIKeyEnv, ScenarioName: scenarioName, ScriptName: scriptName,
+		TargetName: "server"}
+	if d.Sim && !pair {
+		d.TargetName = "sim"
+	}
 	contextLen := t.MaxModelLen
 	if d.Sim {
 		cfg, err := profile.Config(SimProfile)

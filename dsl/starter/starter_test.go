@@ -129,7 +129,7 @@ func TestRenderBrokenTemplate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tmpl := template.Must(template.New("t").Parse(tc.text))
+			tmpl := template.Must(template.New("t").Parse(`{{define "single"}}` + tc.text + "\n{{end}}"))
 			f, err := render(tmpl, Target{BaseURL: "ftp://h/v1", Model: "m", MaxModelLen: 8192}, "mrqa.hcl", nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one saying %q", err, tc.want)
@@ -149,6 +149,111 @@ func loadOne(t *testing.T, src []byte, vars map[string]string) *spec.Scenario {
 		var b bytes.Buffer
 		_ = l.WriteDiagnostics(&b)
 		t.Fatalf("diagnostics:\n%s", b.String())
+	}
+	if len(l.File.Scenarios) != 1 {
+		t.Fatalf("%d scenarios", len(l.File.Scenarios))
+	}
+	return l.File.Scenarios[0]
+}
+
+// TestRenderPairGolden keeps the pair -split writes reviewable, for the
+// simulator and for a server with an API key.
+func TestRenderPairGolden(t *testing.T) {
+	tests := []struct {
+		dir    string
+		target Target
+	}{
+		{"pair-sim", Target{}},
+		{"pair-vllm-32k", Target{BaseURL: "http://127.0.0.1:8000/v1", Model: "Qwen/Qwen2.5-7B-Instruct", Listed: 1, APIKeyEnv: "STARTER_KEY", MaxModelLen: 32768}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.dir, func(t *testing.T) {
+			p, err := RenderPair(tc.target, ".", testEnv())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, src := range map[string][]byte{WorkloadFileName: p.Workload, TargetFileName: p.Target} {
+				path := filepath.Join("testdata", tc.dir, name)
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, src, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(src, want) {
+					t.Errorf("%s differs from what RenderPair writes (go test -update rewrites it):\n%s", path, src)
+				}
+				if formatted, _ := dsl.Format(src, name); !bytes.Equal(formatted, src) {
+					t.Errorf("%s is not in mrqa fmt's layout", name)
+				}
+			}
+		})
+	}
+}
+
+// The pair divides the one-file form's blocks: the target file declares
+// only the target (and its base_url variable), the workload everything
+// else, and together they load to the same scenario as the one file. A
+// serving team's own target file of the same name takes the simulator's
+// place without a change to the workload.
+func TestRenderPairSplitsTheFile(t *testing.T) {
+	server := Target{BaseURL: "http://127.0.0.1:8000/v1", Model: "m", Listed: 1, MaxModelLen: 32768}
+	p, err := RenderPair(server, "cfg", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := Render(server, "mrqa.hcl", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Choice.DocumentTokens != one.Choice.DocumentTokens || p.Choice.Rounds != one.Choice.Rounds {
+		t.Errorf("pair chose %+v, one file %+v", p.Choice, one.Choice)
+	}
+	blocks := func(src []byte) []string {
+		var out []string
+		for _, line := range strings.Split(string(src), "\n") {
+			if line != "" && line[0] != ' ' && line[0] != '#' && line[0] != '}' && strings.HasSuffix(line, "{") {
+				out = append(out, strings.TrimSuffix(line, " {"))
+			}
+		}
+		return out
+	}
+	if got, want := blocks(p.Target), []string{`variable "base_url"`, `target "server"`}; !slices.Equal(got, want) {
+		t.Errorf("target file declares %q, want %q", got, want)
+	}
+	if got := blocks(p.Workload); slices.Contains(got, `target "server"`) || !slices.Contains(got, `scenario "capacity"`) {
+		t.Errorf("workload file declares %q", got)
+	}
+	pairSc := loadPair(t, p.Workload, p.Target)
+	oneSc := loadOne(t, one.Src, nil)
+	if pairSc.Target.BaseURL != oneSc.Target.BaseURL || pairSc.Rounds != oneSc.Rounds ||
+		!slices.Equal(pairSc.Grid.Concurrent, oneSc.Grid.Concurrent) || pairSc.Corpus.Tokens != oneSc.Corpus.Tokens {
+		t.Errorf("the pair loads to %+v, the one file to %+v", pairSc, oneSc)
+	}
+
+	sim, err := RenderPair(Target{}, "cfg", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := []byte("target \"server\" {\n  base_url = \"http://10.0.0.7:8000/v1\"\n}\n")
+	if sc := loadPair(t, sim.Workload, team); sc.Target.BaseURL != "http://10.0.0.7:8000/v1" || sc.Target.Simulator != nil {
+		t.Errorf("a team's own target file: base_url %q, simulator %v", sc.Target.BaseURL, sc.Target.Simulator)
+	}
+}
+
+// loadPair loads a workload and a target file as one configuration and
+// returns its one scenario.
+func loadPair(t *testing.T, workload, target []byte) *spec.Scenario {
+	t.Helper()
+	l := dsl.LoadSources([]dsl.Source{{Path: "cfg/target.hcl", Text: target}, {Path: "cfg/workload.hcl", Text: workload}}, dsl.Options{})
+	if l.Diags.HasErrors() {
+		t.Fatalf("the pair does not load: %s", l.Diags.Error())
 	}
 	if len(l.File.Scenarios) != 1 {
 		t.Fatalf("%d scenarios", len(l.File.Scenarios))

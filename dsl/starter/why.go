@@ -42,6 +42,30 @@ func (d *fileData) SimWhy() string {
 		"started with `vllm serve %s`) and point the scenario at target.vllm:", d.Profile, d.SimModel, d.KVTokens, d.SimModel)
 }
 
+// WorkloadIntro opens the pair's workload file: what it is, and whose.
+func (d *fileData) WorkloadIntro() string {
+	return fmt.Sprintf("The shared workload of a starter configuration, written by mrqa init -split: "+
+		"the documents, what every session asks, the grid and the SLO. Its scenario runs against "+
+		"target.%s, declared in %s beside it: a serving team replaces that file with its own target "+
+		"of the same name and leaves this one as published, and mrqa reads every .hcl file of the "+
+		"folder as one configuration.", d.TargetName, TargetFileName)
+}
+
+// TargetIntro opens the pair's target file.
+func (d *fileData) TargetIntro() string {
+	return fmt.Sprintf("The serving team's part of the starter configuration, written by mrqa init "+
+		"-split: the server the workload in %s runs against. Replace this file with your own "+
+		"target %q block (the name the workload uses) to measure another server.", WorkloadFileName, d.TargetName)
+}
+
+// PairSimWhy says, in the pair's target file, what the simulator stands
+// for and what a vLLM server's block looks like.
+func (d *fileData) PairSimWhy() string {
+	return fmt.Sprintf("As written it is mrqa's embedded simulator, profile %q (%s on vLLM, one GPU, "+
+		"a %d-token KV cache), on its virtual clock: the sweep runs in seconds, anywhere. A vLLM "+
+		"server (started with `vllm serve %s`) replaces the block with:", d.Profile, d.SimModel, d.KVTokens, d.SimModel)
+}
+
 // GridWhy says why the grid is what it is.
 func (d *fileData) GridWhy() string {
 	return fmt.Sprintf("The grid rises in powers of two towards the knee: C loads the server's compute, "+
