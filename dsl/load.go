@@ -188,6 +188,9 @@ type loader struct {
 
 	secrets    map[string]bool
 	sensitives []hcl.Range // ranges in the configuration's files to redact
+	// sensitiveExprs are the expressions at some of those ranges, which
+	// the recording may keep as written (see recordable).
+	sensitiveExprs map[hcl.Range]hcl.Expression
 }
 
 // declared is a decoded block with where it was declared, for references.
@@ -224,6 +227,8 @@ func newLoader(label string, srcs []Source, opts Options) *loader {
 		scenarios: map[string]hcl.Range{},
 		secrets:   map[string]bool{},
 		broken:    map[any]bool{},
+
+		sensitiveExprs: map[hcl.Range]hcl.Expression{},
 	}
 	for _, s := range srcs {
 		l.srcs[s.Path] = s.Text
@@ -376,7 +381,7 @@ func (l *loader) record(f *spec.File) {
 		f.Files = append(f.Files, spec.SourceFile{
 			Path:     s.Path,
 			SHA256:   sha256Hex(s.Text),
-			Redacted: redact(s.Text, rangesIn(l.sensitives, s.Path), f.Secrets),
+			Redacted: redact(s.Text, l.redactedRanges(s.Path), f.Secrets),
 			Role:     role,
 		})
 	}

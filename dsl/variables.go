@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
@@ -385,23 +384,7 @@ func (l *loader) specVariables() []spec.Variable {
 	secrets := l.secretList()
 	for _, name := range l.varOrder {
 		v := l.vars[name]
-		sv := spec.Variable{Name: name, Sensitive: v.sensitive, Source: v.source}
-		switch {
-		case v.sensitive:
-			sv.Value = redactedText
-		case v.value == cty.NilVal:
-		case v.value.Type() == cty.String && !v.value.IsNull():
-			sv.Value = v.value.AsString()
-		case v.value.IsWhollyKnown():
-			if b, err := ctyjson.Marshal(v.value, v.value.Type()); err == nil {
-				sv.Value = string(b)
-			}
-		}
-		// A plain variable that feeds api_key or a header holds a secret.
-		if sv.Value != "" && scrub(sv.Value, secrets) != sv.Value {
-			sv.Value = redactedText
-		}
-		out = append(out, sv)
+		out = append(out, spec.Variable{Name: name, Value: l.recordedValue(v, secrets), Sensitive: v.sensitive, Source: v.source})
 	}
 	return out
 }
