@@ -1,6 +1,8 @@
 package dsl
 
 import (
+	"strings"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -155,4 +157,78 @@ func (l *loader) recordedValue(v *variable, secrets []string) string {
 		return redactedText
 	}
 	return s
+}
+
+// Loading a recording (Options.FromRecording).
+
+// isPlaceholder reports whether expr is redactedText standing for a whole
+// expression: "(sensitive)" parses as a parenthesised reference.
+func isPlaceholder(expr hcl.Expression) bool {
+	p, ok := expr.(*hclsyntax.ParenthesesExpr)
+	if !ok {
+		return false
+	}
+	st, ok := p.Expression.(*hclsyntax.ScopeTraversalExpr)
+	return ok && len(st.Traversal) == 1 && st.Traversal.RootName() == placeholderName
+}
+
+// placeholderName is the name redactedText reads as in an expression.
+const placeholderName = "sensitive"
+
+// unrestorable returns an error at every place of the recorded
+// configuration files where a secret was replaced that cannot be given
+// again: every redactedText outside comments but a variable's default,
+// which only makes the variable one whose value must be given.
+func (l *loader) unrestorable(files []*hcl.File) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for i, s := range l.configs {
+		defaults := placeholderDefaults(files[i])
+		for _, rng := range placeholders(s) {
+			if defaults[rng.Start.Byte] {
+				continue
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Secret not in the recording",
+				Detail: "The recording has " + redactedText + " here in place of a secret written in the file, and a recording never holds secrets, so it cannot run again. " +
+					"Move the secret into a sensitive variable (variable \"NAME\" { sensitive = true }) and refer to it here (var.NAME), run the configuration from its files, then reproduce that run.",
+				Subject: rangeOf(rng),
+			})
+		}
+	}
+	return diags
+}
+
+// placeholders finds redactedText in a file's tokens, comments aside: as
+// an expression, or inside a string.
+func placeholders(s Source) []hcl.Range {
+	tokens, _ := hclsyntax.LexConfig(s.Text, s.Path, hcl.InitialPos)
+	var out []hcl.Range
+	for i, tok := range tokens {
+		switch {
+		case tok.Type == hclsyntax.TokenComment:
+		case tok.Type == hclsyntax.TokenIdent && string(tok.Bytes) == placeholderName &&
+			i > 0 && i+1 < len(tokens) && tokens[i-1].Type == hclsyntax.TokenOParen && tokens[i+1].Type == hclsyntax.TokenCParen:
+			out = append(out, hcl.RangeBetween(tokens[i-1].Range, tokens[i+1].Range))
+		case (tok.Type == hclsyntax.TokenQuotedLit || tok.Type == hclsyntax.TokenStringLit) && strings.Contains(string(tok.Bytes), redactedText):
+			out = append(out, tok.Range)
+		}
+	}
+	return out
+}
+
+// placeholderDefaults are the start offsets of variable defaults that
+// read redactedText.
+func placeholderDefaults(file *hcl.File) map[int]bool {
+	out := map[int]bool{}
+	body, ok := file.Body.(*hclsyntax.Body)
+	if !ok {
+		return out
+	}
+	for _, b := range body.Blocks {
+		if a := b.Body.Attributes["default"]; b.Type == "variable" && a != nil && isPlaceholder(a.Expr) {
+			out[a.Expr.Range().Start.Byte] = true
+		}
+	}
+	return out
 }
