@@ -61,6 +61,10 @@ type Options struct {
 	// Clock is the client's self-check clock (nil: time.Now); tests move it
 	// to make a stall.
 	Clock func() time.Time
+	// Reproduce, when set, is the recorded run this one re-runs (exec
+	// -from): its inputs are checked against it before the target starts,
+	// and results.json names it.
+	Reproduce *Reproduction
 }
 
 // Dir is where a scenario writes its outputs.
@@ -129,7 +133,13 @@ func (s *sweep) prepare() error {
 	if err := s.loadCorpus(); err != nil {
 		return err
 	}
+	if err := s.checkReproduced(); err != nil {
+		return err
+	}
 	s.r = newResults(s.file, s.sc, s.docs, s.opts.Version, s.red)
+	if rep := s.opts.Reproduce; rep != nil {
+		s.r.From = &rep.From
+	}
 	tgt, err := startTarget(s.ctx, s.sc, s.opts, s.prog)
 	if err != nil {
 		return fmt.Errorf("target %q: %w", s.sc.Target.Name, err)
