@@ -190,7 +190,7 @@ func (l *loader) unrestorable(files []*hcl.File) hcl.Diagnostics {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Secret not in the recording",
-				Detail: "The recording has " + redactedText + " here in place of a secret written in the file, and a recording never holds secrets, so it cannot run again. " +
+				Detail: "The recording has " + redactedText + " here in place of a secret written in the file (or, in a recording made before references to secrets were kept, of an expression that referred to one), and a recording never holds secrets, so it cannot run again. " +
 					"Move the secret into a sensitive variable (variable \"NAME\" { sensitive = true }) and refer to it here (var.NAME), run the configuration from its files, then reproduce that run.",
 				Subject: rangeOf(rng),
 			})
