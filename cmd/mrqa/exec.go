@@ -20,6 +20,7 @@ import (
 )
 
 const execUsage = `usage: mrqa exec FILE.hcl... | DIR [flags]
+       mrqa exec -from RESULTS_DIR [-out DIR] [-var name=value]... [flags]
 
 Runs every scenario of the configuration (or those named with -scenario),
 one after another, and writes out/<scenario>/results.json,
@@ -34,10 +35,21 @@ target, corpus, script, rounds, seed or assign is named and refused),
 -force replaces it once this run has a point of its own, and anything else
 is refused with exit 2.
 
+-from re-runs the run recorded in a scenario's results folder from its
+results.json alone: the recorded configuration text, variable values and
+scenario, nothing read from the original files. The recording holds no
+secrets: give each sensitive variable again with -var or MRQA_VAR_name
+(exit 2 naming those missing). A -var may override a recorded value; it is
+printed and recorded. The corpus and a simulator profile file must match
+the recorded ones. The re-run goes to DIR-rerun (numbered when taken)
+beside the recording unless -out names a folder, never into the
+recording's own, and ends with the mrqa report command that compares both.
+
 example:
   mrqa exec scenarios/quickstart.hcl
   mrqa exec scenarios/novel-critic.hcl -var base_url=http://10.0.0.5:8000/v1 -resume
   mrqa exec scenarios/shared-critic/
+  mrqa exec -from out/baseline -var api_key=$KEY -var base_url=http://gpu2:8000/v1
 
 exit codes: 0 done (points failing their SLOs are results), 1 run-time
 failure (target unreachable or down, no answer at all, unwritable output),
@@ -116,34 +128,17 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("exec", execUsage, stdout, stderr)
 	fc := fileCommand{name: "exec"}
 	fc.register(fs, true)
-	out := fs.String("out", "out", "output directory")
+	out := fs.String("out", "out", "output directory (with -from: the re-run's folder)")
 	resume := fs.Bool("resume", false, "continue the run in the output folder: keep the points measured the same way, run the rest")
 	force := fs.Bool("force", false, "replace the run in the output folder (once this run has a point to save)")
 	dryRun := fs.Bool("dry-run", false, "print the plan without sending anything")
 	lmbench := fs.Bool("lmbench", false, "also write each point in LMBenchmark's JSON format")
+	from := fs.String("from", "", "re-run the run recorded in this results folder, from its results.json alone")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	file, selected, code := fc.load(pos, stderr)
-	if code != exitcode.OK {
-		return code
-	}
-	if *dryRun {
-		for _, sc := range selected {
-			if err := rt.DryRun(stdout, sc); err != nil {
-				fmt.Fprintln(stderr, "mrqa exec:", err)
-				return exitcode.Usage
-			}
-		}
-		return exitcode.OK
-	}
-
-	if err := rt.CheckDirs(selected, *out); err != nil {
-		fmt.Fprintln(stderr, "mrqa exec:", rt.Redact(err.Error(), file.Secrets))
-		return exitcode.Usage
-	}
-	ropts := rt.Options{
+	e := &execRun{args: args, dryRun: *dryRun, stdout: stdout, stderr: stderr, ropts: rt.Options{
 		OutDir:        *out,
 		Resume:        *resume,
 		Force:         *force,
@@ -153,57 +148,117 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		TerminalWidth: terminalWidth(stderr),
 		Version:       version(),
 		Tokenizers:    tokenizer.NewCache(),
+	}}
+	if *from != "" {
+		return e.from(ctx, &fc, fromRun{dir: *from, outGiven: flagGiven(fs, "out")}, pos)
 	}
+	file, selected, code := fc.load(pos, stderr)
+	if code != exitcode.OK {
+		return code
+	}
+	e.file = file
+	e.hint = func() string { return resumeHint(pos, args, file) }
+	return e.run(ctx, selected)
+}
+
+// execRun is one exec: the loaded configuration, the scenarios' run
+// options, and where to print.
+type execRun struct {
+	file   *spec.File
+	ropts  rt.Options
+	args   []string
+	dryRun bool
+	// hint is the command that resumes the run, secrets hidden.
+	hint           func() string
+	stdout, stderr io.Writer
+}
+
+// run runs the selected scenarios one after another (or prints their
+// plans with -dry-run), and the comparison page when several ran.
+func (e *execRun) run(ctx context.Context, selected []*spec.Scenario) int {
+	if e.dryRun {
+		for _, sc := range selected {
+			if err := rt.DryRun(e.stdout, sc); err != nil {
+				fmt.Fprintln(e.stderr, "mrqa exec:", err)
+				return exitcode.Usage
+			}
+		}
+		return exitcode.OK
+	}
+	if err := rt.CheckDirs(selected, e.ropts.OutDir); err != nil {
+		fmt.Fprintln(e.stderr, "mrqa exec:", rt.Redact(err.Error(), e.file.Secrets))
+		return exitcode.Usage
+	}
+	code := exitcode.OK
 	var ran []*results.Results
 	for _, sc := range selected {
 		if ctx.Err() != nil {
 			code = worse(code, exitcode.Interrupted)
 			break
 		}
-		r, err := rt.Run(ctx, file, sc, ropts)
-		dir := rt.Dir(sc, *out)
-		if r != nil && len(r.Points) > 0 {
-			if werr := writeReport(dir, r, file.Secrets); werr != nil {
-				fmt.Fprintln(stderr, "mrqa exec:", werr)
-				code = worse(code, exitcode.Failure)
-			}
+		r, c := e.scenario(ctx, sc)
+		code = worse(code, c)
+		if r != nil {
 			ran = append(ran, r)
-			fmt.Fprintf(stdout, "\n== %s ==\n", sc.Name)
-			report.Terminal(stdout, r)
-			fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.html"))
-		}
-		switch {
-		case err == nil:
-			if r.ExpectOutcome != "" && !r.ExpectOutcome.Passed() {
-				fmt.Fprintf(stderr, "%s: expect %q not met (%s)\n", sc.Name, r.Expect, r.ExpectOutcome)
-				code = worse(code, exitcode.Expect)
-			}
-		case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
-			fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: %s\n",
-				sc.Name, dir, resumeHint(pos, args, file))
-			code = worse(code, exitcode.Interrupted)
-		default:
-			fmt.Fprintf(stderr, "%s: %s\n", sc.Name, rt.Redact(err.Error(), file.Secrets))
-			if errors.Is(err, rt.ErrPlan) || errors.Is(err, rt.ErrOutputInUse) {
-				code = worse(code, exitcode.Usage)
-				continue
-			}
-			if errors.Is(err, rt.ErrTargetDown) {
-				fmt.Fprintf(stderr, "results so far are in %s; resume with: %s\n", dir, resumeHint(pos, args, file))
-			}
-			code = worse(code, exitcode.Failure)
 		}
 	}
 	if len(ran) > 1 {
-		path := filepath.Join(*out, "compare.html")
-		if err := writeCompare(path, ran, file.Secrets); err != nil {
-			fmt.Fprintln(stderr, "mrqa exec:", err)
+		path := filepath.Join(e.ropts.OutDir, "compare.html")
+		if err := writeCompare(path, ran, e.file.Secrets); err != nil {
+			fmt.Fprintln(e.stderr, "mrqa exec:", err)
 			code = worse(code, exitcode.Failure)
 		} else {
-			fmt.Fprintf(stdout, "comparison: %s\n", path)
+			fmt.Fprintf(e.stdout, "comparison: %s\n", path)
 		}
 	}
 	return code
+}
+
+// scenario runs one scenario, writes its report and prints its table;
+// it returns the results when a point ran, and the exit code.
+func (e *execRun) scenario(ctx context.Context, sc *spec.Scenario) (*results.Results, int) {
+	stdout, stderr := e.stdout, e.stderr
+	r, err := rt.Run(ctx, e.file, sc, e.ropts)
+	dir := rt.Dir(sc, e.ropts.OutDir)
+	code := exitcode.OK
+	var shown *results.Results
+	if r != nil && len(r.Points) > 0 {
+		shown = r
+		if werr := writeReport(dir, r, e.file.Secrets); werr != nil {
+			fmt.Fprintln(stderr, "mrqa exec:", werr)
+			code = exitcode.Failure
+		}
+		fmt.Fprintf(stdout, "\n== %s ==\n", sc.Name)
+		report.Terminal(stdout, r)
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.html"))
+	}
+	switch {
+	case err == nil:
+		if r.ExpectOutcome != "" && !r.ExpectOutcome.Passed() {
+			fmt.Fprintf(stderr, "%s: expect %q not met (%s)\n", sc.Name, r.Expect, r.ExpectOutcome)
+			code = worse(code, exitcode.Expect)
+		}
+	case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
+		fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: %s\n", sc.Name, dir, e.hint())
+		code = worse(code, exitcode.Interrupted)
+	default:
+		fmt.Fprintf(stderr, "%s: %s\n", sc.Name, rt.Redact(err.Error(), e.file.Secrets))
+		if errors.Is(err, rt.ErrPlan) || errors.Is(err, rt.ErrOutputInUse) || errors.Is(err, rt.ErrNotReproduced) {
+			return shown, worse(code, exitcode.Usage)
+		}
+		if errors.Is(err, rt.ErrTargetDown) {
+			fmt.Fprintf(stderr, "results so far are in %s; resume with: %s\n", dir, e.hint())
+		}
+		code = worse(code, exitcode.Failure)
+	}
+	return shown, code
+}
+
+// flagGiven reports whether the named flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // worse keeps the exit code that ranks first in the order 2, 130, 1, 99, 0:
@@ -366,8 +421,13 @@ func writeReportOpts(dir string, r *results.Results, opts report.Options) error 
 }
 
 func writeCompare(path string, rs []*results.Results, secrets []string) error {
+	return writeCompareOpts(path, rs, report.Options{Secrets: secrets})
+}
+
+// writeCompareOpts writes the comparison page at path with the given options.
+func writeCompareOpts(path string, rs []*results.Results, opts report.Options) error {
 	var b strings.Builder
-	if err := report.WriteCompare(&b, rs, report.Options{Secrets: secrets}); err != nil {
+	if err := report.WriteCompare(&b, rs, opts); err != nil {
 		return fmt.Errorf("comparison page: %w", err)
 	}
 	return results.WriteFile(path, []byte(b.String()))
