@@ -246,10 +246,14 @@ func (e *execRun) printOverrides(dir string, recorded []results.Var, now []spec.
 	var names []string
 	for _, v := range now {
 		old, ok := was[v.Name]
-		if !ok || old.Value == redactedValue || v.Value == old.Value || v.Value == redactedValue {
+		if !ok || old.Value == redactedValue || v.Value == old.Value {
 			continue
 		}
 		names = append(names, v.Name)
+		if v.Value == redactedValue {
+			fmt.Fprintf(e.stderr, "-from %s: var.%s differs from the recording's %s, from %s (the new value holds a secret: not shown)\n", dir, v.Name, strconv.Quote(old.Value), sourceText(v.Source))
+			continue
+		}
 		fmt.Fprintf(e.stderr, "-from %s: var.%s = %s (recorded: %s), from %s\n", dir, v.Name, strconv.Quote(v.Value), strconv.Quote(old.Value), sourceText(v.Source))
 	}
 	return names

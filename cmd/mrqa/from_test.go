@@ -134,3 +134,33 @@ func TestFromHint(t *testing.T) {
 		})
 	}
 }
+
+// TestPrintOverrides: each variable whose value differs from the
+// recording's is printed with both values, a new value that holds a secret
+// without it; secrets the recording left out are not overrides.
+func TestPrintOverrides(t *testing.T) {
+	recorded := []results.Var{
+		{Name: "key", Value: redactedValue, Sensitive: true},
+		{Name: "rounds", Value: "1"},
+		{Name: "base_url", Value: "http://gpu1:8000/v1"},
+		{Name: "seed", Value: "7"},
+	}
+	now := []spec.Variable{
+		{Name: "key", Value: redactedValue, Sensitive: true, Source: "env"},
+		{Name: "rounds", Value: "2", Source: "flag"},
+		{Name: "base_url", Value: redactedValue, Source: "file"},
+		{Name: "seed", Value: "7", Source: "recorded"},
+	}
+	var stderr strings.Builder
+	e := &execRun{stderr: &stderr}
+	names := e.printOverrides("out/s", recorded, now)
+	if got := strings.Join(names, " "); got != "rounds base_url" {
+		t.Errorf("overridden %q, want rounds base_url", got)
+	}
+	want := `-from out/s: var.rounds = "2" (recorded: "1"), from -var
+-from out/s: var.base_url differs from the recording's "http://gpu1:8000/v1", from -var-file (the new value holds a secret: not shown)
+`
+	if stderr.String() != want {
+		t.Errorf("printed\n%s\nwant\n%s", stderr.String(), want)
+	}
+}
