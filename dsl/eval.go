@@ -166,7 +166,7 @@ func (l *loader) eval(expr hcl.Expression) (cty.Value, bool) {
 		var marked bool
 		val, marked = unmarkSensitive(val)
 		if marked {
-			l.sensitive(expr.Range(), val)
+			l.sensitiveExpr(expr, val)
 		}
 	}
 	if !val.IsWhollyKnown() {

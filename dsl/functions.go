@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/zclconf/go-cty/cty"
@@ -127,7 +128,8 @@ func (l *loader) envFunc() function.Function {
 }
 
 // fileFunc is file(path): a UTF-8 file's text, a relative path starting at
-// dir (the directory of the file that calls it).
+// dir (the directory of the file that calls it). Every file read is
+// recorded (spec.RoleInput), so a recording needs nothing from the disk.
 func (l *loader) fileFunc(dir string) function.Function {
 	return function.New(&function.Spec{
 		Description: "The contents of a UTF-8 text file; a relative path starts at the directory of the file that calls it.",
@@ -138,26 +140,60 @@ func (l *loader) fileFunc(dir string) function.Function {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			st, err := os.Stat(p)
+			b, err := l.readFile(p)
 			if err != nil {
-				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", p, err)
-			}
-			if !st.Mode().IsRegular() {
-				return cty.NilVal, function.NewArgErrorf(0, "%s is not a regular file", p)
-			}
-			if st.Size() > maxFileSize {
-				return cty.NilVal, function.NewArgErrorf(0, "%s is %d bytes; file() reads at most %d", p, st.Size(), maxFileSize)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %s", p, err)
+				return cty.NilVal, function.NewArgError(0, err)
 			}
 			if !utf8.Valid(b) {
 				return cty.NilVal, function.NewArgErrorf(0, "%s is not UTF-8 text", p)
 			}
+			if l.opts.FromRecording && strings.Contains(string(b), redactedText) {
+				return cty.NilVal, function.NewArgErrorf(0, "the recording of %s has %s in place of a secret the file held, which cannot be restored; keep secrets out of files that file() reads (pass them in a sensitive variable)", p, redactedText)
+			}
+			l.recordInput(p, b)
 			return cty.StringVal(string(b)), nil
 		},
 	})
+}
+
+// readFile reads what file() names: through Options.ReadFile when set,
+// else a regular file of at most maxFileSize bytes from the disk.
+func (l *loader) readFile(p string) ([]byte, error) {
+	if l.opts.ReadFile != nil {
+		b, err := l.opts.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", p, err)
+		}
+		if len(b) > maxFileSize {
+			return nil, fmt.Errorf("%s is %d bytes; file() reads at most %d", p, len(b), maxFileSize)
+		}
+		return b, nil
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %s", p, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
+	if st.Size() > maxFileSize {
+		return nil, fmt.Errorf("%s is %d bytes; file() reads at most %d", p, st.Size(), maxFileSize)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %s", p, err)
+	}
+	return b, nil
+}
+
+// recordInput notes a file file() read, once per path, for the recording.
+func (l *loader) recordInput(path string, b []byte) {
+	for _, s := range l.inputs {
+		if s.Path == path {
+			return
+		}
+	}
+	l.inputs = append(l.inputs, Source{Path: path, Text: b})
 }
 
 var base64EncodeFunc = function.New(&function.Spec{

@@ -43,6 +43,20 @@ type Options struct {
 	// the zero value is the whole sweep. Expressions read it as shard.index
 	// and shard.count, so each shard can name its own replica.
 	Shard Shard
+
+	// Recorded are variable values a recording holds (exec -from), raw
+	// text as for Vars. They apply after the environment and before the
+	// variable files and Vars, with the source "recorded".
+	Recorded map[string]string
+	// FromRecording says the sources are texts a recording holds, in which
+	// secrets read (sensitive): a variable's default so replaced counts as
+	// absent (the value must be given), and any other place so replaced,
+	// outside comments, is an error there, since the secret cannot be
+	// restored. file() refuses a recorded text so replaced too.
+	FromRecording bool
+	// ReadFile, when set, is what file() reads instead of the disk (exec
+	// -from reads the recording's copies); nil reads the disk.
+	ReadFile func(path string) ([]byte, error)
 }
 
 // Shard is one of Count disjoint parts of a sweep, numbered from 0.
@@ -160,6 +174,7 @@ type loader struct {
 	varSrcs  []Source          // the variable files found beside them, in order
 	srcs     map[string][]byte // every file read, by path
 	recorded []Source          // the variable files applied, in order, for spec.File.Files
+	inputs   []Source          // the files file() read, in order, for spec.File.Files
 	baseDir  string            // the first configuration file's directory: -var and -var-file values start there
 	opts     Options
 	env      map[string]string
@@ -188,6 +203,9 @@ type loader struct {
 
 	secrets    map[string]bool
 	sensitives []hcl.Range // ranges in the configuration's files to redact
+	// sensitiveExprs are the expressions at some of those ranges, which
+	// the recording may keep as written (see recordable).
+	sensitiveExprs map[hcl.Range]hcl.Expression
 }
 
 // declared is a decoded block with where it was declared, for references.
@@ -224,6 +242,8 @@ func newLoader(label string, srcs []Source, opts Options) *loader {
 		scenarios: map[string]hcl.Range{},
 		secrets:   map[string]bool{},
 		broken:    map[any]bool{},
+
+		sensitiveExprs: map[hcl.Range]hcl.Expression{},
 	}
 	for _, s := range srcs {
 		l.srcs[s.Path] = s.Text
@@ -270,6 +290,13 @@ func (l *loader) load() *spec.File {
 	if parseDiags.HasErrors() {
 		// Decoding a partial parse only adds noise to the syntax errors.
 		return f
+	}
+	if l.opts.FromRecording {
+		// Decoding a text with secrets missing only adds noise to where they are.
+		if diags := l.unrestorable(files); diags.HasErrors() {
+			l.diags = append(l.diags, diags...)
+			return f
+		}
 	}
 	blocks, ok := l.topLevelBlocks(files)
 	if !ok {
@@ -369,14 +396,15 @@ func (l *loader) decodeBlocks(blocks hcl.Blocks) []*spec.Scenario {
 }
 
 // record lists every file of the configuration in f, each redacted: the
-// configuration files, then the variable files applied. With one
+// configuration files, then the variable files applied, then the files
+// file() read (whose text a secret may appear in, never an expression). With one
 // configuration file, f.Redacted is its text.
 func (l *loader) record(f *spec.File) {
 	add := func(s Source, role string) {
 		f.Files = append(f.Files, spec.SourceFile{
 			Path:     s.Path,
 			SHA256:   sha256Hex(s.Text),
-			Redacted: redact(s.Text, rangesIn(l.sensitives, s.Path), f.Secrets),
+			Redacted: redact(s.Text, l.redactedRanges(s.Path), f.Secrets),
 			Role:     role,
 		})
 	}
@@ -385,6 +413,9 @@ func (l *loader) record(f *spec.File) {
 	}
 	for _, s := range l.recorded {
 		add(s, spec.RoleVariables)
+	}
+	for _, s := range l.inputs {
+		add(s, spec.RoleInput)
 	}
 	if len(l.configs) == 1 {
 		f.Redacted = f.Files[0].Redacted

@@ -117,13 +117,16 @@ func writePlan(w io.Writer, f *spec.File) {
 }
 
 // fileList names the configuration's files in load order, the variable
-// files marked.
+// files and those file() read marked.
 func fileList(files []spec.SourceFile) string {
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = f.Path
-		if f.Role == spec.RoleVariables {
+		switch f.Role {
+		case spec.RoleVariables:
 			names[i] += " (variables)"
+		case spec.RoleInput:
+			names[i] += " (read by file())"
 		}
 	}
 	return strings.Join(names, ", ")

@@ -67,7 +67,7 @@ func (l *loader) decodeTargetBlock(b *hcl.Block) {
 	t.DownAfter = l.intAttr(attrs["down_after"], spec.DefaultDownAfter, 1)
 	if a := attrs["api_key"]; a != nil {
 		t.APIKey = l.stringAttr(a, "")
-		l.sensitive(a.Expr.Range(), cty.StringVal(t.APIKey))
+		l.sensitiveExpr(a.Expr, cty.StringVal(t.APIKey))
 	}
 	if a := attrs["headers"]; a != nil {
 		t.Headers = l.stringMap(a)
@@ -114,11 +114,13 @@ func (l *loader) sensitiveHeaders(a *hcl.Attribute, headers map[string]string) {
 	if oc, ok := a.Expr.(*hclsyntax.ObjectConsExpr); ok {
 		for _, item := range oc.Items {
 			l.sensitives = append(l.sensitives, item.ValueExpr.Range())
+			l.sensitiveExprs[item.ValueExpr.Range()] = item.ValueExpr
 		}
 		return
 	}
 	if _, ok := l.srcs[a.Expr.Range().Filename]; ok {
 		l.sensitives = append(l.sensitives, a.Expr.Range())
+		l.sensitiveExprs[a.Expr.Range()] = a.Expr
 	}
 }
 
@@ -243,7 +245,7 @@ func (l *loader) decodeMetricsBlock(b *hcl.Block, t *spec.Target) *spec.Metrics 
 	}
 	if a := content.Attributes["bearer_token"]; a != nil {
 		m.BearerToken = l.stringAttr(a, "")
-		l.sensitive(a.Expr.Range(), cty.StringVal(m.BearerToken))
+		l.sensitiveExpr(a.Expr, cty.StringVal(m.BearerToken))
 	}
 	if a := content.Attributes["url"]; a != nil {
 		m.URL = l.urlAttr(a)

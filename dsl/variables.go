@@ -2,8 +2,10 @@ package dsl
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,7 +14,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
@@ -22,10 +23,11 @@ const EnvPrefix = "MRQA_VAR_"
 
 // Where a variable's value came from, as spec.Variable.Source records it.
 const (
-	sourceDefault = "default"
-	sourceEnv     = "env"
-	sourceFile    = "file"
-	sourceFlag    = "flag"
+	sourceDefault  = "default"
+	sourceEnv      = "env"
+	sourceFile     = "file"
+	sourceFlag     = "flag"
+	sourceRecorded = "recorded"
 )
 
 // variable is a declared input variable.
@@ -97,8 +99,9 @@ func (l *loader) decodeVariableBlock(b *hcl.Block) {
 			}
 		}
 	}
-	if a, ok := content.Attributes["default"]; ok {
-		// Defaults are constants: functions yes, references no.
+	if a, ok := content.Attributes["default"]; ok && !(l.opts.FromRecording && isPlaceholder(a.Expr)) {
+		// Defaults are constants: functions yes, references no. A recorded
+		// secret default is no default: the value must be given again.
 		val, diags := a.Expr.Value(&hcl.EvalContext{Functions: l.functions(dirOf(a.Expr.Range()))})
 		l.diags = append(l.diags, diags...)
 		v.failed = v.failed || diags.HasErrors()
@@ -134,10 +137,12 @@ func (l *loader) convertVar(v *variable, val cty.Value, rng hcl.Range) (cty.Valu
 }
 
 // assignVariables applies, lowest precedence first, the environment, the
-// variable files found beside the configuration, the -var-file files and
-// the -var flags, then checks every variable has a value.
+// recorded values (exec -from), the variable files found beside the
+// configuration, the -var-file files and the -var flags, then checks every
+// variable has a value.
 func (l *loader) assignVariables() {
 	l.applyEnv()
+	l.applyRecorded()
 	for _, s := range l.varSrcs {
 		l.applyVarSource(s.Path, s.Text, filepath.Dir(s.Path))
 	}
@@ -179,6 +184,21 @@ func (l *loader) applyEnv() {
 		}
 		if val, ok := l.rawValue(v, l.env[k], "<environment variable "+k+">"); ok {
 			v.value, v.source = val, sourceEnv
+		}
+	}
+}
+
+// applyRecorded sets variables from the values a recording holds. A name
+// the configuration does not declare is ignored: the recording lists every
+// variable its own text declares.
+func (l *loader) applyRecorded() {
+	for _, name := range slices.Sorted(maps.Keys(l.opts.Recorded)) {
+		v, ok := l.vars[name]
+		if !ok {
+			continue
+		}
+		if val, ok := l.rawValue(v, l.opts.Recorded[name], "<recorded value of var."+name+">"); ok {
+			v.value, v.source = val, sourceRecorded
 		}
 	}
 }
@@ -385,23 +405,7 @@ func (l *loader) specVariables() []spec.Variable {
 	secrets := l.secretList()
 	for _, name := range l.varOrder {
 		v := l.vars[name]
-		sv := spec.Variable{Name: name, Sensitive: v.sensitive, Source: v.source}
-		switch {
-		case v.sensitive:
-			sv.Value = redactedText
-		case v.value == cty.NilVal:
-		case v.value.Type() == cty.String && !v.value.IsNull():
-			sv.Value = v.value.AsString()
-		case v.value.IsWhollyKnown():
-			if b, err := ctyjson.Marshal(v.value, v.value.Type()); err == nil {
-				sv.Value = string(b)
-			}
-		}
-		// A plain variable that feeds api_key or a header holds a secret.
-		if sv.Value != "" && scrub(sv.Value, secrets) != sv.Value {
-			sv.Value = redactedText
-		}
-		out = append(out, sv)
+		out = append(out, spec.Variable{Name: name, Value: l.recordedValue(v, secrets), Sensitive: v.sensitive, Source: v.source})
 	}
 	return out
 }

@@ -64,6 +64,10 @@ type Options struct {
 	// Shard is the part of the grid this run executes (exec -shard I/N);
 	// the zero value runs the whole sweep.
 	Shard spec.Shard
+	// Reproduce, when set, is the recorded run this one re-runs (exec
+	// -from): its inputs are checked against it before the target starts,
+	// and results.json names it.
+	Reproduce *Reproduction
 }
 
 // Dir is where a scenario writes its outputs.
@@ -135,9 +139,15 @@ func (s *sweep) prepare() error {
 	if err := s.loadCorpus(); err != nil {
 		return err
 	}
+	if err := s.checkReproduced(); err != nil {
+		return err
+	}
 	s.r = newResults(s.file, s.sc, s.docs, s.opts.Version, s.red)
 	if sh := s.opts.Shard; sh.Sharded() {
 		s.r.Shard = &results.Shard{Index: sh.Index, Count: sh.Count}
+	}
+	if rep := s.opts.Reproduce; rep != nil {
+		s.r.From = &rep.From
 	}
 	tgt, err := startTarget(s.ctx, s.sc, s.opts, s.prog)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 )
 
 const execUsage = `usage: mrqa exec FILE.hcl... | DIR [flags]
+       mrqa exec -from RESULTS_DIR [-out DIR] [-var name=value]... [flags]
 
 Runs every scenario of the configuration (or those named with -scenario),
 one after another, and writes out/<scenario>/results.json,
@@ -43,10 +44,21 @@ frontier search and an open-loop sweep choose points from results and are
 not sharded. For example, the second of three machines runs
   mrqa exec -shard 1/3 -out out-1 scenarios/novel-critic.hcl
 
+-from re-runs the run recorded in a scenario's results folder from its
+results.json alone: the recorded configuration text, variable values and
+scenario, nothing read from the original files. The recording holds no
+secrets: give each sensitive variable again with -var or MRQA_VAR_name
+(exit 2 naming those missing). A -var may override a recorded value; it is
+printed and recorded. The corpus and a simulator profile file must match
+the recorded ones. The re-run goes to DIR-rerun (numbered when taken)
+beside the recording unless -out names a folder, never into the
+recording's own, and ends with the mrqa report command that compares both.
+
 example:
   mrqa exec scenarios/quickstart.hcl
   mrqa exec scenarios/novel-critic.hcl -var base_url=http://10.0.0.5:8000/v1 -resume
   mrqa exec scenarios/shared-critic/
+  mrqa exec -from out/baseline -var api_key=$KEY -var base_url=http://gpu2:8000/v1
 
 exit codes: 0 done (points failing their SLOs are results), 1 run-time
 failure (target unreachable or down, no answer at all, unwritable output),
@@ -129,11 +141,12 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("exec", execUsage, stdout, stderr)
 	fc := fileCommand{name: "exec"}
 	fc.register(fs, true)
-	out := fs.String("out", "out", "output directory")
+	out := fs.String("out", "out", "output directory (with -from: the re-run's folder)")
 	resume := fs.Bool("resume", false, "continue the run in the output folder: keep the points measured the same way, run the rest")
 	force := fs.Bool("force", false, "replace the run in the output folder (once this run has a point to save)")
 	dryRun := fs.Bool("dry-run", false, "print the plan without sending anything")
 	lmbench := fs.Bool("lmbench", false, "also write each point in LMBenchmark's JSON format")
+	from := fs.String("from", "", "re-run the run recorded in this results folder, from its results.json alone")
 	fs.Func("shard", "run part `I/N` of the grid: N disjoint parts, I from 0 to N-1 (as Kubernetes' JOB_COMPLETION_INDEX); mrqa merge combines them", func(v string) error {
 		var err error
 		fc.shard, err = spec.ParseShard(v)
@@ -143,31 +156,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return flagExit(err)
 	}
-	file, selected, code := fc.load(pos, stderr)
-	if code != exitcode.OK {
-		return code
-	}
-	for _, sc := range selected {
-		if err := spec.CheckShard(sc, fc.shard); err != nil {
-			fmt.Fprintln(stderr, "mrqa exec:", err)
-			return exitcode.Usage
-		}
-	}
-	if *dryRun {
-		for _, sc := range selected {
-			if err := rt.DryRun(stdout, sc, fc.shard); err != nil {
-				fmt.Fprintln(stderr, "mrqa exec:", err)
-				return exitcode.Usage
-			}
-		}
-		return exitcode.OK
-	}
-
-	if err := rt.CheckDirs(selected, *out); err != nil {
-		fmt.Fprintln(stderr, "mrqa exec:", rt.Redact(err.Error(), file.Secrets))
-		return exitcode.Usage
-	}
-	ropts := rt.Options{
+	e := &execRun{args: args, dryRun: *dryRun, stdout: stdout, stderr: stderr, ropts: rt.Options{
 		OutDir:        *out,
 		Resume:        *resume,
 		Force:         *force,
@@ -178,42 +167,102 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Version:       version(),
 		Tokenizers:    tokenizer.NewCache(),
 		Shard:         fc.shard,
+	}}
+	if *from != "" {
+		if fc.shard.Count > 0 {
+			return e.usage(fmt.Errorf("-from %s: -shard does not apply: a re-run runs the recorded run's points (merge the shards first to re-run a sharded sweep)", *from))
+		}
+		return e.from(ctx, &fc, fromRun{dir: *from, outGiven: flagGiven(fs, "out")}, pos)
 	}
+	file, selected, code := fc.load(pos, stderr)
+	if code != exitcode.OK {
+		return code
+	}
+	e.file = file
+	e.hint = func() string { return resumeHint(pos, args, file) }
+	return e.run(ctx, selected)
+}
+
+// execRun is one exec: the loaded configuration, the scenarios' run
+// options, and where to print.
+type execRun struct {
+	file   *spec.File
+	ropts  rt.Options
+	args   []string
+	dryRun bool
+	// hint is the command that resumes the run, secrets hidden.
+	hint           func() string
+	stdout, stderr io.Writer
+}
+
+// run runs the selected scenarios one after another (or prints their
+// plans with -dry-run), and the comparison page when several ran.
+func (e *execRun) run(ctx context.Context, selected []*spec.Scenario) int {
+	for _, sc := range selected {
+		if err := spec.CheckShard(sc, e.ropts.Shard); err != nil {
+			return e.usage(err)
+		}
+	}
+	if e.dryRun {
+		for _, sc := range selected {
+			if err := rt.DryRun(e.stdout, sc, e.ropts.Shard); err != nil {
+				return e.usage(err)
+			}
+		}
+		return exitcode.OK
+	}
+	if err := rt.CheckDirs(selected, e.ropts.OutDir); err != nil {
+		fmt.Fprintln(e.stderr, "mrqa exec:", rt.Redact(err.Error(), e.file.Secrets))
+		return exitcode.Usage
+	}
+	code := exitcode.OK
 	var ran []*results.Results
 	for _, sc := range selected {
 		if ctx.Err() != nil {
 			code = worse(code, exitcode.Interrupted)
 			break
 		}
-		r, err := rt.Run(ctx, file, sc, ropts)
-		dir := rt.Dir(sc, *out)
-		if r != nil && len(r.Points) > 0 {
-			code = worse(code, showRun("exec", dir, r, file.Secrets, stdout, stderr))
+		r, c := e.scenario(ctx, sc)
+		code = worse(code, c)
+		if r != nil {
 			ran = append(ran, r)
-		}
-		switch {
-		case err == nil:
-			code = worse(code, expectCode(r, stderr))
-		case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
-			fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: %s\n",
-				sc.Name, dir, resumeHint(pos, args, file))
-			code = worse(code, exitcode.Interrupted)
-		default:
-			fmt.Fprintf(stderr, "%s: %s\n", sc.Name, rt.Redact(err.Error(), file.Secrets))
-			if errors.Is(err, rt.ErrPlan) || errors.Is(err, rt.ErrOutputInUse) {
-				code = worse(code, exitcode.Usage)
-				continue
-			}
-			if errors.Is(err, rt.ErrTargetDown) {
-				fmt.Fprintf(stderr, "results so far are in %s; resume with: %s\n", dir, resumeHint(pos, args, file))
-			}
-			code = worse(code, exitcode.Failure)
 		}
 	}
 	if len(ran) > 1 {
-		code = worse(code, showCompare("exec", *out, ran, file.Secrets, stdout, stderr))
+		code = worse(code, showCompare("exec", e.ropts.OutDir, ran, e.file.Secrets, e.stdout, e.stderr))
 	}
 	return code
+}
+
+// scenario runs one scenario, writes its report and prints its table;
+// it returns the results when a point ran, and the exit code.
+func (e *execRun) scenario(ctx context.Context, sc *spec.Scenario) (*results.Results, int) {
+	stdout, stderr := e.stdout, e.stderr
+	r, err := rt.Run(ctx, e.file, sc, e.ropts)
+	dir := rt.Dir(sc, e.ropts.OutDir)
+	code := exitcode.OK
+	var shown *results.Results
+	if r != nil && len(r.Points) > 0 {
+		shown = r
+		code = showRun("exec", dir, r, e.file.Secrets, stdout, stderr)
+	}
+	switch {
+	case err == nil:
+		code = worse(code, expectCode(r, stderr))
+	case errors.Is(err, rt.ErrInterrupted) || ctx.Err() != nil:
+		fmt.Fprintf(stderr, "%s: interrupted; results so far are in %s\nresume with: %s\n", sc.Name, dir, e.hint())
+		code = worse(code, exitcode.Interrupted)
+	default:
+		fmt.Fprintf(stderr, "%s: %s\n", sc.Name, rt.Redact(err.Error(), e.file.Secrets))
+		if errors.Is(err, rt.ErrPlan) || errors.Is(err, rt.ErrOutputInUse) || errors.Is(err, rt.ErrNotReproduced) {
+			return shown, worse(code, exitcode.Usage)
+		}
+		if errors.Is(err, rt.ErrTargetDown) {
+			fmt.Fprintf(stderr, "results so far are in %s; resume with: %s\n", dir, e.hint())
+		}
+		code = worse(code, exitcode.Failure)
+	}
+	return shown, code
 }
 
 // showRun writes a run's report into dir and prints its summary and the
@@ -249,6 +298,13 @@ func showCompare(cmd, out string, ran []*results.Results, secrets []string, stdo
 	}
 	fmt.Fprintf(stdout, "comparison: %s\n", path)
 	return exitcode.OK
+}
+
+// flagGiven reports whether the named flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // worse keeps the exit code that ranks first in the order 2, 130, 1, 99, 0:
@@ -411,8 +467,13 @@ func writeReportOpts(dir string, r *results.Results, opts report.Options) error 
 }
 
 func writeCompare(path string, rs []*results.Results, secrets []string) error {
+	return writeCompareOpts(path, rs, report.Options{Secrets: secrets})
+}
+
+// writeCompareOpts writes the comparison page at path with the given options.
+func writeCompareOpts(path string, rs []*results.Results, opts report.Options) error {
 	var b strings.Builder
-	if err := report.WriteCompare(&b, rs, report.Options{Secrets: secrets}); err != nil {
+	if err := report.WriteCompare(&b, rs, opts); err != nil {
 		return fmt.Errorf("comparison page: %w", err)
 	}
 	return results.WriteFile(path, []byte(b.String()))

@@ -46,6 +46,7 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"cmpjson":     cmdCmpJSON,
 			"lines":       cmdLines,
 			"sameresults": cmdSameResults,
 			"samereport":  cmdSameReport,

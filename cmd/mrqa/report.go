@@ -92,16 +92,18 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var all []*results.Results
+	var labels []string // each run's folder, which names runs of one scenario apart
 	code := exitcode.OK
 	for _, dir := range pos {
 		r, c := reportDir(dir, &rf, len(pos) > 1, stdout, stderr)
 		code = max(code, c)
 		if r != nil {
 			all = append(all, r)
+			labels = append(labels, filepath.Clean(dir))
 		}
 	}
 	if len(all) > 1 {
-		code = max(code, reportCompare(rf.out, all, stdout, stderr))
+		code = max(code, reportCompare(rf.out, all, labels, stdout, stderr))
 	}
 	return code
 }
@@ -293,13 +295,13 @@ func conditions(slos []results.SLO) string {
 	return strings.Join(parts, " && ")
 }
 
-func reportCompare(out string, all []*results.Results, stdout, stderr io.Writer) int {
+func reportCompare(out string, all []*results.Results, labels []string, stdout, stderr io.Writer) int {
 	root := out
 	if root == "" {
 		root = "out"
 	}
 	path := filepath.Join(root, "compare.html")
-	if err := writeCompare(path, all, nil); err != nil {
+	if err := writeCompareOpts(path, all, report.Options{Labels: labels}); err != nil {
 		fmt.Fprintln(stderr, "mrqa report:", err)
 		return exitcode.Failure
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/mrqa-dev/mrqa/runtime/results"
 )
@@ -14,18 +15,21 @@ import (
 type compareView struct {
 	Rows      []string // scenario names, as shown
 	Sentences []sentence
-	Summary   table
-	Heatmaps  []*chartView
-	Baseline  string
-	Deltas    table
+	// Reruns say which result re-ran which recorded run (exec -from).
+	Reruns   []string
+	Summary  table
+	Heatmaps []*chartView
+	Baseline string
+	Deltas   table
 }
 
 type sentence struct{ Text, Class string }
 
-func buildCompare(rs []*results.Results) (*compareView, []chartView, error) {
-	names := displayNames(rs)
+func buildCompare(rs []*results.Results, labels []string) (*compareView, []chartView, error) {
+	names := displayNames(rs, labels)
 	v := &compareView{Rows: names, Baseline: names[0]}
 	v.Sentences = compareSentences(rs, names)
+	v.Reruns = rerunSentences(rs, names)
 	v.Summary = compareSummary(rs, names)
 	scale := heatScaleOf(rs...)
 	all := make([]chartView, 0, len(rs))
@@ -53,9 +57,10 @@ func buildCompare(rs []*results.Results) (*compareView, []chartView, error) {
 	return v, all, nil
 }
 
-// displayNames are the scenario names, made unique with the target's name
-// (then a number) where two results share one.
-func displayNames(rs []*results.Results) []string {
+// displayNames are the scenario names, made unique where two results
+// share one: by their labels (the folders they were read from) when there
+// are labels, else with the target's name; then by a number.
+func displayNames(rs []*results.Results, labels []string) []string {
 	names := make([]string, len(rs))
 	count := map[string]int{}
 	for i, r := range rs {
@@ -64,7 +69,10 @@ func displayNames(rs []*results.Results) []string {
 	}
 	seen := map[string]int{}
 	for i, r := range rs {
-		if count[r.Scenario] > 1 {
+		switch {
+		case count[r.Scenario] > 1 && len(labels) == len(rs):
+			names[i] = labels[i]
+		case count[r.Scenario] > 1:
 			names[i] = r.Scenario + " (" + r.Target.Name + ")"
 		}
 		seen[names[i]]++
@@ -277,4 +285,54 @@ func deltaCell(base, p *results.Point) cell {
 		text += " (×" + strconv.FormatFloat(a/b, 'f', 2, 64) + ")"
 	}
 	return cell{Text: text, Sort: sortKey(d), Class: class}
+}
+
+// rerunSentences say, for each result that re-ran a recorded run (exec
+// -from), which one, and the variables it gave other values, with both
+// values where the page holds the recording.
+func rerunSentences(rs []*results.Results, names []string) []string {
+	var out []string
+	for i, r := range rs {
+		from := r.From
+		if from == nil {
+			continue
+		}
+		j := slices.IndexFunc(rs, func(o *results.Results) bool {
+			return o.Scenario == from.Scenario && o.Started.Equal(from.Started)
+		})
+		if j < 0 {
+			out = append(out, fmt.Sprintf("%s re-ran the run recorded in %s (scenario %s, started %s)%s.",
+				names[i], from.Dir, from.Scenario, from.Started.UTC().Format("2006-01-02 15:04:05 UTC"), overrides(r, nil)))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s re-ran %s from its results.json%s.", names[i], names[j], overrides(r, rs[j])))
+	}
+	return out
+}
+
+// overrides describes the variables a re-run overrode: ", overriding
+// var.a (1 → 2)" (the recorded value when orig is known, else "now 2"),
+// or ", with every variable as recorded".
+func overrides(rerun, orig *results.Results) string {
+	if len(rerun.From.Overridden) == 0 {
+		return ", with every variable as recorded"
+	}
+	value := func(r *results.Results, name string) string {
+		if r != nil {
+			for _, v := range r.Variables {
+				if v.Name == name {
+					return v.Value
+				}
+			}
+		}
+		return "?"
+	}
+	parts := make([]string, len(rerun.From.Overridden))
+	for i, n := range rerun.From.Overridden {
+		parts[i] = "var." + n + " (now " + value(rerun, n) + ")"
+		if orig != nil {
+			parts[i] = "var." + n + " (" + value(orig, n) + " → " + value(rerun, n) + ")"
+		}
+	}
+	return ", overriding " + strings.Join(parts, ", ")
 }

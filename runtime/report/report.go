@@ -44,6 +44,10 @@ type Options struct {
 	// Measured, when set, is a measured run of the same scenario, shown
 	// point by point beside this (predicted) run's.
 	Measured *results.Results
+	// Labels name the comparison page's results, one each (the folders
+	// they were read from); a label stands for a result whose scenario
+	// name another result shares. Nil names such results by their target.
+	Labels []string
 }
 
 // MinSecretLen is the shortest secret Options.Secrets scrubs.
@@ -135,7 +139,7 @@ func WriteCompare(w io.Writer, rs []*results.Results, opts Options) error {
 			return fmt.Errorf("report: compare: results %d missing", i+1)
 		}
 	}
-	cv, charts, err := buildCompare(rs)
+	cv, charts, err := buildCompare(rs, opts.Labels)
 	if err != nil {
 		return fmt.Errorf("report: compare: %w", err)
 	}

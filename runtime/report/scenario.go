@@ -346,6 +346,10 @@ func facts(r *results.Results) []fact {
 		}
 		out = append(out, fact{label, r.File.Path + " (sha256 " + short(r.File.SHA256) + ")"})
 	}
+	if f := r.From; f != nil {
+		out = append(out, fact{"Re-run of", fmt.Sprintf("the run recorded in %s (scenario %s, started %s), from its results.json%s",
+			f.Dir, f.Scenario, fmtTime(f.Started), overrides(r, nil))})
+	}
 	return out
 }
 

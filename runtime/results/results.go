@@ -32,6 +32,9 @@ type Results struct {
 	// load order; absent from results written before they were recorded.
 	Files     []File `json:"files,omitempty"`
 	Variables []Var  `json:"variables,omitempty"`
+	// From names the recorded run this one re-ran (exec -from); nil for
+	// a run of a configuration's files.
+	From *From `json:"from,omitempty"`
 	// Identity lists, field by field, what a point's measurement depends on
 	// (scenario, target, corpus, script, rounds, seed, assign), so a resume
 	// can tell whether finished points are still valid and name what changed.
@@ -89,6 +92,18 @@ type File struct {
 	Redacted string `json:"text,omitempty"` // sensitive values replaced by (sensitive)
 	// Role is "configuration" or "variables" in files; empty in file.
 	Role string `json:"role,omitempty"`
+}
+
+// From is the recorded run an exec -from re-ran: its folder, and what
+// names the run in it (the scenario and its start).
+type From struct {
+	Dir         string    `json:"dir"` // as given to -from
+	Scenario    string    `json:"scenario"`
+	Started     time.Time `json:"started"`
+	ToolVersion string    `json:"tool_version"` // the mrqa that made the recording
+	// Overridden are the variables this run gave other values than the
+	// recording's (-var, -var-file), sorted.
+	Overridden []string `json:"overridden,omitempty"`
 }
 
 // Var is an input variable's value; sensitive ones read "(sensitive)".

@@ -25,7 +25,7 @@ type File struct {
 	Redacted string
 	// Files are every file of the configuration as read, in load order: the
 	// configuration files, then the variable files applied (those found
-	// beside the configuration, then -var-file).
+	// beside the configuration, then -var-file), then the files file() read.
 	Files []SourceFile
 	// RequiredVersion is the mrqa block's required_version as written; ""
 	// without one.
@@ -44,13 +44,14 @@ type SourceFile struct {
 	Path     string // as read
 	SHA256   string // hex digest of its bytes
 	Redacted string // its text, sensitive values replaced by "(sensitive)"
-	Role     string // RoleConfiguration or RoleVariables
+	Role     string // RoleConfiguration, RoleVariables or RoleInput
 }
 
 // The roles of a configuration's files.
 const (
 	RoleConfiguration = "configuration" // blocks: targets, corpora, scenarios, …
 	RoleVariables     = "variables"     // NAME = VALUE lines: a variable file
+	RoleInput         = "input"         // a file the configuration read with file()
 )
 
 // Variable is an input variable's resolved value, rendered as text.
