@@ -43,9 +43,9 @@ var decimalRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?`)
 // unitAfterSpaceRE matches blanks then a word, after a number.
 var unitAfterSpaceRE = regexp.MustCompile(`^[ \t]+([\pL]+)`)
 
-// spacedUnit finds, outside string literals, the first number followed by
-// blanks and a time unit ("2 seconds", "250 ms").
-func spacedUnit(text string) *CompileError {
+// eachNumber calls hint with the offset and text of each decimal number
+// outside string literals, in order, until hint returns an error.
+func eachNumber(text string, hint func(i int, num string) *CompileError) *CompileError {
 	for i := 0; i < len(text); i++ {
 		ch := text[i]
 		if ch == '"' || ch == '\'' || ch == '`' {
@@ -56,16 +56,26 @@ func spacedUnit(text string) *CompileError {
 			continue
 		}
 		num := decimalRE.FindString(text[i:])
+		if ce := hint(i, num); ce != nil {
+			return ce
+		}
+		i += len(num) - 1
+	}
+	return nil
+}
+
+// spacedUnit finds, outside string literals, the first number followed by
+// blanks and a time unit ("2 seconds", "250 ms").
+func spacedUnit(text string) *CompileError {
+	return eachNumber(text, func(i int, num string) *CompileError {
 		m := unitAfterSpaceRE.FindStringSubmatch(text[i+len(num):])
 		if m == nil || goUnit(m[1]) == "" {
-			i += len(num) - 1
-			continue
+			return nil
 		}
 		return &CompileError{Offset: i, Len: len(num) + len(m[0]), Msg: fmt.Sprintf(
 			"%q is not a duration: write the number and its unit together, as in %s%s (Go's units: ns, us, ms, s, m, h, as in 250ms or 1m30s)",
 			text[i:i+len(num)+len(m[0])], num, goUnit(m[1]))}
-	}
-	return nil
+	})
 }
 
 // letRE matches the end of "let name ", whose = is expr's assignment.
@@ -106,28 +116,14 @@ var percentAfterRE = regexp.MustCompile(`^[ \t]*%`)
 // percentage ("1%", "0.5 %"). Ratios are fractions, and expr reads % as the
 // remainder, so such a condition fails to parse with no word about why.
 func percent(text string) *CompileError {
-	for i := 0; i < len(text); i++ {
-		ch := text[i]
-		if ch == '"' || ch == '\'' || ch == '`' {
-			i = skipString(text, i) - 1
-			continue
-		}
-		if !isDigit(ch) || i > 0 && (isIdent(text[i-1]) || text[i-1] == '.') {
-			continue
-		}
-		num := decimalRE.FindString(text[i:])
+	return eachNumber(text, func(i int, num string) *CompileError {
 		sign := percentAfterRE.FindString(text[i+len(num):])
-		if sign == "" {
-			i += len(num) - 1
-			continue
-		}
 		v, err := strconv.ParseFloat(num, 64)
-		if err != nil {
+		if sign == "" || err != nil {
 			return nil
 		}
 		return &CompileError{Offset: i, Len: len(num) + len(sign), Msg: fmt.Sprintf(
 			"%q is not a ratio: ratios are fractions from 0 to 1, so write %s for %s%%",
 			text[i:i+len(num)+len(sign)], strconv.FormatFloat(v/100, 'g', -1, 64), num)}
-	}
-	return nil
+	})
 }
