@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestReviewRetriedContainerReusesNamespaceNumber is
+// TestLockOfRetriedContainerReusingNamespaceNumber is
 // TestLockOfDeadContainerTakenOver with the pause a Job's backoff puts
 // between a killed pod and its retry (10 s and more; a moment is enough
 // here). By then the dead container's PID namespace is gone and its number
@@ -16,7 +16,7 @@ import (
 // in an Indexed Job) then reads the lock as its own live process and is
 // refused with exit 2, which the sweep Job's podFailurePolicy turns into a
 // failed index: the shard's remaining points are lost.
-func TestReviewRetriedContainerReusesNamespaceNumber(t *testing.T) {
+func TestLockOfRetriedContainerReusingNamespaceNumber(t *testing.T) {
 	for try := range 8 {
 		dir := t.TempDir()
 		if out, err := lockHelper(t, "claim-and-die", dir); err != nil {
