@@ -13,6 +13,7 @@ import (
 	"github.com/mrqa-dev/mrqa/dsl"
 	"github.com/mrqa-dev/mrqa/internal/exitcode"
 	rt "github.com/mrqa-dev/mrqa/runtime"
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/report"
 	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
@@ -231,10 +232,16 @@ func showRun(cmd, dir string, r *results.Results, secrets []string, stdout, stde
 }
 
 // expectCode is exitcode.Expect, said on stderr, when the run's expect was
-// not met.
+// not met, and exitcode.Failure when it could not be judged because points
+// of the grid did not run: an incomplete sweep, never a pass nor a fail.
 func expectCode(r *results.Results, stderr io.Writer) int {
-	if r.ExpectOutcome == "" || r.ExpectOutcome.Passed() {
+	switch r.ExpectOutcome {
+	case "", metrics.Pass:
 		return exitcode.OK
+	case metrics.NotJudged:
+		n := len(r.NotRun())
+		fmt.Fprintf(stderr, "%s: expect %q not judged: %d point%s of the grid did not run\n", r.Scenario, r.Expect, n, plural(n))
+		return exitcode.Failure
 	}
 	fmt.Fprintf(stderr, "%s: expect %q not met (%s)\n", r.Scenario, r.Expect, r.ExpectOutcome)
 	return exitcode.Expect
@@ -427,4 +434,11 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

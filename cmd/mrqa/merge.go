@@ -73,7 +73,6 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		if m.Results.Missing != nil {
 			fmt.Fprintln(stderr, missingText(m.Results))
 			code = worse(code, exitcode.Failure)
-			continue
 		}
 		code = worse(code, expectCode(m.Results, stderr))
 	}
