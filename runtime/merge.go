@@ -262,7 +262,7 @@ func mergedResults(group []shardFolder, from map[[2]int]*shardFolder) *results.R
 	m := *group[0].r
 	m.Shard = nil
 	grid := spec.Grid{Concurrent: m.Grid.Concurrent, Sequential: m.Grid.Sequential}
-	urls := baseURLs(group)
+	several := len(replicas(group)) > 1
 	m.Points = []results.Point{}
 	for _, k := range grid.Points() {
 		f, ok := from[k]
@@ -270,12 +270,12 @@ func mergedResults(group []shardFolder, from map[[2]int]*shardFolder) *results.R
 			continue
 		}
 		pt := *pointOf(f.r, k)
-		if len(urls) > 1 {
-			pt.TargetBaseURL = f.r.Target.BaseURL
+		if several {
+			pt.TargetBaseURL = replica(f)
 		}
 		m.Points = append(m.Points, pt)
 	}
-	if len(urls) > 1 {
+	if several {
 		m.Identity = maps.Clone(m.Identity)
 		m.Identity["target.base_url"] = "one per shard: " + strings.Join(identityURLs(group), ", ")
 	}
@@ -296,15 +296,27 @@ func pointOf(r *results.Results, k [2]int) *results.Point {
 	return nil
 }
 
-// baseURLs are the distinct base URLs the shards measured.
-func baseURLs(group []shardFolder) []string {
+// replicas are the distinct servers the shards measured (see replica).
+func replicas(group []shardFolder) []string {
 	var out []string
-	for _, f := range group {
-		if !slices.Contains(out, f.r.Target.BaseURL) {
-			out = append(out, f.r.Target.BaseURL)
+	for i := range group {
+		if u := replica(&group[i]); !slices.Contains(out, u) {
+			out = append(out, u)
 		}
 	}
 	return out
+}
+
+// replica names the server a shard measured: its base URL (credentials
+// removed), or, when the URL is sensitive, "(sensitive) " and the salted
+// digest its identity holds. The shards of one sweep share their salt, so
+// two shards' digests are equal only for one URL: the digest tells the
+// replicas apart without the URL being written.
+func replica(f *shardFolder) string {
+	if id := f.r.Identity["target.base_url"]; strings.HasPrefix(id, secretPrefix) {
+		return "(sensitive) " + id
+	}
+	return f.r.Target.BaseURL
 }
 
 // identityURLs are the distinct base URLs as the shards' identities hold

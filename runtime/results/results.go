@@ -196,7 +196,8 @@ type Point struct {
 	Client  *ClientCheck `json:"client,omitempty"`
 	Records string       `json:"records"` // path of the jsonl, relative to results.json
 	// TargetBaseURL is the target that measured the point (credentials
-	// removed), set in a merged sweep whose shards named different ones.
+	// removed; a sensitive one as "(sensitive) secret:" and its salted
+	// digest), set in a merged sweep whose shards named different ones.
 	TargetBaseURL string            `json:"target_base_url,omitempty"`
 	Sessions      []SessionDocument `json:"sessions"`
 	// SharedDocuments maps each document that more than one session of the
