@@ -64,6 +64,10 @@ type Options struct {
 	// Shard is the part of the grid this run executes (exec -shard I/N);
 	// the zero value runs the whole sweep.
 	Shard spec.Shard
+	// Scenarios are the names of the scenarios the command selected, all
+	// of them: results.json records them so that mrqa merge can name a
+	// scenario that no shard's folder holds.
+	Scenarios []string
 }
 
 // Dir is where a scenario writes its outputs.
@@ -136,6 +140,7 @@ func (s *sweep) prepare() error {
 		return err
 	}
 	s.r = newResults(s.file, s.sc, s.docs, s.opts.Version, s.red)
+	s.r.Scenarios = s.opts.Scenarios
 	if sh := s.opts.Shard; sh.Sharded() {
 		s.r.Shard = &results.Shard{Index: sh.Index, Count: sh.Count}
 	}

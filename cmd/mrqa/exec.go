@@ -148,6 +148,8 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code != exitcode.OK {
 		return code
 	}
+	names := scenarioNames(selected)
+	selected = skipPointless(selected, fc.shard, stderr)
 	for _, sc := range selected {
 		if err := spec.CheckShard(sc, fc.shard); err != nil {
 			fmt.Fprintln(stderr, "mrqa exec:", err)
@@ -179,6 +181,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Version:       version(),
 		Tokenizers:    tokenizer.NewCache(),
 		Shard:         fc.shard,
+		Scenarios:     names,
 	}
 	var ran []*results.Results
 	for _, sc := range selected {
@@ -215,6 +218,34 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = worse(code, showCompare("exec", *out, ran, file.Secrets, stdout, stderr))
 	}
 	return code
+}
+
+func scenarioNames(selected []*spec.Scenario) []string {
+	names := make([]string, len(selected))
+	for i, sc := range selected {
+		names[i] = sc.Name
+	}
+	return names
+}
+
+// skipPointless leaves out, saying so, the grid scenarios of which shard
+// runs no point (a grid with fewer points than shards): their other shards
+// run them, and merge knows from the deal that this shard owes none. When
+// every scenario is such, none is left out, and CheckShard refuses them.
+func skipPointless(selected []*spec.Scenario, shard spec.Shard, stderr io.Writer) []*spec.Scenario {
+	var keep []*spec.Scenario
+	for _, sc := range selected {
+		if !shard.Sharded() || sc.Users != nil || sc.Search != nil || len(shard.Points(sc.Grid)) > 0 {
+			keep = append(keep, sc)
+			continue
+		}
+		n := len(sc.Grid.Points())
+		fmt.Fprintf(stderr, "mrqa exec: scenario %q skipped: its grid has %d point%s, none of them shard %s's\n", sc.Name, n, plural(n), shard)
+	}
+	if len(keep) == 0 {
+		return selected
+	}
+	return keep
 }
 
 // showRun writes a run's report into dir and prints its summary and the

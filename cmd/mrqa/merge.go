@@ -54,8 +54,8 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mrqa merge: want the shards' folders (see mrqa merge -h)")
 		return exitcode.Usage
 	}
-	merged, warnings, err := rt.Merge(pos, *out, rt.MergeOptions{Force: *force})
-	for _, w := range warnings {
+	res, err := rt.Merge(pos, *out, rt.MergeOptions{Force: *force})
+	for _, w := range res.Warnings {
 		fmt.Fprintln(stderr, "mrqa merge: warning:", w)
 	}
 	if err != nil {
@@ -67,7 +67,11 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitcode.OK
 	var ran []*results.Results
-	for _, m := range merged {
+	for _, name := range res.Missing {
+		fmt.Fprintf(stderr, "%s: incomplete: no shard folder holds scenario %q, so all its points are missing; run or resume its shards (mrqa exec -shard I/N) and merge again\n", name, name)
+		code = worse(code, exitcode.Failure)
+	}
+	for _, m := range res.Scenarios {
 		code = worse(code, showRun("merge", m.Dir, m.Results, nil, stdout, stderr))
 		ran = append(ran, m.Results)
 		if m.Results.Missing != nil {

@@ -49,10 +49,14 @@ type Results struct {
 	Grid         Grid   `json:"grid"`
 	// Shard is the part of the sweep this folder runs (exec -shard I/N):
 	// its points are the shard's. Nil for a whole sweep.
-	Shard  *Shard  `json:"shard,omitempty"`
-	SLOs   []SLO   `json:"slos"`
-	Expect string  `json:"expect,omitempty"`
-	Search *Search `json:"search,omitempty"`
+	Shard *Shard `json:"shard,omitempty"`
+	// Scenarios are the names of the scenarios the command that wrote
+	// this folder selected (this one among them), so that mrqa merge can
+	// tell a scenario no shard folder holds; absent from older results.
+	Scenarios []string `json:"scenarios,omitempty"`
+	SLOs      []SLO    `json:"slos"`
+	Expect    string   `json:"expect,omitempty"`
+	Search    *Search  `json:"search,omitempty"`
 	// RateSearch is an open-loop sweep's search; nil for a closed-loop one.
 	RateSearch *RateSearch `json:"rate_search,omitempty"`
 	Between    Between     `json:"between_points"`
