@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,4 +27,25 @@ func TestLockNamingThisProcessTakenOver(t *testing.T) {
 		t.Fatalf("a lock naming this process itself (a dead predecessor whose PID namespace number was reused) is refused: %v", err)
 	}
 	o.close()
+}
+
+// TestLockOfAnotherRunOfThisProcessRefused: two runs of one process (a
+// library user, or tests) into one folder. The lock names this process,
+// as a dead predecessor's would, but the first run holds it (its flock):
+// the second is refused until the first releases the folder.
+func TestLockOfAnotherRunOfThisProcessRefused(t *testing.T) {
+	dir := t.TempDir()
+	first, second := &output{dir: dir}, &output{dir: dir}
+	if err := first.lock(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if err := second.lock(); !errors.Is(err, ErrOutputInUse) {
+		second.close()
+		t.Fatalf("a second run of this process while the first holds the folder: %v, want ErrOutputInUse", err)
+	}
+	first.close()
+	if err := second.lock(); err != nil {
+		t.Fatalf("the second run, once the first released the folder: %v", err)
+	}
+	second.close()
 }

@@ -68,11 +68,12 @@ func liveProcess(pid int) (bool, string) {
 	return true, processStart(pid)
 }
 
-// heldBy says whether the lock's holder h may still be writing, seen from
-// self, and whether it runs elsewhere (on another host, where nothing here
-// can see its processes, so it is assumed alive).
-func (h holder) heldBy(self holder) (held, elsewhere bool) {
-	return h.heldSeen(self, liveProcess)
+// heldBy says whether the lock at path, whose holder is h, may still be
+// written to, seen from self, and whether its holder runs elsewhere (on
+// another host, where nothing here can see its processes, so it is
+// assumed alive).
+func (h holder) heldBy(self holder, path string) (held, elsewhere bool) {
+	return h.heldSeen(self, liveProcess, func() bool { return lockHeldHere(path) })
 }
 
 // heldSeen is heldBy with the process table read through alive. A holder
@@ -81,10 +82,12 @@ func (h holder) heldBy(self holder) (held, elsewhere bool) {
 // next pod of a Kubernetes Job's index, started only once the last has
 // ended) has a namespace of its own, or one whose number was freed by the
 // dead. A lock naming this very process was not written by this run, which
-// has not claimed the folder yet: its writer is dead. Otherwise a process
+// has not claimed the folder yet: its writer is dead, unless another run of
+// this process holds it (ownHeld: its flock, which a dead process's
+// releases). Otherwise a process
 // with the id must run, and where both are known it must have started when
 // the holder did, in the same boot.
-func (h holder) heldSeen(self holder, alive probe) (held, elsewhere bool) {
+func (h holder) heldSeen(self holder, alive probe, ownHeld func() bool) (held, elsewhere bool) {
 	switch {
 	case h.pid <= 0:
 		return false, false
@@ -93,7 +96,7 @@ func (h holder) heldSeen(self holder, alive probe) (held, elsewhere bool) {
 	case h.pidNS != "" && self.pidNS != "" && h.pidNS != self.pidNS:
 		return false, false
 	case h.isSelf(self):
-		return false, false
+		return ownHeld(), false
 	case h.boot != "" && self.boot != "" && h.boot != self.boot:
 		return false, false
 	}

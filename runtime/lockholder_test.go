@@ -36,7 +36,7 @@ func TestLockHolder(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			held, elsewhere := parseHolder([]byte(tc.lock)).heldSeen(self, alive)
+			held, elsewhere := parseHolder([]byte(tc.lock)).heldSeen(self, alive, func() bool { return false })
 			if held != tc.held || elsewhere != tc.elsewhere {
 				t.Errorf("lock %q: held %v, elsewhere %v; want %v, %v", tc.lock, held, elsewhere, tc.held, tc.elsewhere)
 			}

@@ -29,7 +29,9 @@ else is refused with exit 2, naming each difference and the folders that
 hold each value, as are a folder given twice, two folders of one shard,
 and points that overlap. Points that no folder holds (a shard not given,
 or one that stopped early) are named, and the merged result is marked
-incomplete (exit 1).
+incomplete (exit 1), as is a scenario the shards selected that no folder
+holds. With points missing, expect is not judged and no limit is stated
+that those points could change.
 
 -out must be new or empty; -force replaces the runs in it.
 
@@ -37,8 +39,8 @@ example:
   mrqa exec -shard 0/3 -out out-0 scenarios/novel-critic.hcl   # and 1/3, 2/3, anywhere
   mrqa merge -out out out-0 out-1 out-2
 
-exit codes: 0 merged, 1 points missing or an unreadable or unwritable
-folder, 2 shards that are not parts of one sweep (or a usage error), 99 an
+exit codes: 0 merged, 1 points or scenarios missing (expect not judged),
+or an unreadable or unwritable folder, 2 shards that are not parts of one sweep (or a usage error), 99 an
 expect not met.
 `
 
