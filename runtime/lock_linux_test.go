@@ -77,3 +77,29 @@ func lockHelper(t *testing.T, mode, dir string) (string, error) {
 	}
 	return string(out), err
 }
+
+// TestStatStart checks field 22 is read after the command, whose
+// parentheses may hold spaces and parentheses of their own.
+func TestStatStart(t *testing.T) {
+	tail := " S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 424242 19 20\n"
+	tests := []struct{ name, stat, want string }{
+		{"plain", "12 (mrqa)" + tail, "424242"},
+		{"a command with spaces and parentheses", "12 (my (odd) cmd)" + tail, "424242"},
+		{"cut short", "12 (mrqa) S 1 2", ""},
+		{"not a stat file", "busy", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := t.TempDir() + "/stat"
+			if err := os.WriteFile(path, []byte(tc.stat), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got := statStart(path); got != tc.want {
+				t.Errorf("statStart(%q) = %q, want %q", tc.stat, got, tc.want)
+			}
+		})
+	}
+	if selfStart() == "" || selfStart() != processStart(os.Getpid()) {
+		t.Errorf("selfStart() = %q, processStart(own pid) = %q: want one non-empty value", selfStart(), processStart(os.Getpid()))
+	}
+}

@@ -29,6 +29,15 @@ type MergeOptions struct {
 	Force bool
 }
 
+// MergeResult is what Merge did: each scenario merged, warnings for the
+// terminal, and the scenarios that the shards' configuration selected but
+// no shard folder holds (every point of them is missing).
+type MergeResult struct {
+	Scenarios []MergedScenario
+	Warnings  []string
+	Missing   []string
+}
+
 // MergedScenario is one scenario merged from its shard folders.
 type MergedScenario struct {
 	Dir     string // where it was written: the output root's <scenario>
@@ -42,35 +51,55 @@ type MergedScenario struct {
 // lmbench/ when the shards wrote it. The report is the caller's. It checks
 // first that the shards are parts of one sweep and nothing is written
 // when they are not (ErrMerge), or when outRoot holds something it may not
-// replace (ErrOutputInUse). warnings are for the terminal.
-func Merge(roots []string, outRoot string, opts MergeOptions) (merged []MergedScenario, warnings []string, err error) {
+// replace (ErrOutputInUse).
+func Merge(roots []string, outRoot string, opts MergeOptions) (MergeResult, error) {
+	var res MergeResult
 	folders, warnings, err := loadShardFolders(roots)
+	res.Warnings = warnings
 	if err != nil {
-		return nil, warnings, err
+		return res, err
 	}
 	if err := checkSweep(folders); err != nil {
-		return nil, warnings, err
+		return res, err
 	}
 	var plans []*mergePlan
 	for _, group := range byScenario(folders) {
 		p, err := planMerge(group)
 		if err != nil {
-			return nil, warnings, err
+			return res, err
 		}
-		warnings = append(warnings, p.warnings...)
+		res.Warnings = append(res.Warnings, p.warnings...)
 		plans = append(plans, p)
 	}
 	if err := checkMergeOut(outRoot, folders, opts.Force); err != nil {
-		return nil, warnings, err
+		return res, err
 	}
+	res.Missing = missingScenarios(folders)
 	for _, p := range plans {
 		dir := filepath.Join(outRoot, p.r.Scenario)
 		if err := writeMerged(dir, p); err != nil {
-			return merged, warnings, err
+			return res, err
 		}
-		merged = append(merged, MergedScenario{Dir: dir, Results: p.r})
+		res.Scenarios = append(res.Scenarios, MergedScenario{Dir: dir, Results: p.r})
 	}
-	return merged, warnings, nil
+	return res, nil
+}
+
+// missingScenarios are the scenarios some folder's configuration selected
+// (results.json's scenarios) that no folder holds: no shard ran them. A
+// grid with fewer points than shards is not one: its shard 0 always has a
+// point, and the shards without any skip it.
+func missingScenarios(folders []shardFolder) []string {
+	var out []string
+	for _, f := range folders {
+		for _, name := range f.r.Scenarios {
+			held := slices.ContainsFunc(folders, func(g shardFolder) bool { return g.r.Scenario == name })
+			if !held && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // shardFolder is one scenario folder of one shard.
@@ -262,7 +291,7 @@ func mergedResults(group []shardFolder, from map[[2]int]*shardFolder) *results.R
 	m := *group[0].r
 	m.Shard = nil
 	grid := spec.Grid{Concurrent: m.Grid.Concurrent, Sequential: m.Grid.Sequential}
-	urls := baseURLs(group)
+	several := len(replicas(group)) > 1
 	m.Points = []results.Point{}
 	for _, k := range grid.Points() {
 		f, ok := from[k]
@@ -270,18 +299,18 @@ func mergedResults(group []shardFolder, from map[[2]int]*shardFolder) *results.R
 			continue
 		}
 		pt := *pointOf(f.r, k)
-		if len(urls) > 1 {
-			pt.TargetBaseURL = f.r.Target.BaseURL
+		if several {
+			pt.TargetBaseURL = replica(f)
 		}
 		m.Points = append(m.Points, pt)
 	}
-	if len(urls) > 1 {
+	if several {
 		m.Identity = maps.Clone(m.Identity)
 		m.Identity["target.base_url"] = "one per shard: " + strings.Join(identityURLs(group), ", ")
 	}
 	m.Merged, m.Missing = provenance(group, grid)
-	m.Complete = m.Missing == nil
 	m.Stopped = stoppedShards(group)
+	m.Complete = m.Missing == nil && m.Stopped == "" // as a whole sweep stopped at its last point
 	m.Started, m.Finished = span(group)
 	m.ServerSeries = mergedSeries(group)
 	return &m
@@ -296,15 +325,27 @@ func pointOf(r *results.Results, k [2]int) *results.Point {
 	return nil
 }
 
-// baseURLs are the distinct base URLs the shards measured.
-func baseURLs(group []shardFolder) []string {
+// replicas are the distinct servers the shards measured (see replica).
+func replicas(group []shardFolder) []string {
 	var out []string
-	for _, f := range group {
-		if !slices.Contains(out, f.r.Target.BaseURL) {
-			out = append(out, f.r.Target.BaseURL)
+	for i := range group {
+		if u := replica(&group[i]); !slices.Contains(out, u) {
+			out = append(out, u)
 		}
 	}
 	return out
+}
+
+// replica names the server a shard measured: its base URL (credentials
+// removed), or, when the URL is sensitive, "(sensitive) " and the salted
+// digest its identity holds. The shards of one sweep share their salt, so
+// two shards' digests are equal only for one URL: the digest tells the
+// replicas apart without the URL being written.
+func replica(f *shardFolder) string {
+	if id := f.r.Identity["target.base_url"]; strings.HasPrefix(id, secretPrefix) {
+		return "(sensitive) " + id
+	}
+	return f.r.Target.BaseURL
 }
 
 // identityURLs are the distinct base URLs as the shards' identities hold
@@ -328,10 +369,11 @@ func provenance(group []shardFolder, grid spec.Grid) (*results.Merged, *results.
 	parts := spec.DealPoints(grid.Points(), count)
 	for index, part := range parts {
 		i := slices.IndexFunc(group, func(f shardFolder) bool { return f.index() == index })
-		if i < 0 {
-			missing.Shards = append(missing.Shards, index)
-		} else {
+		switch {
+		case i >= 0:
 			merged.Shards = append(merged.Shards, mergedShard(&group[i]))
+		case len(part) > 0: // a shard dealt no point of this grid owes none
+			missing.Shards = append(missing.Shards, index)
 		}
 		for _, k := range part {
 			if i < 0 || pointOf(group[i].r, k) == nil {

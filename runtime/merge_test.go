@@ -76,7 +76,8 @@ func TestMergeEqualsWholeSweep(t *testing.T) {
 	whole := runShard(t, file, sc, spec.Shard{}, t.TempDir())
 	roots := runShards(t, file, sc, 3)
 	out := filepath.Join(t.TempDir(), "merged")
-	merged, warnings, err := Merge(roots, out, MergeOptions{})
+	mr, err := Merge(roots, out, MergeOptions{})
+	merged, warnings := mr.Scenarios, mr.Warnings
 	if err != nil || len(warnings) > 0 || len(merged) != 1 {
 		t.Fatalf("Merge: %v, warnings %v, %d scenarios", err, warnings, len(merged))
 	}
@@ -193,7 +194,7 @@ func TestMergeRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			roots := tt.prepare(t, runShards(t, file, sc, 3))
 			out := filepath.Join(t.TempDir(), "merged")
-			_, _, err := Merge(roots, out, MergeOptions{})
+			_, err := Merge(roots, out, MergeOptions{})
 			if !errors.Is(err, ErrMerge) {
 				t.Fatalf("Merge = %v, want ErrMerge", err)
 			}
@@ -233,7 +234,8 @@ func TestMergeMissing(t *testing.T) {
 	// Shard 2's folder was never created (its pod failed before its first
 	// point): it is given, as a Job's merge lists every shard's folder.
 	absent := filepath.Join(filepath.Dir(roots[2]), "never-written")
-	merged, warnings, err := Merge([]string{roots[0], roots[1], absent}, filepath.Join(t.TempDir(), "m"), MergeOptions{})
+	mr, err := Merge([]string{roots[0], roots[1], absent}, filepath.Join(t.TempDir(), "m"), MergeOptions{})
+	merged, warnings := mr.Scenarios, mr.Warnings
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +279,8 @@ func TestMergeBaseURLPerShard(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(roots[0], "shards", "lmbench"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	merged, _, err := Merge(roots, filepath.Join(t.TempDir(), "m"), MergeOptions{})
+	mr, err := Merge(roots, filepath.Join(t.TempDir(), "m"), MergeOptions{})
+	merged := mr.Scenarios
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +317,7 @@ func TestMergeOut(t *testing.T) {
 	file, sc := shardScenario(t)
 	roots := runShards(t, file, sc, 2)
 	out := filepath.Join(t.TempDir(), "merged")
-	if _, _, err := Merge(roots, out, MergeOptions{}); err != nil {
+	if _, err := Merge(roots, out, MergeOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	stale := filepath.Join(out, "shards", "points", "c9_s9.jsonl")
@@ -331,12 +334,12 @@ func TestMergeOut(t *testing.T) {
 		{filepath.Join(roots[1], "shards", "m"), true, "one folder or one inside the other"},
 	}
 	for _, tt := range tests {
-		_, _, err := Merge(roots, tt.out, MergeOptions{Force: tt.force})
+		_, err := Merge(roots, tt.out, MergeOptions{Force: tt.force})
 		if !errors.Is(err, ErrOutputInUse) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Merge -out %s (force %v) = %v, want %q", tt.out, tt.force, err, tt.want)
 		}
 	}
-	if _, _, err := Merge(roots, out, MergeOptions{Force: true}); err != nil {
+	if _, err := Merge(roots, out, MergeOptions{Force: true}); err != nil {
 		t.Fatalf("Merge -force: %v", err)
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
@@ -353,7 +356,8 @@ func TestMergeToolVersionWarns(t *testing.T) {
 	file, sc := shardScenario(t)
 	roots := runShards(t, file, sc, 2)
 	editResults(t, filepath.Join(roots[1], "shards"), func(r *results.Results) { r.ToolVersion = "v9.9.9" })
-	merged, warnings, err := Merge(roots, filepath.Join(t.TempDir(), "m"), MergeOptions{})
+	mr, err := Merge(roots, filepath.Join(t.TempDir(), "m"), MergeOptions{})
+	merged, warnings := mr.Scenarios, mr.Warnings
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,5 +408,27 @@ func TestMergedSeries(t *testing.T) {
 				t.Errorf("merged samples are not in time order")
 			}
 		})
+	}
+}
+
+// TestMergeOfShardStoppedAtLastPoint: a shard that stopped early (every
+// request of its last point failed, with abort_on_all_failed) holds all
+// its points. The merge is not complete, as a whole sweep stopped at its
+// last point is not, and says why it stopped.
+func TestMergeOfShardStoppedAtLastPoint(t *testing.T) {
+	grid := results.Grid{Concurrent: []int{1, 2}, Sequential: []int{1}}
+	shard := func(i int, stopped string, pts ...[2]int) shardFolder {
+		r := &results.Results{Scenario: "s", Grid: grid, Shard: &results.Shard{Index: i, Count: 2}, Complete: stopped == "", Stopped: stopped}
+		for _, k := range pts {
+			r.Points = append(r.Points, results.Point{Concurrent: k[0], Sequential: k[1]})
+		}
+		return shardFolder{dir: fmt.Sprintf("out-%d", i), r: r}
+	}
+	group := []shardFolder{shard(0, "", [2]int{2, 1}), shard(1, "every request failed", [2]int{1, 1})} // the deal gives C=2 to shard 0
+	from := map[[2]int]*shardFolder{{2, 1}: &group[0], {1, 1}: &group[1]}
+	m := mergedResults(group, from)
+	if m.Missing != nil || m.Complete || m.Stopped != "shard 1: every request failed" {
+		t.Errorf("merged: missing %v, complete %v, stopped %q; want no missing point, complete false, stopped %q",
+			m.Missing, m.Complete, m.Stopped, "shard 1: every request failed")
 	}
 }

@@ -149,7 +149,11 @@ func finalizeGrid(r *results.Results, score string, expect *metrics.Condition) {
 		r.Sweep.MaxSessions, r.Sweep.BestConcurrent, r.Sweep.BestSequential = c*s, c, s
 	}
 	r.ExpectOutcome = ""
-	if expect != nil {
+	switch {
+	case expect == nil:
+	case len(r.NotRun()) > 0:
+		r.ExpectOutcome = metrics.NotJudged
+	default:
 		r.ExpectOutcome = expect.Eval(r.Sweep)
 	}
 }

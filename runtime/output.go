@@ -31,9 +31,9 @@ type output struct {
 	replace  bool // -force over an existing run: clear it at the first save
 	resumed  bool // finished points were adopted
 	replaced bool
-	locked   bool
-	ok       bool   // opened for the run (else released on the way out)
-	aside    string // where a replaced run waits until the first save is done
+	lockFile *os.File // the lock this run wrote, held open (and flocked) until close
+	ok       bool     // opened for the run (else released on the way out)
+	aside    string   // where a replaced run waits until the first save is done
 }
 
 // lockName marks a folder a run is writing to: its content names the
@@ -50,8 +50,8 @@ func (o *output) lock() error {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
 			fmt.Fprint(f, self)
-			f.Close()
-			o.locked = true
+			holdLock(f)
+			o.lockFile = f
 			return nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -59,7 +59,7 @@ func (o *output) lock() error {
 		}
 		b, _ := os.ReadFile(path)
 		h := parseHolder(b)
-		if held, elsewhere := h.heldBy(self); held {
+		if held, elsewhere := h.heldBy(self, path); held {
 			return h.refusal(o.dir, path, elsewhere)
 		}
 		_ = os.Remove(path) // a killed run's lock
@@ -69,9 +69,10 @@ func (o *output) lock() error {
 
 // close releases the folder.
 func (o *output) close() {
-	if o.locked {
+	if o.lockFile != nil {
 		_ = os.Remove(filepath.Join(o.dir, lockName))
-		o.locked = false
+		o.lockFile.Close()
+		o.lockFile = nil
 	}
 }
 

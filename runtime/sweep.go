@@ -68,6 +68,10 @@ type Options struct {
 	// -from): its inputs are checked against it before the target starts,
 	// and results.json names it.
 	Reproduce *Reproduction
+	// Scenarios are the names of the scenarios the command selected, all
+	// of them: results.json records them so that mrqa merge can name a
+	// scenario that no shard's folder holds.
+	Scenarios []string
 }
 
 // Dir is where a scenario writes its outputs.
@@ -143,6 +147,7 @@ func (s *sweep) prepare() error {
 		return err
 	}
 	s.r = newResults(s.file, s.sc, s.docs, s.opts.Version, s.red)
+	s.r.Scenarios = s.opts.Scenarios
 	if sh := s.opts.Shard; sh.Sharded() {
 		s.r.Shard = &results.Shard{Index: sh.Index, Count: sh.Count}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/mrqa-dev/mrqa/dsl"
 	"github.com/mrqa-dev/mrqa/internal/exitcode"
 	rt "github.com/mrqa-dev/mrqa/runtime"
+	"github.com/mrqa-dev/mrqa/runtime/metrics"
 	"github.com/mrqa-dev/mrqa/runtime/report"
 	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
@@ -198,6 +199,8 @@ type execRun struct {
 // run runs the selected scenarios one after another (or prints their
 // plans with -dry-run), and the comparison page when several ran.
 func (e *execRun) run(ctx context.Context, selected []*spec.Scenario) int {
+	e.ropts.Scenarios = scenarioNames(selected)
+	selected = skipPointless(selected, e.ropts.Shard, e.stderr)
 	for _, sc := range selected {
 		if err := spec.CheckShard(sc, e.ropts.Shard); err != nil {
 			return e.usage(err)
@@ -265,6 +268,36 @@ func (e *execRun) scenario(ctx context.Context, sc *spec.Scenario) (*results.Res
 	return shown, code
 }
 
+// scenarioNames are the selected scenarios' names, which results.json records
+// so that a merge can tell a scenario no shard ran.
+func scenarioNames(selected []*spec.Scenario) []string {
+	names := make([]string, len(selected))
+	for i, sc := range selected {
+		names[i] = sc.Name
+	}
+	return names
+}
+
+// skipPointless leaves out, saying so, the grid scenarios of which shard
+// runs no point (a grid with fewer points than shards): their other shards
+// run them, and merge knows from the deal that this shard owes none. When
+// every scenario is such, none is left out, and CheckShard refuses them.
+func skipPointless(selected []*spec.Scenario, shard spec.Shard, stderr io.Writer) []*spec.Scenario {
+	var keep []*spec.Scenario
+	for _, sc := range selected {
+		if !shard.Sharded() || sc.Users != nil || sc.Search != nil || len(shard.Points(sc.Grid)) > 0 {
+			keep = append(keep, sc)
+			continue
+		}
+		n := len(sc.Grid.Points())
+		fmt.Fprintf(stderr, "mrqa exec: scenario %q skipped: its grid has %d point%s, none of them shard %s's\n", sc.Name, n, plural(n), shard)
+	}
+	if len(keep) == 0 {
+		return selected
+	}
+	return keep
+}
+
 // showRun writes a run's report into dir and prints its summary and the
 // report's path, as exec and merge do after each scenario.
 func showRun(cmd, dir string, r *results.Results, secrets []string, stdout, stderr io.Writer) int {
@@ -280,10 +313,16 @@ func showRun(cmd, dir string, r *results.Results, secrets []string, stdout, stde
 }
 
 // expectCode is exitcode.Expect, said on stderr, when the run's expect was
-// not met.
+// not met, and exitcode.Failure when it could not be judged because points
+// of the grid did not run: an incomplete sweep, never a pass nor a fail.
 func expectCode(r *results.Results, stderr io.Writer) int {
-	if r.ExpectOutcome == "" || r.ExpectOutcome.Passed() {
+	switch r.ExpectOutcome {
+	case "", metrics.Pass:
 		return exitcode.OK
+	case metrics.NotJudged:
+		n := len(r.NotRun())
+		fmt.Fprintf(stderr, "%s: expect %q not judged: %d point%s of the grid did not run\n", r.Scenario, r.Expect, n, plural(n))
+		return exitcode.Failure
 	}
 	fmt.Fprintf(stderr, "%s: expect %q not met (%s)\n", r.Scenario, r.Expect, r.ExpectOutcome)
 	return exitcode.Expect
@@ -488,4 +527,11 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -29,7 +29,9 @@ else is refused with exit 2, naming each difference and the folders that
 hold each value, as are a folder given twice, two folders of one shard,
 and points that overlap. Points that no folder holds (a shard not given,
 or one that stopped early) are named, and the merged result is marked
-incomplete (exit 1).
+incomplete (exit 1), as is a scenario the shards selected that no folder
+holds. With points missing, expect is not judged and no limit is stated
+that those points could change.
 
 -out must be new or empty; -force replaces the runs in it.
 
@@ -37,8 +39,8 @@ example:
   mrqa exec -shard 0/3 -out out-0 scenarios/novel-critic.hcl   # and 1/3, 2/3, anywhere
   mrqa merge -out out out-0 out-1 out-2
 
-exit codes: 0 merged, 1 points missing or an unreadable or unwritable
-folder, 2 shards that are not parts of one sweep (or a usage error), 99 an
+exit codes: 0 merged, 1 points or scenarios missing (expect not judged),
+or an unreadable or unwritable folder, 2 shards that are not parts of one sweep (or a usage error), 99 an
 expect not met.
 `
 
@@ -54,8 +56,8 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mrqa merge: want the shards' folders (see mrqa merge -h)")
 		return exitcode.Usage
 	}
-	merged, warnings, err := rt.Merge(pos, *out, rt.MergeOptions{Force: *force})
-	for _, w := range warnings {
+	res, err := rt.Merge(pos, *out, rt.MergeOptions{Force: *force})
+	for _, w := range res.Warnings {
 		fmt.Fprintln(stderr, "mrqa merge: warning:", w)
 	}
 	if err != nil {
@@ -67,13 +69,16 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitcode.OK
 	var ran []*results.Results
-	for _, m := range merged {
+	for _, name := range res.Missing {
+		fmt.Fprintf(stderr, "%s: incomplete: no shard folder holds scenario %q, so all its points are missing; run or resume its shards (mrqa exec -shard I/N) and merge again\n", name, name)
+		code = worse(code, exitcode.Failure)
+	}
+	for _, m := range res.Scenarios {
 		code = worse(code, showRun("merge", m.Dir, m.Results, nil, stdout, stderr))
 		ran = append(ran, m.Results)
 		if m.Results.Missing != nil {
 			fmt.Fprintln(stderr, missingText(m.Results))
 			code = worse(code, exitcode.Failure)
-			continue
 		}
 		code = worse(code, expectCode(m.Results, stderr))
 	}

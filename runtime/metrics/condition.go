@@ -35,6 +35,10 @@ const (
 	// Error: the expression failed at run time (an integer division by
 	// zero, say); the verdict's reason has the message.
 	Error Outcome = "error"
+	// NotJudged: a sweep's expect, when points of its grid did not run
+	// (a merge missing shards, a sweep that stopped early): a condition on
+	// the sweep read on part of its grid says nothing of the sweep.
+	NotJudged Outcome = "not_judged"
 )
 
 // Decided reports whether the outcome is a pass or fail the data supports,

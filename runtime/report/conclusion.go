@@ -32,12 +32,16 @@ func conclusion(r *results.Results) (text, kind string) {
 		why = " (" + undecided[0].FirstReason() + ")"
 	}
 	slo := sloText(r)
+	u := unrunOf(r)
 	if b := r.Best; b != nil {
-		text = fmt.Sprintf("Best: %d sessions (C=%d, S=%d%s) with %s.", b.Concurrent*b.Sequential, b.Concurrent, b.Sequential, harmonicNote(r), slo)
+		atLeast := ""
+		if u.above(r.Score, bestPoint(r)) > 0 {
+			atLeast = "at least "
+		}
+		text = fmt.Sprintf("Best: %s%d sessions (C=%d, S=%d%s) with %s.", atLeast, b.Concurrent*b.Sequential, b.Concurrent, b.Sequential, harmonicNote(r), slo)
 		if n := countBeyond(r, undecided, b); n > 0 {
 			text += fmt.Sprintf(" %d point%s that would rank above it could not be judged%s, so the limit may be higher.", n, plural(n), why)
 		}
-		u := unrunOf(r)
 		if n := u.above(r.Score, bestPoint(r)); n > 0 {
 			text += fmt.Sprintf(" %d point%s that would rank above it did not run (%s), so the limit may be higher.", n, plural(n), u.why)
 		} else if !r.Complete && r.Stopped != "" {
@@ -48,6 +52,13 @@ func conclusion(r *results.Results) (text, kind string) {
 	if len(undecided) == len(r.Points) {
 		return fmt.Sprintf("No conclusion: none of the %d points could be judged against %s%s.", len(r.Points), slo, why), "nodata"
 	}
+	if len(u.points) > 0 {
+		text = fmt.Sprintf("No point that ran passed the SLOs (%s), and %s did not run (%s): the limit is not known.", slo, countText(len(u.points), "point"), u.why)
+		if n := len(undecided); n > 0 {
+			text += fmt.Sprintf(" %d of %d points that ran could not be judged%s.", n, len(r.Points), why)
+		}
+		return text, "fail"
+	}
 	if smallest := smallestPoint(r); smallest != nil && !smallest.Undecided() {
 		text = fmt.Sprintf("No point passed the SLOs (%s): the limit is below the smallest point run (C=%d, S=%d).", slo, smallest.Concurrent, smallest.Sequential)
 	} else {
@@ -55,9 +66,6 @@ func conclusion(r *results.Results) (text, kind string) {
 	}
 	if n := len(undecided); n > 0 {
 		text += fmt.Sprintf(" %d of %d points could not be judged%s.", n, len(r.Points), why)
-	}
-	if u := unrunOf(r); len(u.points) > 0 {
-		text += fmt.Sprintf(" %d point%s did not run (%s).", len(u.points), plural(len(u.points)), u.why)
 	}
 	return text, "fail"
 }

@@ -86,6 +86,8 @@ func buildScenario(r *results.Results) (*scenarioView, []chartView, error) {
 	switch {
 	case r.Expect != "" && r.Shard != nil:
 		v.Expect, v.ExpectClass = fmt.Sprintf("expect %s: %s", r.Expect, shardExpect), "ok"
+	case r.ExpectOutcome == metrics.NotJudged:
+		v.Expect, v.ExpectClass = fmt.Sprintf("expect %s: %s", r.Expect, notJudgedText(r)), "warn"
 	case r.Expect != "":
 		v.Expect = fmt.Sprintf("expect %s: %s %s", r.Expect, expectWord(r.ExpectOutcome), passMark(r.ExpectOutcome == metrics.Pass))
 		v.ExpectClass = "fail"

@@ -59,6 +59,18 @@ func TestUnrunPointsLimitTheAnswer(t *testing.T) {
 		noneRan.Points[i].Passed = false
 	}
 	noneRan.Best = nil
+	stopped := vllmFixture() // a whole sweep stopped before C=4 S=3, its best
+	keepPoints(stopped, func(c, s int) bool { return c < 4 })
+	stopped.Complete, stopped.Stopped = false, "target is down: connection refused"
+	stoppedNone := vllmFixture()
+	keepPoints(stoppedNone, func(c, s int) bool { return c > 1 && c < 4 })
+	for i := range stoppedNone.Points {
+		stoppedNone.Points[i].Passed = false
+	}
+	stoppedNone.Best = nil
+	stoppedNone.Complete, stoppedNone.Stopped = false, "interrupted"
+	stoppedLast := vllmFixture() // every point ran before the sweep stopped
+	stoppedLast.Complete, stoppedLast.Stopped = false, "every request failed"
 	tests := []struct {
 		name     string
 		r        *results.Results
@@ -67,22 +79,35 @@ func TestUnrunPointsLimitTheAnswer(t *testing.T) {
 		unrun    bool // the knee is unknown for the points that did not run
 	}{
 		{"a missing shard held the best point", mergedWithout2(),
-			[]string{"Best: 9 sessions (C=3, S=3)", "1 point that would rank above it did not run (shard 2/3 was not merged), so the limit may be higher."},
+			[]string{"Best: at least 9 sessions (C=3, S=3)", "1 point that would rank above it did not run (shard 2/3 was not merged), so the limit may be higher."},
 			[]string{"Points missing: 5 of the grid's 16 did not run: C=2 S=2, C=2 S=3, C=2 S=4, C=3 S=1, C=4 S=3 (shard 2/3 was not merged)",
+				": at least 9  => C=3, S=3 (1 point that could rank above it did not run)",
 				"1 point that would rank above it did not run"},
 			true},
 		{"only a smaller point is missing", lowMissing,
 			[]string{"Best: 12 sessions (C=4, S=3)"},
-			[]string{"Points missing: 1 of the grid's 16 did not run: C=1 S=1 (shard 0/3 stopped early: interrupted)"},
+			[]string{": 12  => C=4, S=3\n", "Points missing: 1 of the grid's 16 did not run: C=1 S=1 (shard 0/3 stopped early: interrupted)"},
 			false},
 		{"a shard's own folder", shard1,
-			[]string{"Best: 9 sessions (C=3, S=3)", "2 points that would rank above it did not run (they are the other shards' points; mrqa merge combines the shards), so the limit may be higher."},
+			[]string{"Best: at least 9 sessions (C=3, S=3)", "2 points that would rank above it did not run (they are the other shards' points; mrqa merge combines the shards), so the limit may be higher."},
 			[]string{"Shard 1/3 of the sweep: 5 of the grid's 16 points ran here; mrqa merge combines the shards' folders into the sweep's answer."},
 			true},
 		{"nothing passed and points are missing", noneRan,
-			[]string{"No point passed the SLOs", "5 points did not run (shard 2/3 was not merged)."},
-			nil,
+			[]string{"No point that ran passed the SLOs", "5 points did not run (shard 2/3 was not merged): the limit is not known."},
+			[]string{": not known: no point run passed, and 5 points did not run (C=2 S=2, C=2 S=3, C=2 S=4, C=3 S=1, …)"},
 			true},
+		{"a whole sweep stopped before its best", stopped,
+			[]string{"Best: at least 9 sessions (C=3, S=3)", "did not run (the sweep stopped early: target is down: connection refused), so the limit may be higher."},
+			[]string{": at least 9  => C=3, S=3 (", "Sweep stopped early (target is down"},
+			true},
+		{"a whole sweep stopped with nothing passed", stoppedNone,
+			[]string{"No point that ran passed the SLOs", "8 points did not run (the sweep stopped early: interrupted): the limit is not known."},
+			[]string{": not known: no point run passed, and 8 points did not run (C=1 S=1, C=1 S=2, C=1 S=3, C=1 S=4, …)"},
+			true},
+		{"a whole sweep stopped at its last point", stoppedLast,
+			[]string{"Best: 12 sessions (C=4, S=3)", "The sweep stopped early (every request failed)"},
+			[]string{": 12  => C=4, S=3\n"},
+			false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +122,11 @@ func TestUnrunPointsLimitTheAnswer(t *testing.T) {
 			for _, w := range tt.terminal {
 				if !strings.Contains(term.String(), w) {
 					t.Errorf("terminal lacks %q:\n%s", w, term.String())
+				}
+			}
+			for _, w := range []string{"the limit is below the smallest point run", "Max (C x S) where " + sloText(tt.r) + ": 0 "} {
+				if tt.unrun && (strings.Contains(text, w) || strings.Contains(term.String(), w)) {
+					t.Errorf("with points that did not run, the summary states a limit: %q in\n%s\n%s", w, text, term.String())
 				}
 			}
 			k := explainKnee(tt.r)

@@ -147,18 +147,9 @@ func termAnswer(w io.Writer, r *results.Results) {
 	}
 	slo := sloText(r)
 	qualified := anyUndecided(r) || unrunOf(r).above(r.Score, bestPoint(r)) > 0
-	if r.Best == nil {
-		fmt.Fprintf(w, "Max (C x S) where %s: 0  => no point passed the SLOs\n", slo)
-		if text, kind := conclusion(r); kind == "nodata" || qualified {
-			fmt.Fprintln(w, text)
-		}
-	} else {
-		fmt.Fprintf(w, "Max (C x S) where %s: %d  => C=%d, S=%d\n",
-			slo, r.Best.Concurrent*r.Best.Sequential, r.Best.Concurrent, r.Best.Sequential)
-		if qualified {
-			text, _ := conclusion(r)
-			fmt.Fprintln(w, text)
-		}
+	fmt.Fprintln(w, answerLine(r, slo))
+	if text, kind := conclusion(r); qualified || (r.Best == nil && kind == "nodata") {
+		fmt.Fprintln(w, text)
 	}
 	if pts, worst := clientLimitedSummary(r); len(pts) > 0 {
 		fmt.Fprintf(w, "warning: %d point%s may be client-limited (%s): %s; rerun on a quieter client machine before trusting them\n",
@@ -233,9 +224,17 @@ func termSLOs(w io.Writer, r *results.Results) {
 	switch {
 	case r.Expect != "" && r.Shard != nil:
 		fmt.Fprintf(w, "- expect: %s  (%s)\n", r.Expect, shardExpect)
+	case r.ExpectOutcome == metrics.NotJudged:
+		fmt.Fprintf(w, "- expect: %s  (%s)\n", r.Expect, notJudgedText(r))
 	case r.Expect != "":
 		fmt.Fprintf(w, "%s expect: %s  (%s)\n", passMark(r.ExpectOutcome == metrics.Pass), r.Expect, expectWord(r.ExpectOutcome))
 	}
+}
+
+// notJudgedText says why a sweep's expect was not judged: "not judged: 5
+// points did not run".
+func notJudgedText(r *results.Results) string {
+	return "not judged: " + countText(len(r.NotRun()), "point") + " did not run"
 }
 
 // shardExpect says why a shard's folder has no expect outcome.

@@ -10,37 +10,33 @@ import (
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
-// unrun is what a sharded sweep's folder lacks of its grid: the points
-// that did not run here, and why, in words. A merged sweep's are its
+// unrun is what a sweep's folder lacks of its grid (results.NotRun): the
+// points that did not run, and why, in words. A merged sweep's are its
 // missing points; a shard's own folder lacks every point it did not run
-// (the other shards', and its own not run yet). A point that did not run
-// says nothing about the limit, so none may be assumed to fail.
+// (the other shards', and its own not run yet); a whole sweep that stopped
+// early, the points it did not reach. A point that did not run says
+// nothing about the limit, so none may be assumed to pass or fail. It is
+// the one home of what the terminal, the page and a merge say about them.
 type unrun struct {
 	points [][2]int
 	why    string
 }
 
-// unrunOf says what r lacks; nothing for a sweep that ran in one folder.
+// unrunOf says what r lacks; nothing for a complete sweep.
 func unrunOf(r *results.Results) unrun {
+	u := unrun{points: r.NotRun()}
 	switch {
+	case len(u.points) == 0:
 	case r.Missing != nil:
-		var u unrun
-		for _, p := range r.Missing.Points {
-			u.points = append(u.points, [2]int{p.Concurrent, p.Sequential})
-		}
 		u.why = missingWhy(r)
-		return u
-	case r.Shard != nil && !isOpen(r):
-		var u unrun
-		for _, k := range gridOf(r).Points() {
-			if !slices.ContainsFunc(r.Points, func(p results.Point) bool { return p.Concurrent == k[0] && p.Sequential == k[1] }) {
-				u.points = append(u.points, k)
-			}
-		}
+	case r.Shard != nil:
 		u.why = "they are the other shards' points; mrqa merge combines the shards"
-		return u
+	case r.Stopped != "":
+		u.why = "the sweep stopped early: " + r.Stopped
+	default:
+		u.why = "the sweep has not finished"
 	}
-	return unrun{}
+	return u
 }
 
 func gridOf(r *results.Results) spec.Grid {
@@ -110,9 +106,13 @@ func unrunKnee(r *results.Results, best *results.Point) *Knee {
 	} else {
 		k.Text = fmt.Sprintf("%d point%s that would rank above %s did not run (%s), so where the limit lies is not measured.", n, plural(n), pointName(best), u.why)
 	}
-	k.Move = "Run the points that are missing (mrqa exec -shard I/N, with -resume for a shard that stopped) and merge the shards again."
-	if r.Shard != nil {
+	switch {
+	case r.Shard != nil:
 		k.Move = "Merge this shard's folder with the other shards' (mrqa merge) to see the whole grid."
+	case r.Missing != nil:
+		k.Move = "Run the points that are missing (mrqa exec -shard I/N, with -resume for a shard that stopped) and merge the shards again."
+	default:
+		k.Move = "Run the points that did not run (mrqa exec -resume continues the sweep)."
 	}
 	return k
 }
@@ -134,4 +134,42 @@ func unrunLine(r *results.Results) string {
 			r.Shard.Index, r.Shard.Count, len(r.Points), all)
 	}
 	return ""
+}
+
+// answerLine is the terminal's "Max (C x S)" line: the best point's
+// sessions as the limit only when no point that did not run could rank
+// above it; "at least" when one could; "not known" when no point that ran
+// passed and some did not run.
+func answerLine(r *results.Results, slo string) string {
+	u := unrunOf(r)
+	b := r.Best
+	switch n := u.above(r.Score, bestPoint(r)); {
+	case b != nil && n > 0:
+		return fmt.Sprintf("Max (C x S) where %s: at least %d  => C=%d, S=%d (%d point%s that could rank above it did not run)",
+			slo, b.Sessions, b.Concurrent, b.Sequential, n, plural(n))
+	case b != nil:
+		return fmt.Sprintf("Max (C x S) where %s: %d  => C=%d, S=%d", slo, b.Sessions, b.Concurrent, b.Sequential)
+	case len(u.points) > 0:
+		return fmt.Sprintf("Max (C x S) where %s: not known: no point run passed, and %s did not run (%s)",
+			slo, countText(len(u.points), "point"), pointsText(u.points, 4))
+	}
+	return fmt.Sprintf("Max (C x S) where %s: 0  => no point passed the SLOs", slo)
+}
+
+// countText is "1 point", "5 points".
+func countText(n int, noun string) string {
+	return fmt.Sprintf("%d %s%s", n, noun, plural(n))
+}
+
+// pointsText names up to max points, "C=1 S=1, C=1 S=2, …".
+func pointsText(points [][2]int, max int) string {
+	var parts []string
+	for i, k := range points {
+		if i == max {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("C=%d S=%d", k[0], k[1]))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -52,10 +52,14 @@ type Results struct {
 	Grid         Grid   `json:"grid"`
 	// Shard is the part of the sweep this folder runs (exec -shard I/N):
 	// its points are the shard's. Nil for a whole sweep.
-	Shard  *Shard  `json:"shard,omitempty"`
-	SLOs   []SLO   `json:"slos"`
-	Expect string  `json:"expect,omitempty"`
-	Search *Search `json:"search,omitempty"`
+	Shard *Shard `json:"shard,omitempty"`
+	// Scenarios are the names of the scenarios the command that wrote
+	// this folder selected (this one among them), so that mrqa merge can
+	// tell a scenario no shard folder holds; absent from older results.
+	Scenarios []string `json:"scenarios,omitempty"`
+	SLOs      []SLO    `json:"slos"`
+	Expect    string   `json:"expect,omitempty"`
+	Search    *Search  `json:"search,omitempty"`
 	// RateSearch is an open-loop sweep's search; nil for a closed-loop one.
 	RateSearch *RateSearch `json:"rate_search,omitempty"`
 	Between    Between     `json:"between_points"`
@@ -211,7 +215,8 @@ type Point struct {
 	Client  *ClientCheck `json:"client,omitempty"`
 	Records string       `json:"records"` // path of the jsonl, relative to results.json
 	// TargetBaseURL is the target that measured the point (credentials
-	// removed), set in a merged sweep whose shards named different ones.
+	// removed; a sensitive one as "(sensitive) secret:" and its salted
+	// digest), set in a merged sweep whose shards named different ones.
 	TargetBaseURL string            `json:"target_base_url,omitempty"`
 	Sessions      []SessionDocument `json:"sessions"`
 	// SharedDocuments maps each document that more than one session of the
