@@ -32,7 +32,7 @@ func identity(sc *spec.Scenario, docs []corpus.Document, model string, red *reda
 			return v
 		}
 		sum := sha256.Sum256([]byte(salt + "\x00" + v))
-		return "secret:" + hex.EncodeToString(sum[:12])
+		return secretPrefix + hex.EncodeToString(sum[:12])
 	}
 	timeouts := fmt.Sprintf("connect %s, first_token %s, idle %s, total %s", t.Timeouts.Connect, t.Timeouts.FirstToken, t.Timeouts.Idle, t.Timeouts.Total)
 	id := map[string]string{
@@ -65,6 +65,10 @@ func identity(sc *spec.Scenario, docs []corpus.Document, model string, red *reda
 	}
 	return id
 }
+
+// secretPrefix starts an identity value that is a salted digest of a
+// value built from a secret.
+const secretPrefix = "secret:"
 
 // saltFor is the identity salt of a new folder for r. The shards of one
 // sweep share theirs, so mrqa merge can compare the digests of the fields
