@@ -297,12 +297,24 @@ func (l *loader) decodeLocals(blocks []*hcl.Block) {
 		if diags.HasErrors() {
 			val = cty.DynamicVal
 		}
-		l.values[name] = val
+		l.values[name] = l.secretLocal(name, a.Expr, val)
 	}
 	for _, n := range order {
 		visit(n)
 	}
 	l.ctx.Variables["local"] = l.localObject()
+}
+
+// secretLocal is the value of the local name, defined by expr: marked
+// sensitive, its text judged as a secret's, when a secret-bearing
+// expression refers to it (see secretInputs).
+func (l *loader) secretLocal(name string, expr hcl.Expression, val cty.Value) cty.Value {
+	if !l.secretInputs.locals[name] {
+		return val
+	}
+	unmarked, _ := unmarkSensitive(val)
+	l.sensitiveExpr(expr, unmarked)
+	return val.Mark(sensitiveMark)
 }
 
 func (l *loader) localObject() cty.Value {

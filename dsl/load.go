@@ -206,6 +206,9 @@ type loader struct {
 	// sensitiveExprs are the expressions at some of those ranges, which
 	// the recording may keep as written (see recordable).
 	sensitiveExprs map[hcl.Range]hcl.Expression
+	// secretInputs are the variables and locals secret-bearing expressions
+	// refer to: sensitive whether declared so or not.
+	secretInputs secretInputs
 }
 
 // declared is a decoded block with where it was declared, for references.
@@ -359,6 +362,7 @@ func (l *loader) topLevelBlocks(files []*hcl.File) (hcl.Blocks, bool) {
 // returns its scenarios in file order.
 func (l *loader) decodeBlocks(blocks hcl.Blocks) []*spec.Scenario {
 	// Variables and locals first: every other block may use them.
+	l.secretInputs = findSecretInputs(blocks)
 	var localsBlocks []*hcl.Block
 	for _, b := range blocks {
 		switch b.Type {

@@ -15,7 +15,11 @@ import (
 // of a sensitive variable, a local built from one, env("NAME"), and string
 // templates and function calls of those — which holds no secret and is
 // kept as written, so that the recorded text runs again once those values
-// are given anew (exec -from).
+// are given anew (exec -from). A template's literal text beside such
+// references is kept only when it cannot be part of the secret: whitespace,
+// and a leading HTTP authorization scheme word ("Bearer ${var.token}");
+// any other literal ("${var.user}:password", "${var.key}-suffix") makes
+// the whole expression be replaced, as a literal secret is.
 
 // sensitiveExpr records that expr, and the value it produced, are secrets,
 // keeping expr to judge at recording time whether its text may stay.
@@ -76,10 +80,14 @@ func (l *loader) onlyReferences(expr hcl.Expression, hidden *int) bool {
 		}
 		return root == "var" || root == "local"
 	case *hclsyntax.TemplateExpr:
-		// "literal" alone is a literal; "Bearer ${var.key}" is text around a reference.
+		// "literal" alone is a literal; "Bearer ${var.key}" is text around
+		// a reference, kept only when that text cannot be part of the secret.
 		refs := false
-		for _, p := range e.Parts {
-			if _, lit := p.(*hclsyntax.LiteralValueExpr); lit {
+		for i, p := range e.Parts {
+			if lit, ok := p.(*hclsyntax.LiteralValueExpr); ok {
+				if !harmlessLiteral(lit, i == 0) {
+					return false
+				}
 				continue
 			}
 			if refs = true; !l.onlyReferences(p, hidden) {
@@ -127,6 +135,25 @@ func (l *loader) hiddenRef(tr hcl.Traversal) bool {
 		return marked
 	}
 	return false
+}
+
+// authSchemes are the HTTP authorization scheme words a template may
+// start with beside a hidden reference ("Bearer ${var.token}"), lower case.
+var authSchemes = map[string]bool{"basic": true, "bearer": true, "digest": true, "token": true, "apikey": true}
+
+// harmlessLiteral reports whether a template's literal part cannot be part
+// of a secret: only whitespace, or, first in the template, an HTTP
+// authorization scheme word followed by whitespace.
+func harmlessLiteral(lit *hclsyntax.LiteralValueExpr, first bool) bool {
+	if lit.Val.Type() != cty.String || lit.Val.IsNull() {
+		return false
+	}
+	text := lit.Val.AsString()
+	if strings.TrimSpace(text) == "" {
+		return true
+	}
+	scheme, rest, ok := strings.Cut(strings.TrimLeft(text, " "), " ")
+	return first && ok && strings.TrimSpace(rest) == "" && authSchemes[strings.ToLower(scheme)]
 }
 
 // isLiteralText reports whether expr is a quoted string without

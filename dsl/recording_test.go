@@ -86,6 +86,14 @@ func TestRecordedExpressions(t *testing.T) {
 		{"plain variable only", `"sk-${var.plain}"`, false},
 		{"format with a literal", `format("sk-%s", var.key)`, false},
 		{"file", `file("key.txt")`, false},
+		{"auth scheme Basic", `"Basic ${var.key}"`, true},
+		{"auth scheme Token", `"Token ${var.key}"`, true},
+		{"whitespace around it", `"  ${var.key} "`, true},
+		{"two references", `"${var.key}${var.plain}"`, true},
+		{"literal after it", `"${var.key}-sk-literal"`, false},
+		{"password after a scheme", `"Basic ${var.key}:hunter2"`, false},
+		{"word that is no scheme", `"hunter2 ${var.key}"`, false},
+		{"scheme not first", `"${var.key} Bearer "`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,3 +268,97 @@ func readFile(t *testing.T, dir, name string) string {
 	}
 	return string(b)
 }
+
+// TestVariablesInSecretsAreSensitive: a variable that a secret-bearing
+// expression refers to, even in part or through a local, is recorded as
+// sensitive and its value appears nowhere in the recording; one used
+// elsewhere stays plain.
+func TestVariablesInSecretsAreSensitive(t *testing.T) {
+	tests := []struct {
+		name, target string
+		sensitive    bool
+	}{
+		{"api_key in part", `api_key = "${var.key}${var.part}"`, true},
+		{"header value", `headers = { Authorization = "Bearer ${var.part}" }`, true},
+		{"header through a local", `headers = { Authorization = local.auth }`, true},
+		{"url userinfo", `base_url = "http://u:${var.part}@127.0.0.1:8000/v1"`, true},
+		{"url host", `base_url = "http://${var.part}:8000/v1"`, false},
+		{"metrics bearer_token", `metrics {
+    url          = "http://127.0.0.1:8000/metrics"
+    bearer_token = var.part
+  }`, true},
+		{"model", `model = var.part`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := `base_url = "http://127.0.0.1:8000/v1"`
+			if strings.HasPrefix(tt.target, "base_url") {
+				base = ""
+			}
+			src := strings.NewReplacer("BASE_URL", base, "TARGET", tt.target).Replace(secretInputsConfig)
+			value := "PARTVALUE-7f7f"
+			if !tt.sensitive {
+				value = "127.0.0.1"
+			}
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"s.hcl": src, "v.mrqavars.hcl": "part = \"" + value + "\"\n"})
+			f := requireFile(t, LoadFiles([]string{dir}, Options{Vars: map[string]string{"key": "sk-flag-secret"}}))
+			var part spec.Variable
+			for _, v := range f.Variables {
+				if v.Name == "part" {
+					part = v
+				}
+			}
+			if part.Sensitive != tt.sensitive {
+				t.Fatalf("var.part sensitive = %v, want %v", part.Sensitive, tt.sensitive)
+			}
+			if !tt.sensitive {
+				return
+			}
+			for _, sf := range f.Files {
+				if strings.Contains(sf.Redacted, value) {
+					t.Errorf("%s holds the secret:\n%s", sf.Path, sf.Redacted)
+				}
+			}
+			if part.Value != "(sensitive)" {
+				t.Errorf("var.part recorded as %q", part.Value)
+			}
+		})
+	}
+}
+
+// secretInputsConfig is a configuration whose target reads BASE_URL and
+// TARGET, with a
+// sensitive variable key, a plain one part and a local built from part.
+const secretInputsConfig = `variable "key" {
+  sensitive = true
+}
+variable "part" {
+  default = "none"
+}
+locals {
+  auth = "Bearer ${var.part}"
+}
+target "t" {
+  BASE_URL
+  TARGET
+}
+corpus "c" {
+  source "synthetic" { documents = 2 }
+}
+script "s" {
+  opening   = "${document}"
+  questions = ["a"]
+}
+scenario "x" {
+  target = target.t
+  corpus = corpus.c
+  script = script.s
+  rounds = 1
+  grid {
+    concurrent = [1]
+    sequential = [1]
+  }
+  slo "t" { condition = "ttft_p95 <= 5s" }
+}
+`

@@ -99,6 +99,8 @@ func (l *loader) decodeVariableBlock(b *hcl.Block) {
 			}
 		}
 	}
+	// A variable a secret-bearing expression refers to holds (part of) a secret.
+	v.sensitive = v.sensitive || l.secretInputs.vars[name]
 	if a, ok := content.Attributes["default"]; ok && !(l.opts.FromRecording && isPlaceholder(a.Expr)) {
 		// Defaults are constants: functions yes, references no. A recorded
 		// secret default is no default: the value must be given again.

@@ -66,7 +66,8 @@ func identity(sc *spec.Scenario, docs []corpus.Document, model string, red *reda
 	return id
 }
 
-// secretPrefix begins an identity field's digest of a secret value.
+// secretPrefix starts an identity value that is a salted digest of a
+// value built from a secret.
 const secretPrefix = "secret:"
 
 // saltFor is the identity salt of a new folder for r. The shards of one

@@ -3,11 +3,14 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 // ErrNotReproduced: a re-run's inputs are not the recorded run's (a usage
@@ -35,6 +38,16 @@ func (s *sweep) checkReproduced() error {
 		return fmt.Errorf("%w: corpus %q does not load to the documents the run in %s sent, so sessions would read other text: documents %s",
 			ErrNotReproduced, s.sc.Corpus.Name, rep.From.Dir, strings.Join(diff, ", "))
 	}
+	if err := s.checkProfileFile(); err != nil {
+		return err
+	}
+	return s.checkWorkload()
+}
+
+// checkProfileFile refuses a simulator's profile file whose digest is not
+// the recorded one.
+func (s *sweep) checkProfileFile() error {
+	rep := s.opts.Reproduce
 	want := rep.Recorded.Target.ProfileFile
 	if want == nil || s.sc.Target.Simulator == nil {
 		return nil
@@ -45,6 +58,105 @@ func (s *sweep) checkReproduced() error {
 			ErrNotReproduced, want.Path, rep.From.Dir, short(want.SHA256), short(sumOf(got)))
 	}
 	return nil
+}
+
+// checkWorkload compares what the re-run would measure with what the
+// recording measured (workloadDiff). A difference no -var override
+// explains — an env() that reads another value now, a secret given anew
+// with another value — refuses the re-run; with overrides, each difference
+// is printed before the run.
+func (s *sweep) checkWorkload() error {
+	rep := s.opts.Reproduce
+	diff := workloadDiff(rep.Recorded, s.sc, s.docs, s.red)
+	if len(diff) == 0 {
+		return nil
+	}
+	if len(rep.From.Overridden) == 0 {
+		return fmt.Errorf("%w: the run in %s measured another workload than this re-run would: %s. No -var changed these: an env() in the configuration that reads another value now, or a secret, corpus or file given with another value, may be the cause (nothing was sent)",
+			ErrNotReproduced, rep.From.Dir, strings.Join(diff, ", "))
+	}
+	for _, d := range diff {
+		s.prog.line("-from %s: %s differs from the recording (-var %s)", rep.From.Dir, d, strings.Join(rep.From.Overridden, ", -var "))
+	}
+	return nil
+}
+
+// workloadDiff names each field of what a point measures (the identity,
+// computed with the recording's salt so that digests of secrets compare)
+// and of how points are chosen and judged (grid, rounds, seed, SLOs,
+// score, search) whose value differs from the recording's, with both
+// values: "rounds (1 → 3)". A field built from a secret reads "changed",
+// never a value. The model is left out when the configuration names none:
+// the server's answer to preflight gives it, after this check.
+func workloadDiff(rec *results.Results, sc *spec.Scenario, docs []corpus.Document, red *redactor) []string {
+	var out []string
+	add := func(field, was, now string) {
+		if was != now {
+			out = append(out, fmt.Sprintf("%s (%s)", field, changeText(was, now)))
+		}
+	}
+	add("rounds", strconv.Itoa(rec.Rounds), strconv.Itoa(sc.Rounds))
+	add("seed", strconv.FormatInt(rec.Seed, 10), strconv.FormatInt(sc.Seed, 10))
+	add("grid", jsonText(rec.Grid), jsonText(results.Grid{Concurrent: sc.Grid.Concurrent, Sequential: sc.Grid.Sequential}))
+	add("slos", jsonText(rec.SLOs), jsonText(slosOf(sc)))
+	add("score", rec.Score, sc.Score)
+	add("search", searchKind(rec.Search), specSearchKind(sc.Search))
+	if rec.Identity == nil {
+		return out // recorded before identities were
+	}
+	now := identity(sc, docs, sc.Target.Model, red, rec.IdentitySalt)
+	for _, k := range slices.Sorted(maps.Keys(union(rec.Identity, now))) {
+		if !identityCompared(k, sc) {
+			continue
+		}
+		add(k, rec.Identity[k], now[k])
+	}
+	return out
+}
+
+// identityCompared reports whether the identity field k is compared
+// before the run: not rules (the measurement rules of the mrqa that runs,
+// which from.tool_version records), nor rounds and seed (compared as
+// such), nor the model when the server names it.
+func identityCompared(k string, sc *spec.Scenario) bool {
+	switch k {
+	case "rules", "rounds", "seed":
+		return false
+	case "target.model":
+		return sc.Target.Model != ""
+	}
+	return true
+}
+
+// changeText is "was → now", or "changed" when either is a digest of a
+// secret, which says nothing to a reader and must not be shown.
+func changeText(was, now string) string {
+	if strings.HasPrefix(was, secretPrefix) || strings.HasPrefix(now, secretPrefix) {
+		return "changed"
+	}
+	return shown(was) + " → " + shown(now)
+}
+
+func slosOf(sc *spec.Scenario) []results.SLO {
+	var out []results.SLO
+	for _, slo := range sc.SLOs {
+		out = append(out, results.SLO{Name: slo.Name, Condition: slo.Condition.Text})
+	}
+	return out
+}
+
+func searchKind(s *results.Search) string {
+	if s == nil {
+		return ""
+	}
+	return s.Kind
+}
+
+func specSearchKind(s *spec.Search) string {
+	if s == nil {
+		return ""
+	}
+	return s.Kind
 }
 
 // documentsDiff names the documents that differ, by id: "0002 (changed)",

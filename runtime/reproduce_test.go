@@ -15,6 +15,7 @@ import (
 
 	"github.com/mrqa-dev/mrqa/runtime/corpus"
 	"github.com/mrqa-dev/mrqa/runtime/results"
+	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
 
 func TestDocumentsDiff(t *testing.T) {
@@ -93,4 +94,57 @@ func TestRunReproduce(t *testing.T) {
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a refused re-run made its output folder: %v", err)
 	}
+}
+
+// TestWorkloadDiff: a re-run's workload is compared field by field with
+// the recording's, the identity with the recording's salt; a field built
+// from a secret reads "changed", never a value; the model is compared only
+// when the configuration names it, and the measurement rules not at all.
+func TestWorkloadDiff(t *testing.T) {
+	const salt, secretURL = "recorded-salt", "http://SECRETHOST-1234:8000/v1"
+	recorded := func(sc *spec.Scenario, model string, secrets ...string) *results.Results {
+		r := newResults(&spec.File{}, sc, testDocs(2), "test", newRedactor(secrets))
+		r.IdentitySalt = salt
+		r.Identity = identity(sc, testDocs(2), model, newRedactor(secrets), salt)
+		r.Identity["rules"] = "0"
+		return r
+	}
+	tests := []struct {
+		name    string
+		change  func(sc *spec.Scenario)
+		secrets []string
+		want    string
+	}{
+		{"same", func(*spec.Scenario) {}, nil, ""},
+		{"rounds", func(sc *spec.Scenario) { sc.Rounds = 3 }, nil, `rounds ("2" → "3"), script (sha256:`},
+		{"seed", func(sc *spec.Scenario) { sc.Seed = 8 }, nil, `seed ("7" → "8")`},
+		{"grid", func(sc *spec.Scenario) { sc.Grid.Sequential = []int{1, 2} }, nil, `grid ("{\"concurrent\":[1],\"sequential\":[1]}" → "{\"concurrent\":[1],\"sequential\":[1,2]}")`},
+		{"score", func(sc *spec.Scenario) { sc.Score = "concurrent" }, nil, `score ("sessions" → "concurrent")`},
+		{"search", func(sc *spec.Scenario) { sc.Search = &spec.Search{Kind: "frontier"} }, nil, `search (none → "frontier")`},
+		{"secret URL", func(sc *spec.Scenario) { sc.Target.BaseURL = "http://SECRETHOST-9999:8000/v1" }, []string{secretURL, "http://SECRETHOST-9999:8000/v1"}, "target.base_url (changed)"},
+		{"model named", func(sc *spec.Scenario) { sc.Target.Model = "other" }, nil, `target.model ("fake" → "other")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := testScenario(2)
+			sc.Target.BaseURL, sc.Target.Model, sc.Score = secretURL, "fake", "sessions"
+			sc.Grid = spec.Grid{Concurrent: []int{1}, Sequential: []int{1}}
+			rec := recorded(sc, sc.Target.Model, tt.secrets...)
+			tt.change(sc)
+			got := strings.Join(workloadDiff(rec, sc, testDocs(2), newRedactor(tt.secrets)), ", ")
+			if tt.want == "" && got != "" || !strings.HasPrefix(got, tt.want) {
+				t.Errorf("workloadDiff = %q, want %q…", got, tt.want)
+			}
+			if strings.Contains(got, "SECRETHOST") {
+				t.Errorf("workloadDiff shows a secret: %q", got)
+			}
+		})
+	}
+	t.Run("model the server names", func(t *testing.T) {
+		sc := testScenario(2)
+		rec := recorded(sc, "served-model")
+		if got := workloadDiff(rec, sc, testDocs(2), newRedactor(nil)); len(got) != 0 {
+			t.Errorf("workloadDiff = %q, want none", got)
+		}
+	})
 }

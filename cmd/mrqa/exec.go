@@ -171,7 +171,7 @@ func runExec(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}}
 	if *from != "" {
 		if fc.shard.Count > 0 {
-			return e.usage(fmt.Errorf("-from %s: -shard does not apply: a re-run runs the recorded run's points (merge the shards first to re-run a sharded sweep)", *from))
+			return e.usage(fmt.Errorf("-from %s: -shard does not apply: a re-run runs the recorded run's points (-from of a shard's folder re-runs that shard)", *from))
 		}
 		return e.from(ctx, &fc, fromRun{dir: *from, outGiven: flagGiven(fs, "out")}, pos)
 	}

@@ -36,7 +36,8 @@ func (e *execRun) from(ctx context.Context, fc *fileCommand, fr fromRun, pos []s
 	if err != nil {
 		return e.usage(err)
 	}
-	file, sc, code := e.loadRecording(fc, fr, rec)
+	e.ropts.Shard = recordedShard(rec)
+	file, sc, code := e.loadRecording(fc, fr, rec, e.ropts.Shard)
 	if code != exitcode.OK {
 		return code
 	}
@@ -76,7 +77,21 @@ func (fr fromRun) check(fc *fileCommand, pos []string, ropts rt.Options) (*resul
 	case (ropts.Resume || ropts.Force) && !fr.outGiven:
 		return nil, fmt.Errorf("-from %s: -resume and -force act on the re-run's folder; name it with -out", fr.dir)
 	}
-	return readRecording(fr.dir)
+	rec, err := readRecording(fr.dir)
+	if err == nil && rec.Merged != nil {
+		return nil, fmt.Errorf("-from %s: it holds a merged sweep, measured by %d processes (perhaps against several replicas), which no one process re-runs; re-run each shard's folder with -from", fr.dir, rec.Merged.Count)
+	}
+	return rec, err
+}
+
+// recordedShard is the part of the sweep the recording ran: a shard's
+// folder re-runs that shard, read by the configuration as shard.index and
+// shard.count as it was then.
+func recordedShard(rec *results.Results) spec.Shard {
+	if rec.Shard == nil {
+		return spec.Shard{}
+	}
+	return spec.Shard{Index: rec.Shard.Index, Count: rec.Shard.Count}
 }
 
 // readRecording reads the results.json of a scenario's folder, naming
@@ -106,7 +121,7 @@ func readRecording(dir string) (*results.Results, error) {
 
 // loadRecording loads the recorded configuration with the secrets given
 // anew and returns it with the recorded scenario.
-func (e *execRun) loadRecording(fc *fileCommand, fr fromRun, rec *results.Results) (*spec.File, *spec.Scenario, int) {
+func (e *execRun) loadRecording(fc *fileCommand, fr fromRun, rec *results.Results, shard spec.Shard) (*spec.File, *spec.Scenario, int) {
 	srcs, inputs, err := recordedSources(fr.dir, rec)
 	if err != nil {
 		return nil, nil, e.usage(err)
@@ -123,6 +138,7 @@ func (e *execRun) loadRecording(fc *fileCommand, fr fromRun, rec *results.Result
 		}
 	}
 	opts.FromRecording = true
+	opts.Shard = dsl.Shard{Index: shard.Index, Count: shard.Count}
 	opts.Recorded = recordedValues(rec.Variables)
 	opts.ReadFile = func(path string) ([]byte, error) {
 		if b, ok := inputs[path]; ok {
