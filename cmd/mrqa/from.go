@@ -298,8 +298,8 @@ func (fr fromRun) outDir(out string) (string, error) {
 
 // defaultOut is the first of DIR-rerun, DIR-rerun2, … that does not
 // exist, named from the recording's absolute path, so that "." and "sc/"
-// give a folder beside the recording, not one inside it. It is shown
-// relative to the working folder when it can be.
+// give a folder beside the recording, not one inside it. It is absolute
+// when the recording was named so, else relative to the working folder.
 func (fr fromRun) defaultOut() (string, error) {
 	abs, err := filepath.Abs(fr.dir)
 	if err != nil {
@@ -315,6 +315,9 @@ func (fr fromRun) defaultOut() (string, error) {
 			name += strconv.Itoa(n)
 		}
 		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			if filepath.IsAbs(fr.dir) {
+				return name, nil
+			}
 			return relToWorking(name), nil
 		}
 	}
