@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/mrqa-dev/mrqa/internal/atomicfile"
@@ -88,18 +87,13 @@ func expandPaths(paths []string, stderr io.Writer) ([]string, int) {
 			out = append(out, p)
 			continue
 		}
-		entries, err := os.ReadDir(p)
+		configs, vars, err := FolderFiles(p)
 		if err != nil {
 			fmt.Fprintf(stderr, "mrqa fmt: %v\n", err)
 			code = ExitInvalid
 			continue
 		}
-		var names []string
-		for _, e := range entries {
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
-				names = append(names, filepath.Join(p, e.Name()))
-			}
-		}
+		names := append(configs, vars...)
 		sort.Strings(names)
 		out = append(out, names...)
 	}
@@ -107,13 +101,19 @@ func expandPaths(paths []string, stderr io.Writer) ([]string, int) {
 }
 
 // writeFileKeepMode replaces path's contents atomically, keeping its mode.
+// A symbolic link stays one: the file it leads to is replaced, by a
+// temporary file in that file's own folder.
 func writeFileKeepMode(path string, data []byte) error {
-	st, err := os.Stat(path)
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", path, err)
+	}
+	st, err := os.Stat(target)
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", path, err)
 	}
-	o := atomicfile.Options{Pattern: "." + filepath.Base(path) + ".*", Perm: st.Mode().Perm()}
-	if err := atomicfile.WriteBytes(path, data, o); err != nil {
+	o := atomicfile.Options{Pattern: "." + filepath.Base(target) + ".*", Perm: st.Mode().Perm()}
+	if err := atomicfile.WriteBytes(target, data, o); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -70,7 +70,7 @@ func configurationNames(paths []string) ([]string, hcl.Diagnostics) {
 		if !isVarFile(p) {
 			configs = append(configs, p)
 		}
-		if d := filepath.Dir(p); !contains(dirs, d) {
+		if d := filepath.Dir(p); !slices.ContainsFunc(dirs, func(seen string) bool { return samePath(seen, d) }) {
 			dirs = append(dirs, d)
 		}
 	}
@@ -80,25 +80,38 @@ func configurationNames(paths []string) ([]string, hcl.Diagnostics) {
 	}
 	var vars []string
 	for _, d := range dirs {
-		found, err := filepath.Glob(filepath.Join(d, "*"+VarFileSuffix))
+		_, found, err := FolderFiles(d)
 		if err != nil {
 			return nil, hcl.Diagnostics{loadError("Cannot list variable files", err.Error())}
 		}
-		sort.Strings(found)
 		vars = append(vars, found...)
 	}
 	return append(configs, vars...), nil
 }
 
-// directoryNames lists dir's .hcl files, not recursively: the configuration
-// files in name order, then the variable files in name order. Hidden files
-// (a leading dot, as editors' lock files have) are skipped.
+// directoryNames lists dir's configuration files, then its variable files
+// (see FolderFiles); a folder without a configuration file is an error.
 func directoryNames(dir string) ([]string, hcl.Diagnostics) {
-	entries, err := os.ReadDir(dir)
+	configs, vars, err := FolderFiles(dir)
 	if err != nil {
 		return nil, hcl.Diagnostics{loadError("Cannot read scenario directory", err.Error())}
 	}
-	var configs, vars []string
+	if len(configs) == 0 {
+		return nil, hcl.Diagnostics{loadError("No configuration files",
+			fmt.Sprintf("%s holds no .hcl scenario file (variable files, *%s, aside).", dir, VarFileSuffix))}
+	}
+	return append(configs, vars...), nil
+}
+
+// FolderFiles is the one rule for which files a configuration folder
+// holds: the .hcl files directly in dir, not in sub-folders, in name
+// order, split into configuration files and variable files. Hidden files
+// (a leading dot, as editors' lock files have) are skipped.
+func FolderFiles(dir string) (configs, vars []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, e := range entries { // ReadDir sorts by name
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".hcl") || strings.HasPrefix(name, ".") {
@@ -110,23 +123,50 @@ func directoryNames(dir string) ([]string, hcl.Diagnostics) {
 			configs = append(configs, filepath.Join(dir, name))
 		}
 	}
-	if len(configs) == 0 {
-		return nil, hcl.Diagnostics{loadError("No configuration files",
-			fmt.Sprintf("%s holds no .hcl scenario file (variable files, *%s, aside).", dir, VarFileSuffix))}
-	}
-	return append(configs, vars...), nil
+	return configs, vars, nil
 }
 
-// checkSources refuses an empty configuration and a path given twice.
+// sortVarFiles puts variable files in the order they apply, the later
+// winning: by file name, then by full path. The order never depends on
+// the order the configuration's files were named in.
+func sortVarFiles(srcs []Source) {
+	slices.SortStableFunc(srcs, func(a, b Source) int {
+		if c := strings.Compare(filepath.Base(a.Path), filepath.Base(b.Path)); c != 0 {
+			return c
+		}
+		return strings.Compare(absPath(a.Path), absPath(b.Path))
+	})
+}
+
+// absPath is path cleaned and made absolute; path cleaned when it cannot be.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return filepath.Clean(path)
+}
+
+// samePath reports whether a and b name one file or folder: the same
+// cleaned absolute path, or, for files that exist, the same file
+// (os.SameFile: a link, a hard link, another spelling).
+func samePath(a, b string) bool {
+	if absPath(a) == absPath(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// checkSources refuses an empty configuration and a file given twice,
+// under whatever spelling.
 func checkSources(srcs []Source) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	seen := map[string]bool{}
 	configs := 0
-	for _, s := range srcs {
-		if seen[s.Path] {
+	for i, s := range srcs {
+		if slices.ContainsFunc(srcs[:i], func(o Source) bool { return samePath(o.Path, s.Path) }) {
 			diags = append(diags, loadError("File given twice", s.Path+" is part of the configuration twice; name each file once."))
 		}
-		seen[s.Path] = true
 		if !isVarFile(s.Path) {
 			configs++
 		}

@@ -256,6 +256,7 @@ func newLoader(label string, srcs []Source, opts Options) *loader {
 			l.configs = append(l.configs, s)
 		}
 	}
+	sortVarFiles(l.varSrcs)
 	l.baseDir = filepath.Dir(l.configs[0].Path)
 	return l
 }
@@ -348,7 +349,7 @@ func (l *loader) topLevelBlocks(files []*hcl.File) (hcl.Blocks, bool) {
 			continue
 		}
 		content, diags := file.Body.Content(fileSchema)
-		l.diags = append(l.diags, diags...)
+		l.diags = append(l.diags, withoutMrqaLabel(diags)...)
 		if content == nil {
 			ok = false
 			continue
@@ -356,6 +357,19 @@ func (l *loader) topLevelBlocks(files []*hcl.File) (hcl.Blocks, bool) {
 		blocks = append(blocks, content.Blocks...)
 	}
 	return blocks, ok
+}
+
+// withoutMrqaLabel drops the schema's diagnostic for a labelled mrqa
+// block: the version check reports that mistake once already, saying how
+// to write the block.
+func withoutMrqaLabel(diags hcl.Diagnostics) hcl.Diagnostics {
+	out := diags[:0:0]
+	for _, d := range diags {
+		if d.Summary != mrqaLabelSummary {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // decodeBlocks decodes the configuration's blocks in dependency order and

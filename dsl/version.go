@@ -17,6 +17,10 @@ var mrqaSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "required_version"}},
 }
 
+// mrqaLabelSummary is the summary of the one diagnostic for a labelled
+// mrqa block; the HCL schema check words its own the same way.
+const mrqaLabelSummary = "Extraneous label for mrqa"
+
 // versionConstraint is one comma-separated part of required_version.
 type versionConstraint struct {
 	op       string // =, !=, >, >=, <, <=, ~>
@@ -170,7 +174,7 @@ func duplicateMrqa(b, first *hclsyntax.Block) *hcl.Diagnostic {
 // constraints.
 func (vc *versionCheck) read(b *hcl.Block) {
 	if len(b.Labels) > 0 {
-		vc.diags = append(vc.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Extraneous label for mrqa",
+		vc.diags = append(vc.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: mrqaLabelSummary,
 			Detail: "The mrqa block takes no label: write mrqa { required_version = \"…\" }.", Subject: rangeOf(b.LabelRanges[0])})
 	}
 	content, diags := b.Body.Content(mrqaSchema)
@@ -226,4 +230,11 @@ func orDevel(s string) string {
 		return "devel"
 	}
 	return s
+}
+
+// IsReleaseVersion reports whether s, a version as `mrqa version` prints
+// it, is a release version: a tag, or a pseudo-version that follows one.
+func IsReleaseVersion(s string) bool {
+	_, ok := releaseVersion(s)
+	return ok
 }

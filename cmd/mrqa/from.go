@@ -288,34 +288,94 @@ func sourceText(source string) string {
 	return source
 }
 
-// outDir is the re-run's folder: -out, never the recording's own folder
-// or one inside it; by default a new folder beside it, DIR-rerun,
-// DIR-rerun2, … (the first that does not exist).
+// outDir is the re-run's folder: -out, which may not be the recording's
+// folder, one inside it or one that holds it; by default a new folder
+// beside it, DIR-rerun, DIR-rerun2, … (the first that does not exist).
 func (fr fromRun) outDir(out string) (string, error) {
 	if !fr.outGiven {
-		base := filepath.Clean(fr.dir) + "-rerun"
-		for n := 1; ; n++ {
-			name := base
-			if n > 1 {
-				name += strconv.Itoa(n)
-			}
-			if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
-				return name, nil
-			}
-		}
+		return fr.defaultOut()
 	}
-	src, err := results.ResolvedDir(fr.dir)
+	src, err := resolvedPath(fr.dir)
 	if err != nil {
 		return "", err
 	}
-	dst, err := results.ResolvedDir(out)
+	dst, err := resolvedPath(out)
 	if err != nil {
 		return "", err
 	}
-	if dst == src || strings.HasPrefix(dst, src+string(filepath.Separator)) {
-		return "", fmt.Errorf("-from %s -out %s: the re-run would write into the recording's folder; name another -out (or leave it out for %s-rerun)", fr.dir, out, filepath.Clean(fr.dir))
+	switch {
+	case dst == src || within(dst, src):
+		return "", fmt.Errorf("-from %s -out %s: the re-run would write into the recording's folder; name another -out (or leave it out for a folder beside it)", fr.dir, out)
+	case within(src, dst):
+		return "", fmt.Errorf("-from %s -out %s: the recording lies inside that folder, and the re-run writes its results.json, records and report straight into -out; name a folder outside it (or leave -out out for a folder beside the recording)", fr.dir, out)
 	}
 	return out, nil
+}
+
+// defaultOut is the first of DIR-rerun, DIR-rerun2, … that does not
+// exist, named from the recording's absolute path, so that "." and "sc/"
+// give a folder beside the recording, not one inside it. It is absolute
+// when the recording was named so, else relative to the working folder.
+func (fr fromRun) defaultOut() (string, error) {
+	abs, err := filepath.Abs(fr.dir)
+	if err != nil {
+		return "", fmt.Errorf("-from %s: %w", fr.dir, err)
+	}
+	if filepath.Dir(abs) == abs {
+		return "", fmt.Errorf("-from %s: the recording is a root folder, with no folder beside it; name the re-run's folder with -out", fr.dir)
+	}
+	base := abs + "-rerun"
+	for n := 1; ; n++ {
+		name := base
+		if n > 1 {
+			name += strconv.Itoa(n)
+		}
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			if filepath.IsAbs(fr.dir) {
+				return name, nil
+			}
+			return relToWorking(name), nil
+		}
+	}
+}
+
+// relToWorking is the absolute path abs relative to the working folder,
+// or abs when it has no relative form.
+func relToWorking(abs string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return abs
+	}
+	if rel, err := filepath.Rel(wd, abs); err == nil {
+		return rel
+	}
+	return abs
+}
+
+// resolvedPath is path made absolute with the symbolic links of its
+// nearest existing ancestor resolved, so that a folder still to be made
+// is placed where a link would lead it.
+func resolvedPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("folder %s: %w", path, err)
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if filepath.Dir(dir) == dir {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
+}
+
+// within reports whether path lies strictly inside dir; both are clean
+// absolute paths.
+func within(path, dir string) bool {
+	return strings.HasPrefix(path, strings.TrimSuffix(dir, string(filepath.Separator))+string(filepath.Separator))
 }
 
 // fromHint is the command that resumes a re-run: -from, its folder, and

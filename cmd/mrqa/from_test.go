@@ -101,9 +101,18 @@ func TestRerunDir(t *testing.T) {
 	if got, err := (fromRun{dir: src + "/"}).outDir(""); err != nil || got != src+"-rerun2" {
 		t.Errorf("default folder %q, %v; want %s-rerun2", got, err, src)
 	}
-	for _, out := range []string{src, src + "/.", filepath.Join(src, "points"), filepath.Join(dir, "alias")} {
+	t.Chdir(src)
+	if got, err := (fromRun{dir: "."}).outDir(""); err != nil || got != "../shared-rerun2" {
+		t.Errorf("-from . default folder %q, %v; want ../shared-rerun2", got, err)
+	}
+	for _, out := range []string{src, src + "/.", filepath.Join(src, "points"), filepath.Join(dir, "alias"), filepath.Join(dir, "alias", "new")} {
 		if _, err := (fromRun{dir: src, outGiven: true}).outDir(out); err == nil || !strings.Contains(err.Error(), "would write into the recording's folder") {
 			t.Errorf("-out %s: %v; want a refusal", out, err)
+		}
+	}
+	for _, out := range []string{dir, ".."} {
+		if _, err := (fromRun{dir: src, outGiven: true}).outDir(out); err == nil || !strings.Contains(err.Error(), "the recording lies inside that folder") {
+			t.Errorf("-out %s: %v; want a refusal (it holds the recording)", out, err)
 		}
 	}
 	if got, err := (fromRun{dir: src, outGiven: true}).outDir(filepath.Join(dir, "mine")); err != nil || got != filepath.Join(dir, "mine") {

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mrqa-dev/mrqa/dsl"
 	"github.com/mrqa-dev/mrqa/dsl/starter"
 	"github.com/mrqa-dev/mrqa/internal/atomicfile"
 	"github.com/mrqa-dev/mrqa/internal/exitcode"
@@ -102,6 +103,11 @@ func initFile(ctx context.Context, o *initFlags, pos []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	if !o.split { // -split refuses a folder holding any other .hcl file
+		if err := checkBeside(files[0]); err != nil {
+			return err
+		}
+	}
 	if err := writeStarters(files, o.force); err != nil {
 		return err
 	}
@@ -136,6 +142,39 @@ func (o *initFlags) render(t starter.Target, dir string) ([]starterFile, starter
 		{filepath.Join(dir, starter.WorkloadFileName), p.Workload},
 		{filepath.Join(dir, starter.TargetFileName), p.Target},
 	}, p.Choice, err
+}
+
+// checkBeside proves the starter file validates together with the
+// variable files already in its folder, which every later command loads
+// with it; when they break it, it names them and the problem.
+func checkBeside(f starterFile) error {
+	dir := filepath.Dir(f.path)
+	_, vars, err := dsl.FolderFiles(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // a new folder: nothing beside the file yet
+	}
+	if err != nil {
+		return fmt.Errorf("list the variable files of %s: %w", dir, err)
+	}
+	if len(vars) == 0 {
+		return nil
+	}
+	srcs := []dsl.Source{{Path: f.path, Text: f.src}}
+	for _, v := range vars {
+		b, err := os.ReadFile(v)
+		if err != nil {
+			return fmt.Errorf("read variable file: %w", err)
+		}
+		srcs = append(srcs, dsl.Source{Path: v, Text: b})
+	}
+	l := dsl.LoadSources(srcs, dsl.Options{Env: os.Environ()})
+	if !l.Diags.HasErrors() {
+		return nil
+	}
+	var out strings.Builder
+	_ = l.WriteDiagnostics(&out)
+	return usagef("%s would not validate with the variable files beside it (%s), which mrqa loads with it; nothing written. Fix or move them, or write the file into another folder:\n%s",
+		f.path, strings.Join(vars, ", "), strings.TrimRight(out.String(), "\n"))
 }
 
 // writeStarters writes every file, or none: a file written before one
@@ -311,6 +350,9 @@ func (o *initFlags) chooseModel(stdout io.Writer, base string, models []openai.M
 	t.Model, t.MaxModelLen = models[i].ID, models[i].MaxModelLen
 	if t.Model == "" {
 		return t, fmt.Errorf("%s/models lists a model without an id", base)
+	}
+	if t.MaxModelLen < 0 {
+		return t, fmt.Errorf("%s/models lists max_model_len %d for model %q: a context length cannot be negative; fix the server's configuration", base, t.MaxModelLen, t.Model)
 	}
 	context := "no max_model_len listed"
 	if t.MaxModelLen > 0 {

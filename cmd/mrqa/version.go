@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/mrqa-dev/mrqa/dsl"
 	"github.com/mrqa-dev/mrqa/internal/exitcode"
 )
 
@@ -59,15 +60,23 @@ func version() string { return readBuild().short() }
 
 // testVersionEnv, for tests only, replaces the version a configuration's
 // required_version is checked against, so a test can be any version; what
-// results.json records stays the build's own.
+// results.json records stays the build's own. Only a build without a
+// release version (go test, go run, an untagged commit) honours it, so it
+// cannot lift a released mrqa's check.
 const testVersionEnv = "MRQA_TEST_VERSION"
 
 // checkedVersion is the version required_version is checked against.
 func checkedVersion() string {
-	if v := os.Getenv(testVersionEnv); v != "" {
-		return v
+	return checkedVersionOf(version(), os.Getenv(testVersionEnv))
+}
+
+// checkedVersionOf is build, or test when it is set and build has no
+// release version.
+func checkedVersionOf(build, test string) string {
+	if test != "" && !dsl.IsReleaseVersion(build) {
+		return test
 	}
-	return version()
+	return build
 }
 
 // build is what the binary knows of how it was built.

@@ -131,3 +131,24 @@ func TestVersionLinkedRevision(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckedVersion: MRQA_TEST_VERSION stands in for the version only in
+// a build without a release version; a release build checks its own.
+func TestCheckedVersion(t *testing.T) {
+	tests := []struct {
+		name, build, env, want string
+	}{
+		{"devel build takes the test version", "(devel)", "v0.5.0", "v0.5.0"},
+		{"untagged pseudo-version takes the test version", "v0.0.0-20260101000000-0123456789ab", "v0.5.0", "v0.5.0"},
+		{"release build ignores it", "v1.2.0", "v0.5.0", "v1.2.0"},
+		{"release after a tag ignores it", "v1.2.1-0.20260101000000-0123456789ab+dirty", "v0.5.0", "v1.2.1-0.20260101000000-0123456789ab+dirty"},
+		{"unset", "(devel)", "", "(devel)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := checkedVersionOf(tt.build, tt.env); got != tt.want {
+				t.Errorf("checkedVersionOf(%q, %q) = %q, want %q", tt.build, tt.env, got, tt.want)
+			}
+		})
+	}
+}
