@@ -12,7 +12,8 @@ import (
 // What results.json records of a configuration's text. Every place that
 // holds a secret is replaced by redactedText, except a sensitive expression
 // that only refers to values the recording does not hold itself — var.key
-// of a sensitive variable, a local built from one, env("NAME"), and string
+// of a sensitive variable, a local built from one, env("NAME") (or
+// env("NAME", ""), whose empty default holds nothing), and string
 // templates and function calls of those — which holds no secret and is
 // kept as written, so that the recorded text runs again once those values
 // are given anew (exec -from). A template's literal text beside such
@@ -101,8 +102,10 @@ func (l *loader) onlyReferences(expr hcl.Expression, hidden *int) bool {
 		return l.onlyReferences(e.Expression, hidden)
 	case *hclsyntax.FunctionCallExpr:
 		if e.Name == "env" {
-			// env("NAME") names where the secret is, env("NAME", "default") holds one.
-			ok := len(e.Args) == 1 && !e.ExpandFinal && isLiteralText(e.Args[0])
+			// env("NAME") names where the secret is, and so does
+			// env("NAME", ""); env("NAME", "default") may hold one.
+			ok := (len(e.Args) == 1 || len(e.Args) == 2 && isEmptyText(e.Args[1])) &&
+				!e.ExpandFinal && isLiteralText(e.Args[0])
 			if ok {
 				*hidden++
 			}
@@ -154,6 +157,15 @@ func harmlessLiteral(lit *hclsyntax.LiteralValueExpr, first bool) bool {
 	}
 	scheme, rest, ok := strings.Cut(strings.TrimLeft(text, " "), " ")
 	return first && ok && strings.TrimSpace(rest) == "" && authSchemes[strings.ToLower(scheme)]
+}
+
+// isEmptyText reports whether expr is the empty string, "".
+func isEmptyText(expr hclsyntax.Expression) bool {
+	if !isLiteralText(expr) {
+		return false
+	}
+	v, diags := expr.Value(nil)
+	return !diags.HasErrors() && v.Type() == cty.String && v.AsString() == ""
 }
 
 // isLiteralText reports whether expr is a quoted string without

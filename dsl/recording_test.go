@@ -82,6 +82,8 @@ func TestRecordedExpressions(t *testing.T) {
 		{"environment variable", `env("MRQA_TEST_KEY")`, true},
 		{"literal", `"sk-literal-secret"`, false},
 		{"environment with a default", `env("MRQA_UNSET_KEY", "sk-default-secret")`, false},
+		{"environment with an empty default", `env("MRQA_UNSET_KEY", "")`, true},
+		{"environment with a default that is a reference", `env("MRQA_UNSET_KEY", var.key)`, false},
 		{"encoded literal", `base64decode("c2stZW5jb2RlZA==")`, false},
 		{"plain variable only", `"sk-${var.plain}"`, false},
 		{"format with a literal", `format("sk-%s", var.key)`, false},

@@ -86,8 +86,9 @@ func (s *sweep) checkWorkload() error {
 // and of how points are chosen and judged (grid, rounds, seed, SLOs,
 // score, search) whose value differs from the recording's, with both
 // values: "rounds (1 → 3)". A field built from a secret reads "changed",
-// never a value. The model is left out when the configuration names none:
-// the server's answer to preflight gives it, after this check.
+// never a value. The model is left out: identity records the model
+// preflight confirmed, which only the server's answer gives
+// (checkReproducedModel compares it then).
 func workloadDiff(rec *results.Results, sc *spec.Scenario, docs []corpus.Document, red *redactor) []string {
 	var out []string
 	add := func(field, was, now string) {
@@ -115,17 +116,39 @@ func workloadDiff(rec *results.Results, sc *spec.Scenario, docs []corpus.Documen
 }
 
 // identityCompared reports whether the identity field k is compared
-// before the run: not rules (the measurement rules of the mrqa that runs,
-// which from.tool_version records), nor rounds and seed (compared as
-// such), nor the model when the server names it.
-func identityCompared(k string, sc *spec.Scenario) bool {
+// before the target starts: not rules (the measurement rules of the mrqa
+// that runs, which from.tool_version records), nor rounds and seed
+// (compared as such), nor the model, which preflight confirms.
+func identityCompared(k string, _ *spec.Scenario) bool {
 	switch k {
-	case "rules", "rounds", "seed":
+	case "rules", "rounds", "seed", "target.model":
 		return false
-	case "target.model":
-		return sc.Target.Model != ""
 	}
 	return true
+}
+
+// checkReproducedModel refuses a re-run whose server, at preflight, serves
+// another model than the recording measured (the same address restarted
+// with another model, a model the configuration leaves to the server):
+// the re-run would measure another server. Nothing has been sent but
+// preflight. A model a -var override changed is printed instead.
+func (s *sweep) checkReproducedModel(model string) error {
+	rep := s.opts.Reproduce
+	if rep == nil || rep.Recorded.Identity == nil {
+		return nil
+	}
+	was := rep.Recorded.Identity["target.model"]
+	now := identity(s.sc, s.docs, model, s.red, rep.Recorded.IdentitySalt)["target.model"]
+	if was == now {
+		return nil
+	}
+	diff := "target.model (" + changeText(was, now) + ")"
+	if len(rep.From.Overridden) > 0 {
+		s.prog.line("-from %s: %s differs from the recording (-var %s)", rep.From.Dir, diff, strings.Join(rep.From.Overridden, ", -var "))
+		return nil
+	}
+	return fmt.Errorf("%w: the server at preflight serves another model than the run in %s measured: %s. No -var changed it: the server was restarted with another model, or the configuration names none and leaves it to the server (nothing was sent)",
+		ErrNotReproduced, rep.From.Dir, diff)
 }
 
 // changeText is "was → now", or "changed" when either is a digest of a

@@ -162,6 +162,9 @@ func (s *sweep) prepare() error {
 	for _, n := range tgt.notes {
 		s.prog.line("preflight: %s", s.red.apply(n))
 	}
+	if err := s.checkReproducedModel(tgt.model); err != nil {
+		return err
+	}
 	if err := checkPlan(s.sc, s.docs, spec.Facts{MaxModelLen: tgt.maxModelLen, KVTokens: tgt.kvTokens}); err != nil {
 		return err
 	}

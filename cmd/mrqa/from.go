@@ -200,11 +200,12 @@ func secretVariables(vars []results.Var) []string {
 }
 
 // recordedValues are the values to apply again: every variable's but the
-// secrets', and those a default gave (the recorded text still gives them).
+// secrets', defaults included, so that an MRQA_VAR_ left in the
+// environment cannot change a value the recording used.
 func recordedValues(vars []results.Var) map[string]string {
 	out := map[string]string{}
 	for _, v := range vars {
-		if !v.Sensitive && v.Value != redactedValue && v.Source != "default" {
+		if !v.Sensitive && v.Value != redactedValue {
 			out[v.Name] = v.Value
 		}
 	}
@@ -262,8 +263,8 @@ func (e *execRun) printOverrides(dir string, recorded []results.Var, now []spec.
 	var names []string
 	for _, v := range now {
 		old, ok := was[v.Name]
-		if !ok || old.Value == redactedValue || v.Value == old.Value {
-			continue
+		if !ok || old.Value == redactedValue || v.Value == old.Value || (v.Source != "flag" && v.Source != "file") {
+			continue // only -var and -var-file override a recorded value
 		}
 		names = append(names, v.Name)
 		if v.Value == redactedValue {
