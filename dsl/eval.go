@@ -206,6 +206,20 @@ func (l *loader) addSecrets(val cty.Value) {
 	})
 }
 
+// addURLSecrets makes secrets of the credentials of every URL in val (a
+// variable's value): a list of replicas' URLs names each replica's
+// credentials, though a run sends only one replica's, and the recorded
+// text of its default must not show the others'.
+func (l *loader) addURLSecrets(val cty.Value) {
+	val, _ = val.UnmarkDeep()
+	_ = cty.Walk(val, func(_ cty.Path, v cty.Value) (bool, error) {
+		if v.IsKnown() && !v.IsNull() && v.Type() == cty.String && strings.Contains(v.AsString(), "@") {
+			l.addURLCredentials(v.AsString())
+		}
+		return true, nil
+	})
+}
+
 // maxInt bounds whole numbers: beyond it, products of grid values overflow.
 const maxInt = 1 << 40
 

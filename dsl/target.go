@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -124,6 +125,25 @@ func (l *loader) sensitiveHeaders(a *hcl.Attribute, headers map[string]string) {
 	}
 }
 
+// addURLCredentials makes the credentials of s, when it is a URL with
+// userinfo, secrets: the userinfo as written and the password alone. The
+// userinfo is found in the text, so that a URL Go would not parse (a port
+// still to be filled in) keeps its credentials hidden too.
+func (l *loader) addURLCredentials(s string) {
+	start, end := userinfoSpan(s)
+	if end <= start {
+		return
+	}
+	info := s[start:end]
+	l.secrets[info] = true
+	if _, p, ok := strings.Cut(info, ":"); ok && p != "" {
+		l.secrets[p] = true
+	}
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		l.secrets[u.User.String()] = true // as Go writes it back, escaped
+	}
+}
+
 // urlAttr reads an http(s) URL; credentials in it become secrets.
 func (l *loader) urlAttr(a *hcl.Attribute) string {
 	val, present, _ := l.typed(a, cty.String)
@@ -134,10 +154,7 @@ func (l *loader) urlAttr(a *hcl.Attribute) string {
 	u, err := url.Parse(s)
 	shown := l.shown(s)
 	if err == nil && u.User != nil {
-		l.secrets[u.User.String()] = true
-		if p, ok := u.User.Password(); ok && p != "" {
-			l.secrets[p] = true
-		}
+		l.addURLCredentials(s)
 		shown = fmt.Sprintf("%q", u.Redacted())
 	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

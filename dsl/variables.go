@@ -155,6 +155,7 @@ func (l *loader) assignVariables() {
 	for _, name := range l.varOrder {
 		v := l.vars[name]
 		if v.value != cty.NilVal {
+			l.addURLSecrets(v.value)
 			if v.sensitive {
 				l.addSecrets(v.value)
 			}

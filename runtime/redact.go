@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mrqa-dev/mrqa/runtime/metrics"
+	"github.com/mrqa-dev/mrqa/runtime/results"
 )
 
 // Sensitive is what every secret is replaced with in outputs.
@@ -24,7 +25,7 @@ type Redactor struct {
 // (shorter values would redact ordinary text) by with.
 func NewRedactor(secrets []string, with string) *Redactor {
 	// Longest first, so a secret containing another is replaced whole.
-	s := slices.DeleteFunc(slices.Clone(secrets), func(v string) bool { return len(v) < 3 })
+	s := slices.DeleteFunc(withoutUserinfo(secrets), func(v string) bool { return len(v) < 3 })
 	slices.SortFunc(s, func(a, b string) int { return len(b) - len(a) })
 	if len(s) == 0 {
 		return &Redactor{}
@@ -34,6 +35,20 @@ func NewRedactor(secrets []string, with string) *Redactor {
 		pairs = append(pairs, v, with)
 	}
 	return &Redactor{r: strings.NewReplacer(pairs...), secrets: s, with: with}
+}
+
+// withoutUserinfo is secrets with, beside each secret URL that carries
+// credentials, the URL without them: outputs write a target's URL with its
+// credentials removed, and a URL that is secret as a whole (a sensitive
+// variable's) must stay hidden in that form too.
+func withoutUserinfo(secrets []string) []string {
+	out := slices.Clone(secrets)
+	for _, v := range secrets {
+		if bare := results.StripUserinfo(v); bare != v {
+			out = append(out, bare)
+		}
+	}
+	return out
 }
 
 // Redact replaces every secret in s by Sensitive.

@@ -307,6 +307,9 @@ func (s *sweep) runOne(first bool, prepare func() (pointRun, error)) error {
 	}
 	pt := s.measure(pr.build(run), run, self, window)
 	pt.Reset = resetOK || run.Simulated
+	if perr == nil && allFailed(&pt) != "" {
+		perr = s.tgt.downAfterPoint(s.ctx)
+	}
 	if errors.Is(perr, ErrTargetDown) {
 		s.keepPartial(pr.label, run.Records, perr)
 		return perr

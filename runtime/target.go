@@ -80,6 +80,28 @@ func (t *target) close() {
 	}
 }
 
+// downAfterPoint returns ErrTargetDown, wrapped with what was seen, when
+// the target answers nothing now (GET /v1/models gets no HTTP answer
+// within probeTimeout), nil when it answers anything or runs in-process. A
+// point every request of which failed measured nothing but a target that
+// had gone down when it does not answer after the point: a replica that
+// died during a sweep's last point, before down_after requests failed.
+func (t *target) downAfterPoint(ctx context.Context) error {
+	if t.client == nil {
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	_, status, err := t.client.Models(pctx)
+	if err == nil || status != 0 || ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("%w: every request of the point failed, and after it the target answered nothing (%v)", ErrTargetDown, err)
+}
+
+// probeTimeout bounds downAfterPoint's request.
+const probeTimeout = 10 * time.Second
+
 func (t *target) reset(ctx context.Context) error {
 	if t.client == nil {
 		return nil

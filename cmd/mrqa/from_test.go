@@ -63,8 +63,8 @@ func TestRecordedSources(t *testing.T) {
 }
 
 // TestRecordedVariables: a recording's secrets (sensitive, or a value that
-// held one) are asked for; the other values apply again, except those a
-// default gave, which the recorded text still gives.
+// held one) are asked for; the other values apply again, defaults
+// included, so that an MRQA_VAR_ in the environment cannot change them.
 func TestRecordedVariables(t *testing.T) {
 	vars := []results.Var{
 		{Name: "key", Value: redactedValue, Sensitive: true, Source: "env"},
@@ -76,7 +76,7 @@ func TestRecordedVariables(t *testing.T) {
 	if got := strings.Join(secretVariables(vars), " "); got != "key team" {
 		t.Errorf("secrets %q, want key team", got)
 	}
-	if got := recordedValues(vars); len(got) != 2 || got["rounds"] != "2" || got["sizes"] != "[1,2]" {
+	if got := recordedValues(vars); len(got) != 3 || got["rounds"] != "2" || got["sizes"] != "[1,2]" || got["seed"] != "7" {
 		t.Errorf("recorded values %v", got)
 	}
 	given := []spec.Variable{{Name: "key", Source: "env"}, {Name: "team", Source: "default"}}
