@@ -5,6 +5,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/mrqa-dev/mrqa/runtime/results"
 	"github.com/mrqa-dev/mrqa/runtime/search"
 	"github.com/mrqa-dev/mrqa/runtime/spec"
 )
@@ -29,8 +30,9 @@ func EstimatePromptTokens(sc *spec.Scenario, c, s int) int64 {
 }
 
 // DryRun prints what exec would do for a scenario (or the shard of its
-// grid that shard names), sending nothing.
-func DryRun(w io.Writer, sc *spec.Scenario, shard spec.Shard) error {
+// grid that shard names), sending nothing. secrets are the configuration's,
+// kept out of the target's URL a shard prints.
+func DryRun(w io.Writer, sc *spec.Scenario, shard spec.Shard, secrets []string) error {
 	if err := spec.CheckShard(sc, shard); err != nil {
 		return err
 	}
@@ -54,6 +56,10 @@ func DryRun(w io.Writer, sc *spec.Scenario, shard spec.Shard) error {
 		points = shard.Points(sc.Grid)
 		if shard.Sharded() {
 			fmt.Fprintf(w, "  shard %s: %s\n", shard, shareText(points, sc.Grid.Points()))
+			if u := sc.Target.BaseURL; u != "" {
+				// Each shard may name its own replica (shard.index): say which.
+				fmt.Fprintf(w, "  shard %s sends to %s\n", shard, Redact(results.StripUserinfo(u), secrets))
+			}
 		}
 	}
 	var reqs, toks int64

@@ -87,7 +87,7 @@ func TestDryRunOpen(t *testing.T) {
 	_, sc := openSweepScenario(t, 60, 30)
 	sc.Users.Arrival = spec.ArrivalConstant
 	var buf strings.Builder
-	if err := DryRun(&buf, sc, spec.Shard{}); err != nil {
+	if err := DryRun(&buf, sc, spec.Shard{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

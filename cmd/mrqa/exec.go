@@ -208,7 +208,7 @@ func (e *execRun) run(ctx context.Context, selected []*spec.Scenario) int {
 	}
 	if e.dryRun {
 		for _, sc := range selected {
-			if err := rt.DryRun(e.stdout, sc, e.ropts.Shard); err != nil {
+			if err := rt.DryRun(e.stdout, sc, e.ropts.Shard, e.file.Secrets); err != nil {
 				return e.usage(err)
 			}
 		}
