@@ -146,6 +146,9 @@ func loadShardFolders(roots []string) ([]shardFolder, []string, error) {
 			if err != nil {
 				return nil, nil, err
 			}
+			if w := stillRunning(dir); w != "" {
+				warnings = append(warnings, w)
+			}
 			out = append(out, f)
 		}
 	}
@@ -153,6 +156,25 @@ func loadShardFolders(roots []string) ([]shardFolder, []string, error) {
 		return nil, warnings, fmt.Errorf("%w: none of %s holds a shard's results", ErrMerge, strings.Join(roots, ", "))
 	}
 	return out, warnings, nil
+}
+
+// stillRunning says, when a live run holds dir's lock (a shard still
+// measuring), that the merge reads only what it has finished so far.
+func stillRunning(dir string) string {
+	path := filepath.Join(dir, lockName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	h := parseHolder(b)
+	held, elsewhere := h.heldBy(thisProcess(), path)
+	switch {
+	case !held:
+		return ""
+	case elsewhere:
+		return fmt.Sprintf("%s is locked by a run on %s, which may still be measuring: the merge has only the points it had finished; merge again (-force) once it ends", dir, h.host)
+	}
+	return fmt.Sprintf("%s is still being written by a running mrqa (process %d): the merge has only the points it had finished; merge again (-force) once it ends", dir, h.pid)
 }
 
 // scenarioFolders lists the run folders of root: root itself, or the
