@@ -71,7 +71,7 @@ func Merge(roots []string, outRoot string, opts MergeOptions) (MergeResult, erro
 		res.Warnings = append(res.Warnings, p.warnings...)
 		plans = append(plans, p)
 	}
-	if err := checkMergeOut(outRoot, folders, opts.Force); err != nil {
+	if err := checkMergeOut(outRoot, roots, folders, opts.Force); err != nil {
 		return res, err
 	}
 	res.Missing = missingScenarios(folders)

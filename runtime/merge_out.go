@@ -6,26 +6,32 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mrqa-dev/mrqa/runtime/results"
 )
 
 // checkMergeOut refuses an output root that is, holds or lies inside a
-// shard folder (writing there could replace a shard's run), and one that
-// holds anything at all unless force allows replacing the runs in it.
-func checkMergeOut(outRoot string, folders []shardFolder, force bool) error {
+// shard folder, as given (roots) or a scenario's inside it (writing there
+// could replace a shard's run, or be read as one by a later merge), and one
+// that holds anything at all unless force allows replacing the runs in it.
+func checkMergeOut(outRoot string, roots []string, folders []shardFolder, force bool) error {
 	out, err := results.ResolvedDir(outRoot)
 	if err != nil {
 		return err
 	}
+	dirs := slices.Clone(roots)
 	for _, f := range folders {
-		in, err := results.ResolvedDir(f.dir)
+		dirs = append(dirs, f.dir)
+	}
+	for _, dir := range dirs {
+		in, err := results.ResolvedDir(dir)
 		if err != nil {
 			return err
 		}
 		if inside(out, in) || inside(in, out) {
-			return fmt.Errorf("%w: -out %s and the shard folder %s are one folder or one inside the other; merge into a folder of its own", ErrOutputInUse, outRoot, f.dir)
+			return fmt.Errorf("%w: -out %s and the shard folder %s are one folder or one inside the other; merge into a folder of its own", ErrOutputInUse, outRoot, dir)
 		}
 	}
 	entries, err := os.ReadDir(outRoot)

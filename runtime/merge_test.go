@@ -332,6 +332,9 @@ func TestMergeOut(t *testing.T) {
 		{out, false, "is not empty (it holds shards): merge into a new or empty folder, or use -force"},
 		{roots[0], true, "one folder or one inside the other"},
 		{filepath.Join(roots[1], "shards", "m"), true, "one folder or one inside the other"},
+		// Inside a shard's folder as given, beside its scenario folder: a
+		// later merge of that folder would read the merged run as a shard's.
+		{filepath.Join(roots[0], "m"), true, "one folder or one inside the other"},
 	}
 	for _, tt := range tests {
 		_, err := Merge(roots, tt.out, MergeOptions{Force: tt.force})
