@@ -324,12 +324,18 @@ func TestMergeOut(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(roots[0], link); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		out   string
 		force bool
 		want  string
 	}{
 		{out, false, "is not empty (it holds shards): merge into a new or empty folder, or use -force"},
+		// A new folder under a link to a shard's folder is inside it.
+		{filepath.Join(link, "m"), true, "one folder or one inside the other"},
 		{roots[0], true, "one folder or one inside the other"},
 		{filepath.Join(roots[1], "shards", "m"), true, "one folder or one inside the other"},
 		// Inside a shard's folder as given, beside its scenario folder: a

@@ -296,11 +296,11 @@ func (fr fromRun) outDir(out string) (string, error) {
 	if !fr.outGiven {
 		return fr.defaultOut()
 	}
-	src, err := resolvedPath(fr.dir)
+	src, err := results.ResolvedDir(fr.dir)
 	if err != nil {
 		return "", err
 	}
-	dst, err := resolvedPath(out)
+	dst, err := results.ResolvedDir(out)
 	if err != nil {
 		return "", err
 	}
@@ -351,26 +351,6 @@ func relToWorking(abs string) string {
 		return rel
 	}
 	return abs
-}
-
-// resolvedPath is path made absolute with the symbolic links of its
-// nearest existing ancestor resolved, so that a folder still to be made
-// is placed where a link would lead it.
-func resolvedPath(path string) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", fmt.Errorf("folder %s: %w", path, err)
-	}
-	rest := ""
-	for dir := abs; ; dir = filepath.Dir(dir) {
-		if real, err := filepath.EvalSymlinks(dir); err == nil {
-			return filepath.Join(real, rest), nil
-		}
-		if filepath.Dir(dir) == dir {
-			return abs, nil
-		}
-		rest = filepath.Join(filepath.Base(dir), rest)
-	}
 }
 
 // within reports whether path lies strictly inside dir; both are clean

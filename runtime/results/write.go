@@ -83,16 +83,24 @@ func Load(dir string) (*Results, error) {
 
 // ResolvedDir is a run folder's identity: its absolute path with symbolic
 // links resolved, so that "out/run", "out/run/" and a link to it are one
-// folder. A path that does not exist yet is kept absolute, unresolved.
+// folder. A path that does not exist yet is resolved through its nearest
+// existing ancestor, so that a new folder under a link to a run (link/new)
+// is seen inside that run.
 func ResolvedDir(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("folder %s: %w", dir, err)
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real, nil
+	rest := ""
+	for d := abs; ; d = filepath.Dir(d) {
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if filepath.Dir(d) == d {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(d), rest)
 	}
-	return abs, nil
 }
 
 // RecordsPath is the per-request file of a point, relative to the scenario's directory.
