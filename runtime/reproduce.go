@@ -68,12 +68,23 @@ func (s *sweep) checkProfileFile() error {
 func (s *sweep) checkWorkload() error {
 	rep := s.opts.Reproduce
 	diff := workloadDiff(rep.Recorded, s.sc, s.docs, s.red)
-	if len(diff) == 0 {
-		return nil
-	}
-	if len(rep.From.Overridden) == 0 {
+	return s.differences(diff, func(list string) error {
 		return fmt.Errorf("%w: the run in %s measured another workload than this re-run would: %s. No -var changed these: an env() in the configuration that reads another value now, or a secret, corpus or file given with another value, may be the cause (nothing was sent)",
-			ErrNotReproduced, rep.From.Dir, strings.Join(diff, ", "))
+			ErrNotReproduced, rep.From.Dir, list)
+	})
+}
+
+// differences settles what a re-run found different from the recording:
+// nothing to do without differences; with -var overrides, each difference
+// is printed before the run; without, the run is refused with refusal's
+// error, given the differences as a list.
+func (s *sweep) differences(diff []string, refusal func(list string) error) error {
+	rep := s.opts.Reproduce
+	switch {
+	case len(diff) == 0:
+		return nil
+	case len(rep.From.Overridden) == 0:
+		return refusal(strings.Join(diff, ", "))
 	}
 	for _, d := range diff {
 		s.prog.line("-from %s: %s differs from the recording (-var %s)", rep.From.Dir, d, strings.Join(rep.From.Overridden, ", -var "))
@@ -142,13 +153,11 @@ func (s *sweep) checkReproducedModel(model string) error {
 	if was == now {
 		return nil
 	}
-	diff := "target.model (" + changeText(was, now) + ")"
-	if len(rep.From.Overridden) > 0 {
-		s.prog.line("-from %s: %s differs from the recording (-var %s)", rep.From.Dir, diff, strings.Join(rep.From.Overridden, ", -var "))
-		return nil
-	}
-	return fmt.Errorf("%w: the server at preflight serves another model than the run in %s measured: %s. No -var changed it: the server was restarted with another model, or the configuration names none and leaves it to the server (nothing was sent)",
-		ErrNotReproduced, rep.From.Dir, diff)
+	diff := []string{"target.model (" + changeText(was, now) + ")"}
+	return s.differences(diff, func(list string) error {
+		return fmt.Errorf("%w: the server at preflight serves another model than the run in %s measured: %s. No -var changed it: the server was restarted with another model, or the configuration names none and leaves it to the server (nothing was sent)",
+			ErrNotReproduced, rep.From.Dir, list)
+	})
 }
 
 // changeText is "was → now", or "changed" when either is a digest of a
