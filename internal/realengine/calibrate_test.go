@@ -42,6 +42,7 @@ var calGrid = [2][]int{{2}, {1, 2, 3, 4}}
 // fail). The SLO is the geometric mean of the fitted cold and cached TTFT of
 // a document, so the calibration sets the bound too.
 func testCalibratedKnee(t *testing.T, f *fixture) {
+	needTimingAlone(t)
 	s := f.server(t, plain)
 	dir := t.TempDir()
 	cal, profileFile := f.calibrateEngine(t, s, dir)
@@ -197,3 +198,18 @@ func index(xs []int, x int) int {
 }
 
 func abs(x int) int { return max(x, -x) }
+
+// timingAloneEnv, set, runs CalibratedKnee, which bounds ttft_p50 by the
+// fitted TTFT of a few tens of milliseconds and needs the machine to
+// itself: beside the rest of the suite on two cores, the engine's cached
+// turns ran 53 ms against a 45 ms bound. .ci/run runs it alone after the
+// suite, with the calibration's other acceptance tests (the same variable).
+const timingAloneEnv = "MRQA_TIMING_ALONE"
+
+// needTimingAlone skips a subtest unless it may have the machine to itself.
+func needTimingAlone(t *testing.T) {
+	t.Helper()
+	if os.Getenv(timingAloneEnv) == "" {
+		t.Skipf("bounds TTFT by a few tens of ms: set %s=1 and run it alone, as CI does", timingAloneEnv)
+	}
+}
